@@ -1,0 +1,224 @@
+// Module base (written first so every model package codes against one API; layers build on it).
+// Parameters are registered by name, children by name, so state-dict keys read like PyTorch's
+// (`layers.0.self_attn.q_proj.weight`). Inside `meta(() => ...)` modules record parameter shapes
+// without allocating, which lets a 3B-parameter configuration be built and counted anywhere.
+import { storageBytes, type DType } from '../dtype.js';
+import { keep } from '../scope.js';
+import { shapeSize, Tensor } from '../tensor.js';
+import { engine } from '../runtime/session.js';
+
+let metaDepth = 0;
+
+/** Builds modules without allocating parameters: shapes are recorded, tensors stay null. */
+export function meta<T>(fn: () => T): T {
+  metaDepth++;
+  try {
+    return fn();
+  } finally {
+    metaDepth--;
+  }
+}
+
+/** True inside {@link meta}. */
+export function isMeta(): boolean {
+  return metaDepth > 0;
+}
+
+/** Shape and dtype of a registered parameter or buffer. */
+export interface TensorSpec {
+  shape: readonly number[];
+  dtype: DType;
+  /** Buffers (persistent, non-trainable) vs parameters. */
+  kind: 'parameter' | 'buffer';
+}
+
+/** Options of {@link Module.param}. */
+export interface ParamOptions {
+  dtype?: DType;
+  /** False registers a frozen parameter (no gradient; still in the state dict). */
+  trainable?: boolean;
+}
+
+/** Options of {@link Module.loadStateDict}. */
+export interface LoadOptions {
+  /** Throw on missing or unexpected keys (default true). Shape mismatches always throw. */
+  strict?: boolean;
+}
+
+/** Base class of every layer and model. */
+export class Module {
+  /** Training mode flag (dropout-like behaviour keys off it); see {@link Module.train}. */
+  training = true;
+  private readonly specs = new Map<string, TensorSpec>();
+  private readonly tensors = new Map<string, Tensor | null>();
+  private readonly children = new Map<string, Module>();
+
+  /**
+   * Registers a parameter. `init` creates its initial value (not called inside {@link meta}, where
+   * the returned value is a null placeholder that must not be used).
+   */
+  protected param(name: string, shape: readonly number[], init: (shape: readonly number[]) => Tensor, options: ParamOptions = {}): Tensor {
+    return this.register(name, shape, init, options.dtype ?? 'f32', 'parameter', options.trainable ?? true);
+  }
+
+  /** Registers a persistent non-trainable tensor (saved in the state dict). */
+  protected buffer(name: string, shape: readonly number[], init: (shape: readonly number[]) => Tensor, dtype: DType = 'f32'): Tensor {
+    return this.register(name, shape, init, dtype, 'buffer', false);
+  }
+
+  private register(name: string, shape: readonly number[], init: (s: readonly number[]) => Tensor, dtype: DType, kind: TensorSpec['kind'], trainable: boolean): Tensor {
+    if (this.specs.has(name) || this.children.has(name)) throw new Error(`${this.constructor.name}: "${name}" registered twice`);
+    this.specs.set(name, { shape: [...shape], dtype, kind });
+    if (isMeta()) {
+      this.tensors.set(name, null);
+      return null as unknown as Tensor;
+    }
+    const t = keep(init(shape));
+    if (t.shape.join() !== shape.join()) {
+      throw new Error(`${this.constructor.name}.${name}: init returned [${t.shape}] for shape [${shape}]`);
+    }
+    t.requiresGrad = kind === 'parameter' && trainable;
+    t.name = name;
+    this.tensors.set(name, t);
+    return t;
+  }
+
+  /** Registers a child module under `name` and returns it. */
+  protected module<M extends Module>(name: string, child: M): M {
+    if (this.specs.has(name) || this.children.has(name)) throw new Error(`${this.constructor.name}: "${name}" registered twice`);
+    this.children.set(name, child);
+    return child;
+  }
+
+  /** Child modules with their names. */
+  namedChildren(): [string, Module][] {
+    return [...this.children];
+  }
+
+  /** Every parameter and buffer spec with its full dotted name (works inside {@link meta}). */
+  namedSpecs(prefix = ''): [string, TensorSpec][] {
+    const out: [string, TensorSpec][] = [];
+    for (const [n, s] of this.specs) out.push([prefix + n, s]);
+    for (const [n, c] of this.children) out.push(...c.namedSpecs(`${prefix}${n}.`));
+    return out;
+  }
+
+  /** Total parameter count (buffers excluded); works inside {@link meta}. */
+  numParameters(): number {
+    let n = 0;
+    for (const [, s] of this.namedSpecs()) if (s.kind === 'parameter') n += shapeSize(s.shape);
+    return n;
+  }
+
+  private namedTensors(prefix: string, kinds: TensorSpec['kind'][]): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    for (const [n, s] of this.specs) {
+      if (!kinds.includes(s.kind)) continue;
+      const t = this.tensors.get(n);
+      if (!t) throw new Error(`${prefix}${n}: module was built inside meta(); it has no tensors`);
+      out.push([prefix + n, t]);
+    }
+    for (const [n, c] of this.children) out.push(...c.namedTensors(`${prefix}${n}.`, kinds));
+    return out;
+  }
+
+  /** Parameters with full dotted names, e.g. `layers.0.mlp.up_proj.weight`. */
+  namedParameters(prefix = ''): [string, Tensor][] {
+    return this.namedTensors(prefix, ['parameter']);
+  }
+
+  /** Trainable parameters (those with requiresGrad). */
+  parameters(): Tensor[] {
+    return this.namedParameters().map(([, t]) => t).filter((t) => t.requiresGrad);
+  }
+
+  /** Parameters and buffers by full name (the tensors themselves, not copies). */
+  stateDict(): Record<string, Tensor> {
+    return Object.fromEntries(this.namedTensors('', ['parameter', 'buffer']));
+  }
+
+  /**
+   * Copies values into this module's tensors (in place, so references to them stay valid). Keys and
+   * shapes must match (see {@link LoadOptions}); values of another dtype are converted via the host.
+   */
+  async loadStateDict(state: Record<string, Tensor> | Map<string, Tensor>, options: LoadOptions = {}): Promise<void> {
+    const strict = options.strict ?? true;
+    const entries = state instanceof Map ? state : new Map(Object.entries(state));
+    const own = new Map(this.namedTensors('', ['parameter', 'buffer']));
+    const missing = [...own.keys()].filter((k) => !entries.has(k));
+    const unexpected = [...entries.keys()].filter((k) => !own.has(k));
+    if (strict && (missing.length || unexpected.length)) {
+      const show = (xs: string[]) => xs.slice(0, 8).join(', ') + (xs.length > 8 ? `, … (${xs.length})` : '');
+      throw new Error(
+        `loadStateDict: ${missing.length ? `missing keys: ${show(missing)}` : ''}${missing.length && unexpected.length ? '; ' : ''}${unexpected.length ? `unexpected keys: ${show(unexpected)}` : ''}`,
+      );
+    }
+    for (const [name, dst] of own) {
+      const src = entries.get(name);
+      if (!src) continue;
+      if (src.shape.join() !== dst.shape.join()) {
+        throw new Error(`loadStateDict: ${name} has shape [${src.shape}] in the state dict but [${dst.shape}] in the module`);
+      }
+      await copyInto(dst, src);
+    }
+  }
+
+  /** Sets training mode on this module and its children. */
+  train(mode = true): this {
+    this.training = mode;
+    for (const c of this.children.values()) c.train(mode);
+    return this;
+  }
+
+  /** Sets evaluation mode. */
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Sets every parameter's gradient to null (disposing it). */
+  zeroGrad(): void {
+    for (const [, t] of this.namedParameters()) {
+      t.grad?.dispose();
+      t.grad = null;
+    }
+  }
+
+  /** Disposes every parameter and buffer. */
+  dispose(): void {
+    for (const t of this.tensors.values()) t?.dispose();
+    for (const c of this.children.values()) c.dispose();
+  }
+}
+
+/** A list of modules registered as `0`, `1`, … (PyTorch's nn.ModuleList). */
+export class ModuleList<M extends Module> extends Module implements Iterable<M> {
+  private readonly items: M[];
+  constructor(items: M[]) {
+    super();
+    this.items = items.map((m, i) => this.module(String(i), m));
+  }
+  /** Item `i`. */
+  at(i: number): M {
+    const m = this.items[i];
+    if (!m) throw new Error(`ModuleList: index ${i} out of range (length ${this.items.length})`);
+    return m;
+  }
+  get length(): number {
+    return this.items.length;
+  }
+  [Symbol.iterator](): Iterator<M> {
+    return this.items[Symbol.iterator]();
+  }
+}
+
+async function copyInto(dst: Tensor, src: Tensor): Promise<void> {
+  if (src.dtype === dst.dtype && src.isContiguous && dst.isContiguous && src.byteOffset % 4 === 0) {
+    engine().copy(src.buffer, src.byteOffset, dst.buffer, dst.byteOffset, storageBytes(src.dtype, src.size));
+    return;
+  }
+  // Different dtype or layout: go through the host (loading is not a hot path).
+  const values = await src.toArray();
+  const tmp = Tensor.fromData(values, dst.shape, dst.dtype, dst.engine);
+  dst.engine.copy(tmp.buffer, 0, dst.buffer, dst.byteOffset, storageBytes(dst.dtype, dst.size));
+  tmp.dispose();
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian/Ubuntu machine for vla: system packages, npm dependencies, a full build.
+#   chromium  — ships the SwiftShader Vulkan driver (WebGPU without a GPU) and is the test browser
+#   libvulkan1 — the Vulkan loader Dawn (npm `webgpu`) talks to
+#   ffmpeg    — video decoding/encoding for LeRobot datasets
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DEBIAN_FRONTEND=noninteractive
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+ls /usr/lib/*-linux-gnu/libvulkan.so.1 >/dev/null 2>&1 || need+=(libvulkan1)
+command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
+if [ ${#need[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  echo "setup: installing ${need[*]}"
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q "${need[@]}"
+fi
+node --version
+npm ci --no-audit --no-fund
+npm run build
