@@ -1,0 +1,62 @@
+import { open, stat } from 'node:fs/promises';
+import { resolve, join } from 'node:path';
+import { cleanRelativePath, missingFile, type ByteRange, type DatasetStorage } from './storage';
+
+/** A dataset in a local folder (Node only). */
+export class NodeFileStorage implements DatasetStorage {
+  /** Absolute path of the dataset root. */
+  readonly root: string;
+  readonly location: string;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+    this.location = this.root;
+  }
+
+  localPath(path: string): string {
+    return join(this.root, cleanRelativePath(path));
+  }
+
+  async read(path: string, range?: ByteRange): Promise<Uint8Array> {
+    const full = this.localPath(path);
+    let handle;
+    try {
+      handle = await open(full, 'r');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw missingFile(this, path, e);
+      throw e;
+    }
+    try {
+      const size = (await handle.stat()).size;
+      const start = Math.max(0, range?.start ?? 0);
+      const end = Math.min(size, range?.end ?? size);
+      const out = new Uint8Array(Math.max(0, end - start));
+      let done = 0;
+      while (done < out.length) {
+        const { bytesRead } = await handle.read(out, done, out.length - done, start + done);
+        if (bytesRead === 0) break;
+        done += bytesRead;
+      }
+      return done === out.length ? out : out.subarray(0, done);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async size(path: string): Promise<number> {
+    try {
+      return (await stat(this.localPath(path))).size;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw missingFile(this, path, e);
+      throw e;
+    }
+  }
+
+  async exists(path: string): Promise<boolean> {
+    try {
+      return (await stat(this.localPath(path))).isFile();
+    } catch {
+      return false;
+    }
+  }
+}
