@@ -1,5 +1,5 @@
 // One way to get a GPUDevice: Dawn (npm `webgpu`) in Node, `navigator.gpu` in the browser.
-import { findSwiftShader, noAdapterMessage, type VulkanDriverChoice } from './findVulkanDriver.js';
+import { findSwiftShader, hasGpuDeviceNode, noAdapterMessage, type VulkanDriverChoice } from './findVulkanDriver.js';
 
 /** Options for {@link requestGpu}. */
 export interface RequestGpuOptions {
@@ -42,15 +42,35 @@ async function loadDawn(): Promise<(flags: string[]) => GPU> {
   return dawn.create;
 }
 
+// Dawn's GPU instance must outlive every adapter and device made from it: when the garbage collector
+// frees an unreferenced instance, the process crashes (SIGSEGV / std::system_error) at a later sync.
+const dawnInstances: GPU[] = [];
+
 async function nodeAdapter(powerPreference: GPUPowerPreference): Promise<{ adapter: GPUAdapter | null; driver: VulkanDriverChoice }> {
-  const create = await loadDawn();
+  const dawnCreate = await loadDawn();
+  const create = (flags: string[]): GPU => {
+    const gpu = dawnCreate(flags);
+    dawnInstances.push(gpu);
+    return gpu;
+  };
   const userIcd = process.env.VK_ICD_FILENAMES ?? process.env.VK_DRIVER_FILES;
-  let adapter = await create([]).requestAdapter({ powerPreference });
-  if (adapter) return { adapter, driver: userIcd ? { kind: 'env', icd: userIcd } : { kind: 'system' } };
-  if (userIcd) return { adapter: null, driver: { kind: 'env', icd: userIcd } };
+  if (userIcd) {
+    const adapter = await create([]).requestAdapter({ powerPreference });
+    return { adapter, driver: { kind: 'env', icd: userIcd } };
+  }
   const swiftshader = await findSwiftShader();
-  if (!swiftshader) return { adapter: null, driver: { kind: 'none' } };
-  // The Vulkan loader reads this on every new Dawn instance, so a second attempt sees it.
+  // No GPU device node: go straight to SwiftShader (the loader reads VK_ICD_FILENAMES when the
+  // first instance is created, so it must be set now).
+  if (swiftshader && !(await hasGpuDeviceNode())) {
+    process.env.VK_ICD_FILENAMES = swiftshader;
+    const adapter = await create([]).requestAdapter({ powerPreference });
+    return { adapter, driver: { kind: 'swiftshader', icd: swiftshader } };
+  }
+  let adapter = await create([]).requestAdapter({ powerPreference });
+  if (adapter || !swiftshader) return { adapter, driver: adapter ? { kind: 'system' } : { kind: 'none' } };
+  // A GPU node exists but gave no adapter (driver missing): last resort, a second instance on
+  // SwiftShader. This path is known to be fragile; the message below tells how to avoid it.
+  console.warn(`vla: no adapter from the system Vulkan driver; retrying on SwiftShader (${swiftshader}). Set VK_ICD_FILENAMES to choose a driver explicitly.`);
   process.env.VK_ICD_FILENAMES = swiftshader;
   adapter = await create([]).requestAdapter({ powerPreference });
   return { adapter, driver: { kind: 'swiftshader', icd: swiftshader } };

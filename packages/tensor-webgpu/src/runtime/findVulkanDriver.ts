@@ -1,7 +1,8 @@
 // Dawn on Linux needs a Vulkan driver. Machines without a GPU can still run WebGPU on SwiftShader,
 // the CPU Vulkan driver that Debian's `chromium` package ships. Registered ICD files prove nothing
-// (mesa installs Intel/AMD manifests on machines without those GPUs), so the device code first asks
-// for an adapter normally and only then falls back to SwiftShader through VK_ICD_FILENAMES.
+// (mesa installs Intel/AMD manifests on machines without those GPUs); GPU device nodes do. The
+// driver must be chosen before the first Dawn instance: a second instance after a failed first one
+// aborts the process at its first readback on SwiftShader.
 
 /** Places a SwiftShader ICD manifest is installed by common Linux packages. */
 export const SWIFTSHADER_ICD_PATHS = [
@@ -24,6 +25,20 @@ export async function findSwiftShader(): Promise<string | null> {
   if (typeof process === 'undefined' || process.platform !== 'linux') return null;
   const fs = await import('node:fs');
   return SWIFTSHADER_ICD_PATHS.find((p) => fs.existsSync(p)) ?? null;
+}
+
+const GPU_DEVICE_NODES = ['/dev/nvidia0', '/dev/nvidiactl', '/dev/kfd', '/dev/dxg'];
+
+/** True when the machine exposes a GPU device node (NVIDIA, AMD KFD, a DRM render node, or WSL's dxg). */
+export async function hasGpuDeviceNode(): Promise<boolean> {
+  if (typeof process === 'undefined' || process.platform !== 'linux') return true;
+  const fs = await import('node:fs');
+  if (GPU_DEVICE_NODES.some((p) => fs.existsSync(p))) return true;
+  try {
+    return fs.readdirSync('/dev/dri').some((n) => n.startsWith('renderD'));
+  } catch {
+    return false;
+  }
 }
 
 /** The message shown when no WebGPU adapter exists; it says exactly what to install. */
