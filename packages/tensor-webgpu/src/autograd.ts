@@ -138,12 +138,9 @@ function backward(root: Tensor, seed?: Tensor): void {
       }
     }),
   );
-  for (const t of order) {
-    if (t.gradNode) {
-      t.gradNode.release();
-      t.gradNode = null;
-    }
-  }
+  // Release the saved tensors but keep the (dead) nodes: a second backward through this graph then
+  // fails with a clear error instead of treating the outputs as leaves and silently doing nothing.
+  for (const t of order) t.gradNode?.release();
 }
 
 hooks.backward = backward;

@@ -2,10 +2,12 @@
 // Parameters are registered by name, children by name, so state-dict keys read like PyTorch's
 // (`layers.0.self_attn.q_proj.weight`). Inside `meta(() => ...)` modules record parameter shapes
 // without allocating, which lets a 3B-parameter configuration be built and counted anywhere.
-import { storageBytes, type DType } from '../dtype.js';
-import { keep } from '../scope.js';
-import { shapeSize, Tensor } from '../tensor.js';
-import { engine } from '../runtime/session.js';
+import { noGrad } from '../autograd.js';
+import { isFloat, storageBytes, type DType } from '../dtype.js';
+import { hooks } from '../hooks.js';
+import { cast } from '../ops/index.js';
+import { keep, tidy } from '../scope.js';
+import { shapeSize, type Tensor } from '../tensor.js';
 
 let metaDepth = 0;
 
@@ -52,22 +54,42 @@ export class Module {
   private readonly specs = new Map<string, TensorSpec>();
   private readonly tensors = new Map<string, Tensor | null>();
   private readonly children = new Map<string, Module>();
+  /** Dotted path of this module inside the model it was registered into ('' for a root). */
+  private prefix = '';
 
   /**
    * Registers a parameter. `init` creates its initial value (not called inside {@link meta}, where
    * the returned value is a null placeholder that must not be used).
    */
-  protected param(name: string, shape: readonly number[], init: (shape: readonly number[]) => Tensor, options: ParamOptions = {}): Tensor {
+  protected param(
+    name: string,
+    shape: readonly number[],
+    init: (shape: readonly number[]) => Tensor,
+    options: ParamOptions = {},
+  ): Tensor {
     return this.register(name, shape, init, options.dtype ?? 'f32', 'parameter', options.trainable ?? true);
   }
 
   /** Registers a persistent non-trainable tensor (saved in the state dict). */
-  protected buffer(name: string, shape: readonly number[], init: (shape: readonly number[]) => Tensor, dtype: DType = 'f32'): Tensor {
+  protected buffer(
+    name: string,
+    shape: readonly number[],
+    init: (shape: readonly number[]) => Tensor,
+    dtype: DType = 'f32',
+  ): Tensor {
     return this.register(name, shape, init, dtype, 'buffer', false);
   }
 
-  private register(name: string, shape: readonly number[], init: (s: readonly number[]) => Tensor, dtype: DType, kind: TensorSpec['kind'], trainable: boolean): Tensor {
-    if (this.specs.has(name) || this.children.has(name)) throw new Error(`${this.constructor.name}: "${name}" registered twice`);
+  private register(
+    name: string,
+    shape: readonly number[],
+    init: (s: readonly number[]) => Tensor,
+    dtype: DType,
+    kind: TensorSpec['kind'],
+    trainable: boolean,
+  ): Tensor {
+    if (this.specs.has(name) || this.children.has(name))
+      throw new Error(`${this.constructor.name}: "${name}" registered twice`);
     this.specs.set(name, { shape: [...shape], dtype, kind });
     if (isMeta()) {
       this.tensors.set(name, null);
@@ -78,16 +100,26 @@ export class Module {
       throw new Error(`${this.constructor.name}.${name}: init returned [${t.shape}] for shape [${shape}]`);
     }
     t.requiresGrad = kind === 'parameter' && trainable;
-    t.name = name;
+    t.name = this.prefix + name;
     this.tensors.set(name, t);
     return t;
   }
 
   /** Registers a child module under `name` and returns it. */
   protected module<M extends Module>(name: string, child: M): M {
-    if (this.specs.has(name) || this.children.has(name)) throw new Error(`${this.constructor.name}: "${name}" registered twice`);
+    if (this.specs.has(name) || this.children.has(name))
+      throw new Error(`${this.constructor.name}: "${name}" registered twice`);
     this.children.set(name, child);
+    child.setPrefix(`${this.prefix}${name}.`);
     return child;
+  }
+
+  // Tensor names are full state-dict names (optimizer state and error messages use them), so a
+  // subtree is renamed whenever it is attached below a parent.
+  private setPrefix(prefix: string): void {
+    this.prefix = prefix;
+    for (const [n, t] of this.tensors) if (t) t.name = prefix + n;
+    for (const [n, c] of this.children) c.setPrefix(`${prefix}${n}.`);
   }
 
   /** Child modules with their names. */
@@ -129,7 +161,9 @@ export class Module {
 
   /** Trainable parameters (those with requiresGrad). */
   parameters(): Tensor[] {
-    return this.namedParameters().map(([, t]) => t).filter((t) => t.requiresGrad);
+    return this.namedParameters()
+      .map(([, t]) => t)
+      .filter((t) => t.requiresGrad);
   }
 
   /** Parameters and buffers by full name (the tensors themselves, not copies). */
@@ -139,28 +173,67 @@ export class Module {
 
   /**
    * Copies values into this module's tensors (in place, so references to them stay valid). Keys and
-   * shapes must match (see {@link LoadOptions}); values of another dtype are converted via the host.
+   * shapes must match (see {@link LoadOptions}); values of another float dtype are converted on the
+   * GPU. Every key is checked before anything is copied: one error lists all missing, unexpected and
+   * shape-mismatched keys.
    */
-  async loadStateDict(state: Record<string, Tensor> | Map<string, Tensor>, options: LoadOptions = {}): Promise<void> {
+  async loadStateDict(
+    state: Record<string, Tensor> | Map<string, Tensor>,
+    options: LoadOptions = {},
+  ): Promise<void> {
     const strict = options.strict ?? true;
     const entries = state instanceof Map ? state : new Map(Object.entries(state));
     const own = new Map(this.namedTensors('', ['parameter', 'buffer']));
     const missing = [...own.keys()].filter((k) => !entries.has(k));
     const unexpected = [...entries.keys()].filter((k) => !own.has(k));
-    if (strict && (missing.length || unexpected.length)) {
-      const show = (xs: string[]) => xs.slice(0, 8).join(', ') + (xs.length > 8 ? `, … (${xs.length})` : '');
-      throw new Error(
-        `loadStateDict: ${missing.length ? `missing keys: ${show(missing)}` : ''}${missing.length && unexpected.length ? '; ' : ''}${unexpected.length ? `unexpected keys: ${show(unexpected)}` : ''}`,
-      );
-    }
+    const mismatched: string[] = [];
     for (const [name, dst] of own) {
       const src = entries.get(name);
       if (!src) continue;
       if (src.shape.join() !== dst.shape.join()) {
-        throw new Error(`loadStateDict: ${name} has shape [${src.shape}] in the state dict but [${dst.shape}] in the module`);
+        mismatched.push(
+          `${name} has shape [${src.shape}] in the state dict but [${dst.shape}] in the module`,
+        );
+      } else if (src.dtype !== dst.dtype && !(isFloat(src.dtype) && isFloat(dst.dtype))) {
+        mismatched.push(`${name} has dtype ${src.dtype} in the state dict but ${dst.dtype} in the module`);
       }
-      await copyInto(dst, src);
     }
+    const show = (xs: string[]) => xs.slice(0, 8).join(', ') + (xs.length > 8 ? `, … (${xs.length})` : '');
+    const problems: string[] = [];
+    if (strict && missing.length) problems.push(`missing keys: ${show(missing)}`);
+    if (strict && unexpected.length) problems.push(`unexpected keys: ${show(unexpected)}`);
+    if (mismatched.length) problems.push(show(mismatched));
+    if (problems.length) throw new Error(`loadStateDict: ${problems.join('; ')}`);
+    for (const [name, dst] of own) {
+      const src = entries.get(name);
+      if (src) copyInto(dst, src);
+    }
+  }
+
+  /**
+   * Converts every floating-point parameter and buffer to `dtype` (f16 needs `engine.hasF16`). The
+   * tensors are replaced; fields of the module that held the old tensors are re-pointed to the new
+   * ones. Create optimizers after converting. Works inside {@link meta} (only the specs change).
+   */
+  toDtype(dtype: DType): this {
+    if (!isFloat(dtype)) throw new Error(`${this.constructor.name}.toDtype: ${dtype} is not a float dtype`);
+    noGrad(() => {
+      for (const [name, spec] of this.specs) {
+        if (!isFloat(spec.dtype) || spec.dtype === dtype) continue;
+        spec.dtype = dtype;
+        const old = this.tensors.get(name);
+        if (!old) continue;
+        const t = keep(tidy(() => cast(old, dtype)));
+        t.requiresGrad = old.requiresGrad;
+        t.name = old.name;
+        this.tensors.set(name, t);
+        const fields = this as unknown as Record<string, unknown>;
+        for (const key of Object.keys(fields)) if (fields[key] === old) fields[key] = t;
+        old.dispose();
+      }
+    });
+    for (const c of this.children.values()) c.toDtype(dtype);
+    return this;
   }
 
   /** Sets training mode on this module and its children. */
@@ -211,14 +284,17 @@ export class ModuleList<M extends Module> extends Module implements Iterable<M> 
   }
 }
 
-async function copyInto(dst: Tensor, src: Tensor): Promise<void> {
-  if (src.dtype === dst.dtype && src.isContiguous && dst.isContiguous && src.byteOffset % 4 === 0) {
-    engine().copy(src.buffer, src.byteOffset, dst.buffer, dst.byteOffset, storageBytes(src.dtype, src.size));
-    return;
-  }
-  // Different dtype or layout: go through the host (loading is not a hot path).
-  const values = await src.toArray();
-  const tmp = Tensor.fromData(values, dst.shape, dst.dtype, dst.engine);
-  dst.engine.copy(tmp.buffer, 0, dst.buffer, dst.byteOffset, storageBytes(dst.dtype, dst.size));
-  tmp.dispose();
+/** Overwrites `dst` (contiguous) with the values of `src` (same shape), converting the dtype on the GPU. */
+function copyInto(dst: Tensor, src: Tensor): void {
+  if (dst.size === 0) return;
+  if (!dst.isContiguous || dst.byteOffset % 4 !== 0)
+    throw new Error(`loadStateDict: ${dst.name ?? 'tensor'} is not a contiguous tensor`);
+  noGrad(() =>
+    tidy(() => {
+      let s = src.dtype === dst.dtype ? src : cast(src, dst.dtype);
+      // A buffer copy needs a contiguous source starting on a 4-byte boundary.
+      if (!s.isContiguous || s.byteOffset % 4 !== 0) s = hooks.contiguous(s);
+      dst.engine.copy(s.buffer, s.byteOffset, dst.buffer, dst.byteOffset, storageBytes(dst.dtype, dst.size));
+    }),
+  );
 }

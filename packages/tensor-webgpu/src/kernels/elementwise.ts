@@ -1,0 +1,350 @@
+// Every elementwise kernel (unary, binary, ternary, casts, copies, fills) comes from ONE template:
+// an op table maps a name to a WGSL expression over operands loaded in their compute type, and the
+// template wraps it in either a contiguous fast path (offset + i) or a strided/broadcasting path
+// (unravel the output index, one stride list per operand). Operands are tensors or uniform scalars.
+import type { DType } from '../dtype.js';
+import type { Engine, Kernel, StorageBinding } from '../runtime/engine.js';
+import { Tensor, shapeSize } from '../tensor.js';
+import { linearIndexWgsl, uniformBlock, type ArrayField, type ScalarField } from './uniforms.js';
+import { MAX_RANK, broadcastShapes, broadcastStrides, coalesce, fmtShape, unravelWgsl } from './shape.js';
+
+/** Type a kernel computes in for a dtype (f16 is widened to f32, bool and u8 to u32). */
+export type ComputeType = 'f32' | 'i32' | 'u32';
+
+/** Compute type of a dtype. */
+export function computeType(dtype: DType): ComputeType {
+  if (dtype === 'f32' || dtype === 'f16') return 'f32';
+  if (dtype === 'i32') return 'i32';
+  return 'u32';
+}
+
+/** WGSL element type of a storage array holding `dtype` (u8 is read as packed u32 words). */
+export function storageType(dtype: DType): 'f32' | 'f16' | 'i32' | 'u32' {
+  if (dtype === 'f32' || dtype === 'f16' || dtype === 'i32') return dtype;
+  return 'u32';
+}
+
+/** `enable f16;` when any dtype is f16. */
+export function enableF16(dtypes: readonly DType[]): string {
+  return dtypes.includes('f16') ? 'enable f16;\n' : '';
+}
+
+/** WGSL literal of a compute type. */
+function lit(t: ComputeType, v: number): string {
+  if (t === 'f32') return Number.isInteger(v) ? `${v}.0` : `${v}`;
+  return t === 'i32' ? `${v}i` : `${v}u`;
+}
+
+/** WGSL functions returning +Inf and NaN at run time (a literal bitcast is a rejected const-expression). */
+export const SPECIAL_FLOATS_WGSL = `fn inf_f32() -> f32 { var b = 0x7f800000u; return bitcast<f32>(b); }
+fn nan_f32() -> f32 { var b = 0x7fc00000u; return bitcast<f32>(b); }`;
+
+// Helpers included only by ops that use them.
+const HELPERS: Record<string, string> = {
+  // Non-finite constants must not be const-expressions (WGSL rejects them); a function call is not one.
+  special: SPECIAL_FLOATS_WGSL,
+  // Abramowitz & Stegun 7.1.26 (|err| < 1.5e-7) away from 0; a Taylor series near 0 keeps the
+  // relative error small where erf(x) ~ x.
+  erf: `fn erf_f(x: f32) -> f32 {
+  let a = abs(x);
+  if (a < 0.5) {
+    let x2 = x * x;
+    return x * (1.1283791671 + x2 * (-0.3761263890 + x2 * (0.1128379167 + x2 * (-0.0268661706 + x2 * (0.0052239776 - x2 * 0.0008548327)))));
+  }
+  let t = 1.0 / (1.0 + 0.3275911 * a);
+  let poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  return sign(x) * (1.0 - poly * exp(-a * a));
+}`,
+  // tanh through exp overflows to NaN for large |x| on some drivers; it is ±1 in f32 beyond 15.
+  tanh: `fn tanh_f(x: f32) -> f32 { return tanh(clamp(x, -15.0, 15.0)); }`,
+  sigmoid: `fn sigmoid_f(x: f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }`,
+  // WGSL pow is undefined for a < 0 and for 0^b with b <= 0; give the real-valued answers.
+  pow: `fn pow_f(a: f32, b: f32) -> f32 {
+  if (b == 0.0) { return 1.0; }
+  if (a == 0.0) { return select(0.0, inf_f32(), b < 0.0); }
+  if (a > 0.0) { return pow(a, b); }
+  if (round(b) != b) { return nan_f32(); }
+  let m = pow(-a, b);
+  return select(m, -m, abs(b) % 2.0 == 1.0);
+}`,
+};
+
+/** Which dtypes an op accepts. */
+type DTypeClass = 'float' | 'signed' | 'numeric' | 'any';
+
+/** An entry of the op table. */
+export interface EwOpDef {
+  arity: number;
+  /** Accepted dtypes of the value operands. */
+  accepts: DTypeClass;
+  /** WGSL expression in the result's compute type; `v` are operand names, `t` their compute types, `r` the result's. */
+  expr: (v: string[], t: ComputeType[], r: ComputeType) => string;
+  helpers?: string[];
+}
+
+const F = 'float' as const;
+const unaryF = (f: (x: string) => string, helpers?: string[]): EwOpDef => ({ arity: 1, accepts: F, expr: ([x]) => f(x), helpers });
+const cmp = (o: string): EwOpDef => ({ arity: 2, accepts: 'any', expr: ([a, b]) => `select(0u, 1u, ${a} ${o} ${b})` });
+
+/** The op table: name → WGSL expression. */
+export const EW_OPS: Record<string, EwOpDef> = {
+  copy: { arity: 1, accepts: 'any', expr: ([a]) => a },
+  // Scalar/tensor conversion between compute types; bool is "not zero".
+  cast: {
+    arity: 1,
+    accepts: 'any',
+    expr: ([a], [ta], r) => (r === ta ? a : `${r}(${a})`),
+  },
+  toBool: { arity: 1, accepts: 'any', expr: ([a], [ta]) => `select(0u, 1u, ${a} != ${lit(ta, 0)})` },
+  index: { arity: 0, accepts: 'any', expr: (_v, _t, r) => `${r}(idx)` },
+  add: { arity: 2, accepts: 'numeric', expr: ([a, b]) => `${a} + ${b}` },
+  sub: { arity: 2, accepts: 'numeric', expr: ([a, b]) => `${a} - ${b}` },
+  mul: { arity: 2, accepts: 'numeric', expr: ([a, b]) => `${a} * ${b}` },
+  div: { arity: 2, accepts: 'numeric', expr: ([a, b]) => `${a} / ${b}` },
+  pow: { arity: 2, accepts: F, expr: ([a, b]) => `pow_f(${a}, ${b})`, helpers: ['special', 'pow'] },
+  maximum: { arity: 2, accepts: 'numeric', expr: ([a, b]) => `max(${a}, ${b})` },
+  minimum: { arity: 2, accepts: 'numeric', expr: ([a, b]) => `min(${a}, ${b})` },
+  neg: { arity: 1, accepts: 'signed', expr: ([a]) => `-${a}` },
+  abs: { arity: 1, accepts: 'numeric', expr: ([a]) => `abs(${a})` },
+  sign: {
+    arity: 1,
+    accepts: 'numeric',
+    expr: ([a], [t]) => `select(select(${lit(t, 0)}, ${lit(t, 1)}, ${a} > ${lit(t, 0)}), ${t === 'u32' ? '0u' : lit(t, -1)}, ${a} < ${lit(t, 0)})`,
+  },
+  exp: unaryF((x) => `exp(${x})`),
+  log: unaryF((x) => `log(${x})`),
+  sqrt: unaryF((x) => `sqrt(${x})`),
+  rsqrt: unaryF((x) => `inverseSqrt(${x})`),
+  tanh: unaryF((x) => `tanh_f(${x})`, ['tanh']),
+  sigmoid: unaryF((x) => `sigmoid_f(${x})`, ['sigmoid']),
+  silu: unaryF((x) => `${x} * sigmoid_f(${x})`, ['sigmoid']),
+  relu: { arity: 1, accepts: 'numeric', expr: ([a], [t]) => `max(${a}, ${lit(t, 0)})` },
+  erf: unaryF((x) => `erf_f(${x})`, ['erf']),
+  gelu: unaryF((x) => `0.5 * ${x} * (1.0 + erf_f(${x} * 0.7071067811865476))`, ['erf']),
+  geluTanh: unaryF((x) => `0.5 * ${x} * (1.0 + tanh_f(0.7978845608028654 * (${x} + 0.044715 * ${x} * ${x} * ${x})))`, ['tanh']),
+  // Fused gradients (x, g) of the activations whose formula would otherwise take many launches.
+  geluGrad: {
+    arity: 2,
+    accepts: F,
+    expr: ([x, g]) => `${g} * (0.5 * (1.0 + erf_f(${x} * 0.7071067811865476)) + ${x} * exp(-0.5 * ${x} * ${x}) * 0.3989422804014327)`,
+    helpers: ['erf'],
+  },
+  geluTanhGrad: {
+    arity: 2,
+    accepts: F,
+    expr: ([x, g]) =>
+      `${g} * (0.5 * (1.0 + tanh_f(0.7978845608028654 * (${x} + 0.044715 * ${x} * ${x} * ${x}))) + 0.5 * ${x} * (1.0 - pow(tanh_f(0.7978845608028654 * (${x} + 0.044715 * ${x} * ${x} * ${x})), 2.0)) * 0.7978845608028654 * (1.0 + 0.134145 * ${x} * ${x}))`,
+    helpers: ['tanh'],
+  },
+  siluGrad: {
+    arity: 2,
+    accepts: F,
+    expr: ([x, g]) => `${g} * sigmoid_f(${x}) * (1.0 + ${x} * (1.0 - sigmoid_f(${x})))`,
+    helpers: ['sigmoid'],
+  },
+  clamp: { arity: 3, accepts: 'numeric', expr: ([x, lo, hi]) => `min(max(${x}, ${lo}), ${hi})` },
+  // where(cond, a, b): the condition is "not zero" in its own compute type.
+  where: { arity: 3, accepts: 'any', expr: ([c, a, b], [tc]) => `select(${b}, ${a}, ${c} != ${lit(tc, 0)})` },
+  eq: cmp('=='),
+  ne: cmp('!='),
+  lt: cmp('<'),
+  le: cmp('<='),
+  gt: cmp('>'),
+  ge: cmp('>='),
+};
+
+/** Whether `dtype` is accepted by an op's dtype class. */
+export function acceptsDType(cls: DTypeClass, dtype: DType): boolean {
+  switch (cls) {
+    case 'float':
+      return dtype === 'f32' || dtype === 'f16';
+    case 'signed':
+      return dtype === 'f32' || dtype === 'f16' || dtype === 'i32';
+    case 'numeric':
+      return dtype === 'f32' || dtype === 'f16' || dtype === 'i32' || dtype === 'u32';
+    default:
+      return true;
+  }
+}
+
+/** One operand of an elementwise launch: a tensor (possibly a strided view) or a uniform scalar. */
+export type EwOperand = { tensor: Tensor } | { scalar: number; dtype: DType };
+
+/** The parameters baked into one elementwise kernel variant. */
+export interface EwSpec {
+  op: string;
+  /** Per operand: `t:<dtype>` for a tensor, `s:<computeType>` for a uniform scalar. */
+  operands: string[];
+  out: DType;
+  strided: boolean;
+}
+
+const WG = 256;
+
+function ewUniformFields(spec: EwSpec, values?: { n: number; rank: number; offs: number[]; scalars: number[]; shape: number[]; strides: number[][] }) {
+  const scalars: ScalarField[] = [
+    { name: 'n', type: 'u32', value: values?.n ?? 0 },
+    { name: 'rank', type: 'u32', value: values?.rank ?? 0 },
+    { name: 'off_out', type: 'u32', value: values?.offs[0] ?? 0 },
+  ];
+  const arrays: ArrayField[] = [];
+  let ti = 0;
+  let si = 0;
+  spec.operands.forEach((o, i) => {
+    if (o.startsWith('t:')) {
+      scalars.push({ name: `off${i}`, type: 'u32', value: values?.offs[1 + ti] ?? 0 });
+      if (spec.strided) arrays.push({ name: `st${i}`, length: MAX_RANK, values: values?.strides[1 + ti] ?? [] });
+      ti++;
+    } else {
+      scalars.push({ name: `s${i}`, type: o.slice(2) as ComputeType, value: values?.scalars[si++] ?? 0 });
+    }
+  });
+  if (spec.strided) {
+    arrays.unshift({ name: 'st_out', length: MAX_RANK, values: values?.strides[0] ?? [] });
+    arrays.unshift({ name: 'shape', length: MAX_RANK, values: values?.shape ?? [] });
+  }
+  return uniformBlock(scalars, arrays);
+}
+
+/** Generates the WGSL of one elementwise variant (exported for tests of generated code). */
+export function elementwiseWgsl(spec: EwSpec): string {
+  const def = EW_OPS[spec.op];
+  if (!def) throw new Error(`elementwise: unknown op ${spec.op}`);
+  const dtypes = spec.operands.filter((o) => o.startsWith('t:')).map((o) => o.slice(2) as DType);
+  const lines: string[] = [enableF16([...dtypes, spec.out])];
+  let binding = 0;
+  const names: string[] = [];
+  const types: ComputeType[] = [];
+  const loads: string[] = [];
+  const offsets: { off: string; strides: string }[] = [{ off: 'o_out', strides: 'st_out' }];
+  spec.operands.forEach((o, i) => {
+    if (o.startsWith('t:')) {
+      const dt = o.slice(2) as DType;
+      const ct = computeType(dt);
+      lines.push(`@group(0) @binding(${binding++}) var<storage, read> in${i}: array<${storageType(dt)}>;`);
+      if (dt === 'u8') lines.push(`fn load${i}(e: u32) -> u32 { return (in${i}[e / 4u] >> ((e % 4u) * 8u)) & 255u; }`);
+      else lines.push(`fn load${i}(e: u32) -> ${ct} { return ${ct}(in${i}[e]); }`);
+      loads.push(`  var o${i} = u.off${i};`);
+      offsets.push({ off: `o${i}`, strides: `st${i}` });
+      names.push(`v${i}`);
+      types.push(ct);
+    } else {
+      names.push(`u.s${i}`);
+      types.push(o.slice(2) as ComputeType);
+    }
+  });
+  if (spec.out === 'u8') throw new Error('elementwise: u8 output goes through the cast pack kernel');
+  const outStore = storageType(spec.out);
+  lines.push(`@group(0) @binding(${binding}) var<storage, read_write> out: array<${outStore}>;`);
+  lines.push(ewUniformFields(spec).wgsl(binding + 1));
+  lines.push(linearIndexWgsl(WG));
+  for (const h of def.helpers ?? []) lines.push(HELPERS[h]);
+  const r = computeType(spec.out);
+  const body: string[] = [];
+  body.push('  var o_out = u.off_out;');
+  body.push(...loads);
+  if (spec.strided) body.push(unravelWgsl('idx', 'u.rank', 'shape', offsets));
+  else for (const o of offsets) body.push(`  ${o.off} += idx;`);
+  spec.operands.forEach((o, i) => {
+    if (o.startsWith('t:')) body.push(`  let v${i} = load${i}(o${i});`);
+  });
+  body.push(`  out[o_out] = ${outStore}(${def.expr(names, types, r)});`);
+  lines.push(`@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let idx = linearIndex(wid, lid, nwg);
+  if (idx >= u.n) { return; }
+${body.join('\n')}
+}`);
+  return lines.join('\n');
+}
+
+/** The kernel (key + lazy code) of an elementwise variant. */
+export function elementwiseKernel(spec: EwSpec): Kernel {
+  return {
+    key: `ew:${spec.op}:${spec.operands.join(',')}>${spec.out}:${spec.strided ? 'strided' : 'contig'}`,
+    code: () => elementwiseWgsl(spec),
+  };
+}
+
+/** Options of {@link launchElementwise}. */
+export interface EwLaunchOptions {
+  /** Write into this (possibly strided) view instead of a new contiguous tensor. */
+  dest?: Tensor;
+  /** Output shape when no operand is a tensor (fills). */
+  shape?: readonly number[];
+  /** Engine when no operand is a tensor. */
+  engine?: Engine;
+  /** Label for errors (default: the op name and shapes). */
+  label?: string;
+}
+
+/**
+ * Runs one elementwise op over broadcast operands and returns the output (a new contiguous tensor,
+ * or `dest`). Does not record autograd; the ops layer does.
+ */
+export function launchElementwise(op: string, operands: readonly EwOperand[], outDtype: DType, opts: EwLaunchOptions = {}): Tensor {
+  const def = EW_OPS[op];
+  if (!def) throw new Error(`elementwise: unknown op ${op}`);
+  if (def.arity !== operands.length) throw new Error(`${op}: expects ${def.arity} operands, got ${operands.length}`);
+  const tensors = operands.filter((o): o is { tensor: Tensor } => 'tensor' in o).map((o) => o.tensor);
+  const shapes = tensors.map((t) => t.shape);
+  let outShape: readonly number[];
+  if (opts.dest) {
+    outShape = opts.dest.shape;
+    const b = broadcastShapes(op, [...shapes, outShape]);
+    if (b.join() !== outShape.join()) throw new Error(`${op}: operands ${shapes.map(fmtShape).join(', ')} do not broadcast to destination ${fmtShape(outShape)}`);
+  } else {
+    outShape = tensors.length ? broadcastShapes(op, shapes) : (opts.shape ?? []);
+  }
+  const engine = opts.dest?.engine ?? tensors[0]?.engine ?? opts.engine;
+  if (!engine) throw new Error(`${op}: no tensor operand and no engine given`);
+  const out = opts.dest ?? Tensor.empty(outShape, outDtype, engine);
+  if (out.dtype !== outDtype) throw new Error(`${op}: destination dtype ${out.dtype} differs from ${outDtype}`);
+  const n = shapeSize(outShape);
+  if (n === 0) return out;
+
+  const strideLists = [
+    broadcastStrides(out.shape, out.strides, outShape),
+    ...tensors.map((t) => broadcastStrides(t.shape, t.strides, outShape)),
+  ];
+  const co = coalesce(outShape, strideLists);
+  const strided = !(co.shape.length <= 1 && co.strides.every((s) => s.length === 0 || s[0] === 1));
+  if (co.shape.length > MAX_RANK) {
+    throw new Error(`${op}: layout of ${fmtShape(outShape)} needs rank ${co.shape.length} after merging dims (max ${MAX_RANK}); call contiguous() first`);
+  }
+  const spec: EwSpec = {
+    op,
+    operands: operands.map((o) => ('tensor' in o ? `t:${o.tensor.dtype}` : `s:${computeType(o.dtype)}`)),
+    out: outDtype,
+    strided,
+  };
+  const scalars = operands.filter((o): o is { scalar: number; dtype: DType } => 'scalar' in o).map((o) => o.scalar);
+  const uniforms = ewUniformFields(spec, {
+    n,
+    rank: co.shape.length,
+    offs: [out.offset, ...tensors.map((t) => t.offset)],
+    scalars,
+    shape: co.shape,
+    strides: co.strides,
+  });
+  const storage: StorageBinding[] = tensors.map((t) => ({ buffer: t.buffer, readOnly: true }));
+  storage.push({ buffer: out.buffer, readOnly: false });
+  engine.dispatch({
+    kernel: elementwiseKernel(spec),
+    label: opts.label ?? `${op} ${shapes.map(fmtShape).join(' ') || fmtShape(outShape)}`,
+    storage,
+    uniforms: uniforms.data,
+    workgroups: engine.grid(Math.ceil(n / WG)),
+  });
+  return out;
+}
+
+/** Strided copy of `src` into a new contiguous tensor (or into the view `dest`). */
+export function launchCopy(src: Tensor, dest?: Tensor): Tensor {
+  return launchElementwise('copy', [{ tensor: src }], src.dtype, { dest, label: `contiguous ${fmtShape(src.shape)}` });
+}
+
+/** Fills a new tensor (or the view `dest`) with a value. */
+export function launchFill(shape: readonly number[], value: number, dtype: DType, engine: Engine, dest?: Tensor): Tensor {
+  return launchElementwise('copy', [{ scalar: value, dtype }], dtype, { shape, engine, dest, label: `fill ${fmtShape(shape)}` });
+}

@@ -1,0 +1,274 @@
+// Fused normalisations. Every norm here normalises contiguous "rows": layerNorm / rmsNorm the last
+// dim, groupNorm the (C/G)·H·W elements of one (n, g) group, which are contiguous in NCHW. One
+// template covers the three kinds in three stages:
+//   fwd    a workgroup per row: f32 tree reductions for the statistics (two passes over the row for
+//          mean then variance, which is far more accurate than E[x²] − mean²), then the normalised
+//          (and affine) output; saves (mean, rstd) per row for the backward
+//   bwd    a workgroup per row: dx = rstd·(w·dy − mean(w·dy) − x̂·mean(w·dy·x̂)) (rms: no mean term)
+//   pgrad  partial sums of dy·x̂ and dy per affine parameter (per column chunk for layer/rms, per
+//          (n, c) plane for group); the op finishes with a sum over the partial axis
+import type { Engine, Kernel } from '../runtime/engine.js';
+import { uniformBlock, type UniformBlock } from './uniforms.js';
+
+/** Which normalisation. */
+export type NormKind = 'layer' | 'rms' | 'group';
+
+/** Which stage of a normalisation a kernel runs. */
+export type NormStage = 'fwd' | 'bwd' | 'pgrad';
+
+/** Parameters baked into one norm kernel variant. */
+export interface NormVariant {
+  kind: NormKind;
+  stage: NormStage;
+  dtype: 'f32' | 'f16';
+  /** Has a weight (scale). */
+  weight: boolean;
+  /** Has a bias (fwd only; the backward never needs it). */
+  bias: boolean;
+  /** Threads per workgroup (power of two). */
+  wg: number;
+}
+
+/** Shape of a norm problem. */
+export interface NormGeometry {
+  rows: number;
+  /** Row length. */
+  d: number;
+  /** group: spatial size H·W and channels per group; layer/rms: 1 and d. */
+  hw: number;
+  cpg: number;
+  groups: number;
+}
+
+/** Offsets of the operands inside their buffers (elements). */
+export interface NormOffsets {
+  x: number;
+  dy?: number;
+  w?: number;
+  b?: number;
+}
+
+/** Rows per workgroup of the layer/rms `pgrad` stage. */
+export const NORM_PGRAD_ROWS = 32;
+
+function normUniforms(g: NormGeometry, off: NormOffsets, eps: number): UniformBlock {
+  return uniformBlock([
+    { name: 'rows', type: 'u32', value: g.rows },
+    { name: 'd', type: 'u32', value: g.d },
+    { name: 'hw', type: 'u32', value: g.hw },
+    { name: 'cpg', type: 'u32', value: g.cpg },
+    { name: 'groups', type: 'u32', value: g.groups },
+    { name: 'xOff', type: 'u32', value: off.x },
+    { name: 'dyOff', type: 'u32', value: off.dy ?? 0 },
+    { name: 'wOff', type: 'u32', value: off.w ?? 0 },
+    { name: 'bOff', type: 'u32', value: off.b ?? 0 },
+    { name: 'eps', type: 'f32', value: eps },
+  ]);
+}
+
+/** Threads per row: enough to give each thread a few elements, at most 256. */
+export function normThreads(d: number): number {
+  if (d <= 256) return 64;
+  if (d <= 1024) return 128;
+  return 256;
+}
+
+/** The norm kernel of a variant. Bindings are listed by {@link normBindings}. */
+export function normKernel(v: NormVariant): Kernel {
+  return {
+    key: `norm|${v.kind}|${v.stage}|${v.dtype}|${v.weight ? 'w' : ''}${v.bias ? 'b' : ''}|${v.wg}`,
+    code: () => normWgsl(v),
+  };
+}
+
+/** Names of a variant's storage bindings in order (the launcher binds in the same order). */
+export function normBindings(v: NormVariant): string[] {
+  if (v.stage === 'fwd') return ['X', ...(v.weight ? ['Wt'] : []), ...(v.bias ? ['Bs'] : []), 'Y', 'STATS'];
+  if (v.stage === 'bwd') return ['X', 'DY', 'STATS', ...(v.weight ? ['Wt'] : []), 'DX'];
+  return ['X', 'DY', 'STATS', 'P'];
+}
+
+function normWgsl(v: NormVariant): string {
+  const T = v.dtype;
+  const WG = v.wg;
+  const names = normBindings(v);
+  const writable = new Set(['Y', 'STATS', 'DX', 'P']);
+  const f32Buffers = new Set(['STATS', 'P']);
+  // STATS is written by fwd and read afterwards.
+  const decl = names
+    .map((n, i) => {
+      const rw = writable.has(n) && !(n === 'STATS' && v.stage !== 'fwd') ? 'read_write' : 'read';
+      return `@group(0) @binding(${i}) var<storage, ${rw}> ${n}: array<${f32Buffers.has(n) ? 'f32' : T}>;`;
+    })
+    .join('\n');
+  const uni = normUniforms({ rows: 0, d: 0, hw: 0, cpg: 0, groups: 0 }, { x: 0 }, 0).wgsl(names.length);
+  // Index of the affine parameter of element j of a row.
+  const param =
+    v.kind === 'group'
+      ? 'fn param(row: u32, j: u32) -> u32 { return (row % u.groups) * u.cpg + j / u.hw; }'
+      : 'fn param(row: u32, j: u32) -> u32 { return j; }';
+  const wAt = v.weight ? 'f32(Wt[u.wOff + param(row, j)])' : '1.0';
+  const reduce = `var<workgroup> red: array<vec2<f32>, ${WG}>;
+// Sums v over the workgroup (tree in shared memory, f32).
+fn reduce2(v: vec2<f32>, lid: u32) -> vec2<f32> {
+  red[lid] = v;
+  workgroupBarrier();
+  for (var s = ${WG / 2}u; s > 0u; s >>= 1u) {
+    if (lid < s) { red[lid] += red[lid + s]; }
+    workgroupBarrier();
+  }
+  let r = red[0];
+  workgroupBarrier();
+  return r;
+}`;
+  const header = `${T === 'f16' ? 'enable f16;\n' : ''}${decl}
+${uni}
+${param}
+`;
+  if (v.stage === 'fwd') {
+    const meanPass =
+      v.kind === 'rms'
+        ? 'let mean = 0.0;'
+        : `var s = 0.0;
+  for (var j = lid; j < u.d; j += ${WG}u) { s += f32(X[base + j]); }
+  let mean = reduce2(vec2<f32>(s, 0.0), lid).x / f32(u.d);`;
+    const bAt = v.bias ? ` + f32(Bs[u.bOff + param(row, j)])` : '';
+    return `${header}
+${reduce}
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let row = wid.y * nwg.x + wid.x;
+  if (row >= u.rows) { return; }
+  let base = u.xOff + row * u.d;
+  ${meanPass}
+  var q = 0.0;
+  for (var j = lid; j < u.d; j += ${WG}u) { let c = f32(X[base + j]) - mean; q += c * c; }
+  let rstd = inverseSqrt(reduce2(vec2<f32>(q, 0.0), lid).x / f32(u.d) + u.eps);
+  for (var j = lid; j < u.d; j += ${WG}u) {
+    Y[row * u.d + j] = ${T}((f32(X[base + j]) - mean) * rstd * ${wAt}${bAt});
+  }
+  if (lid == 0u) { STATS[row * 2u] = mean; STATS[row * 2u + 1u] = rstd; }
+}
+`;
+  }
+  if (v.stage === 'bwd') {
+    return `${header}
+${reduce}
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let row = wid.y * nwg.x + wid.x;
+  if (row >= u.rows) { return; }
+  let base = u.xOff + row * u.d;
+  let dbase = u.dyOff + row * u.d;
+  let mean = STATS[row * 2u];
+  let rstd = STATS[row * 2u + 1u];
+  var acc = vec2<f32>(0.0);
+  for (var j = lid; j < u.d; j += ${WG}u) {
+    let g = f32(DY[dbase + j]) * ${wAt};
+    acc += vec2<f32>(g * (f32(X[base + j]) - mean) * rstd, g);
+  }
+  let sums = reduce2(acc, lid) / f32(u.d);
+  let c2 = ${v.kind === 'rms' ? '0.0' : 'sums.y'};
+  for (var j = lid; j < u.d; j += ${WG}u) {
+    let g = f32(DY[dbase + j]) * ${wAt};
+    let xh = (f32(X[base + j]) - mean) * rstd;
+    DX[row * u.d + j] = ${T}((g - c2 - xh * sums.x) * rstd);
+  }
+}
+`;
+  }
+  // pgrad
+  if (v.kind === 'group') {
+    // A workgroup per (n, c) plane: P[0, n, c] = Σ dy·x̂, P[1, n, c] = Σ dy.
+    return `${header}
+${reduce}
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let plane = wid.y * nwg.x + wid.x;
+  let channels = u.groups * u.cpg;
+  let planes = u.rows / u.groups * channels;
+  if (plane >= planes) { return; }
+  let n = plane / channels;
+  let c = plane % channels;
+  let row = n * u.groups + c / u.cpg;
+  let mean = STATS[row * 2u];
+  let rstd = STATS[row * 2u + 1u];
+  let off = plane * u.hw;
+  var acc = vec2<f32>(0.0);
+  for (var j = lid; j < u.hw; j += ${WG}u) {
+    let g = f32(DY[u.dyOff + off + j]);
+    acc += vec2<f32>(g * (f32(X[u.xOff + off + j]) - mean) * rstd, g);
+  }
+  let s = reduce2(acc, lid);
+  if (lid == 0u) { P[plane] = s.x; P[planes + plane] = s.y; }
+}
+`;
+  }
+  // layer/rms: a thread per column, a workgroup row per chunk of NORM_PGRAD_ROWS rows.
+  return `${header}
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let j = wid.x * ${WG}u + lid;
+  let chunk = wid.y;
+  let chunks = (u.rows + ${NORM_PGRAD_ROWS - 1}u) / ${NORM_PGRAD_ROWS}u;
+  if (j >= u.d) { return; }
+  var acc = vec2<f32>(0.0);
+  let end = min(u.rows, (chunk + 1u) * ${NORM_PGRAD_ROWS}u);
+  for (var row = chunk * ${NORM_PGRAD_ROWS}u; row < end; row++) {
+    let g = f32(DY[u.dyOff + row * u.d + j]);
+    let xh = (f32(X[u.xOff + row * u.d + j]) - STATS[row * 2u]) * STATS[row * 2u + 1u];
+    acc += vec2<f32>(g * xh, g);
+  }
+  P[chunk * u.d + j] = acc.x;
+  P[(chunks + chunk) * u.d + j] = acc.y;
+}
+`;
+}
+
+/** A buffer and element offset. */
+export interface BufRef {
+  buffer: GPUBuffer;
+  offset: number;
+}
+
+/** Everything one norm launch binds, by binding name ({@link normBindings}). */
+export interface NormLaunch {
+  variant: NormVariant;
+  geometry: NormGeometry;
+  eps: number;
+  buffers: Record<string, BufRef>;
+  label: string;
+}
+
+/** Workgroup count of a norm stage. */
+export function normWorkgroups(engine: Engine, v: NormVariant, g: NormGeometry): [number, number, number] {
+  if (v.stage === 'pgrad' && v.kind !== 'group')
+    return [Math.ceil(g.d / v.wg), Math.ceil(g.rows / NORM_PGRAD_ROWS), 1];
+  if (v.stage === 'pgrad') return engine.grid((g.rows / g.groups) * g.groups * g.cpg);
+  return engine.grid(g.rows);
+}
+
+/** Records one norm kernel launch. */
+export function launchNorm(engine: Engine, p: NormLaunch): void {
+  const names = normBindings(p.variant);
+  const off: NormOffsets = {
+    x: p.buffers.X.offset,
+    dy: p.buffers.DY?.offset,
+    w: p.buffers.Wt?.offset,
+    b: p.buffers.Bs?.offset,
+  };
+  const [x, y, z] = normWorkgroups(engine, p.variant, p.geometry);
+  if (x * y * z === 0 || p.geometry.rows === 0) return;
+  const writable = p.variant.stage === 'fwd' ? new Set(['Y', 'STATS']) : new Set(['DX', 'P']);
+  engine.dispatch({
+    kernel: normKernel(p.variant),
+    label: p.label,
+    storage: names.map((n) => {
+      const b = p.buffers[n];
+      if (!b) throw new Error(`${p.label}: missing buffer ${n}`);
+      return { buffer: b.buffer, readOnly: !writable.has(n) };
+    }),
+    uniforms: normUniforms(p.geometry, off, p.eps).data,
+    workgroups: [x, y, z],
+  });
+}

@@ -1,0 +1,49 @@
+import { configDefaults, defineConfig } from 'vitest/config';
+
+// The same tests in headless Chromium through vitest's browser mode: WebGPU comes from Chromium's own
+// Dawn on SwiftShader (no GPU needed), served from 127.0.0.1. Files named *.node.test.ts use Node
+// APIs (node:fs, paths) and stay out; *.browser.test.ts run only here.
+const CHROMIUM_FLAGS = [
+  '--enable-unsafe-webgpu',
+  '--enable-features=Vulkan',
+  '--use-vulkan=swiftshader',
+  '--use-webgpu-adapter=swiftshader',
+  '--no-sandbox',
+  '--headless',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+
+export default defineConfig({
+  server: { host: '127.0.0.1' },
+  test: {
+    include: ['test/**/*.test.ts'],
+    exclude: [
+      ...configDefaults.exclude,
+      'test/**/*.node.test.ts',
+      'test/**/zz_*',
+      // 1,000 training steps already run in Node; repeating them here would only double the CPU time.
+      'test/training.test.ts',
+    ],
+    // One file at a time: SwiftShader is CPU-bound and the machine is shared.
+    fileParallelism: false,
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    browser: {
+      enabled: true,
+      provider: 'playwright',
+      headless: true,
+      api: { host: '127.0.0.1' },
+      screenshotFailures: false,
+      instances: [
+        {
+          browser: 'chromium',
+          launch: { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_FLAGS },
+        },
+      ],
+    },
+  },
+});
