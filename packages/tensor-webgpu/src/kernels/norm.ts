@@ -1,7 +1,7 @@
 // Fused normalisations. Every norm here normalises contiguous "rows": layerNorm / rmsNorm the last
 // dim, groupNorm the (C/G)·H·W elements of one (n, g) group, which are contiguous in NCHW. One
 // template covers the three kinds in three stages:
-//   fwd    a workgroup per row: f32 tree reductions for the statistics (two passes over the row for
+//   fwd    a workgroup per row: f32 reductions for the statistics (two passes over the row for
 //          mean then variance, which is far more accurate than E[x²] − mean²), then the normalised
 //          (and affine) output; saves (mean, rstd) per row for the backward
 //   bwd    a workgroup per row: dx = rstd·(w·dy − mean(w·dy) − x̂·mean(w·dy·x̂)) (rms: no mean term)
@@ -12,6 +12,27 @@ import { uniformBlock, type UniformBlock } from './uniforms.js';
 
 /** Which normalisation. */
 export type NormKind = 'layer' | 'rms' | 'group';
+
+/**
+ * How a workgroup sums its threads' partials: `shared` is a shared-memory tree (log2(wg) + 2
+ * barriers); `subgroup` sums each subgroup with subgroupAdd, then the per-subgroup partials after a
+ * single barrier. Barriers are what a CPU Vulkan (SwiftShader) pays most for.
+ */
+export type NormReduce = 'shared' | 'subgroup';
+
+/**
+ * Switches for tests and debugging: `subgroups: 'off'` forces the shared-memory reduction;
+ * `threads: 'gpu'` sizes workgroups for a GPU even on a CPU adapter ({@link normThreads}).
+ */
+export const normSettings: { subgroups: 'auto' | 'off'; threads: 'auto' | 'gpu' } = {
+  subgroups: 'auto',
+  threads: 'auto',
+};
+
+/** The reduction a norm kernel uses on `engine`. */
+export function normReduce(engine: Engine): NormReduce {
+  return engine.hasSubgroups && normSettings.subgroups === 'auto' ? 'subgroup' : 'shared';
+}
 
 /** Which stage of a normalisation a kernel runs. */
 export type NormStage = 'fwd' | 'bwd' | 'pgrad';
@@ -27,6 +48,8 @@ export interface NormVariant {
   bias: boolean;
   /** Threads per workgroup (power of two). */
   wg: number;
+  /** Workgroup reduction strategy (ignored by the layer/rms `pgrad` stage, which has none). */
+  reduce: NormReduce;
 }
 
 /** Shape of a norm problem. */
@@ -66,8 +89,20 @@ function normUniforms(g: NormGeometry, off: NormOffsets, eps: number): UniformBl
   ]);
 }
 
-/** Threads per row: enough to give each thread a few elements, at most 256. */
-export function normThreads(d: number): number {
+/** True on a CPU implementation of WebGPU (SwiftShader, llvmpipe/lavapipe). */
+export function isCpuAdapter(engine: Engine): boolean {
+  const i = engine.gpu.adapterInfo;
+  return /swiftshader|llvmpipe|lavapipe/i.test(`${i.vendor} ${i.architecture} ${i.device} ${i.description}`);
+}
+
+/**
+ * Threads per row: on a GPU enough to give each thread a few elements, at most 256. On a CPU
+ * adapter 4 (one SwiftShader subgroup): it runs a workgroup's subgroups as fibers switched at every
+ * barrier, so wide workgroups cost ~10x more there (rmsNorm [393x2048]: 256 threads 670 ms, 4
+ * threads 24 ms); rows still spread over the cores as separate workgroups.
+ */
+export function normThreads(d: number, cpu = false): number {
+  if (cpu) return 4;
   if (d <= 256) return 64;
   if (d <= 1024) return 128;
   return 256;
@@ -76,7 +111,7 @@ export function normThreads(d: number): number {
 /** The norm kernel of a variant. Bindings are listed by {@link normBindings}. */
 export function normKernel(v: NormVariant): Kernel {
   return {
-    key: `norm|${v.kind}|${v.stage}|${v.dtype}|${v.weight ? 'w' : ''}${v.bias ? 'b' : ''}|${v.wg}`,
+    key: `norm|${v.kind}|${v.stage}|${v.dtype}|${v.weight ? 'w' : ''}${v.bias ? 'b' : ''}|${v.wg}|${v.reduce}`,
     code: () => normWgsl(v),
   };
 }
@@ -108,20 +143,15 @@ function normWgsl(v: NormVariant): string {
       ? 'fn param(row: u32, j: u32) -> u32 { return (row % u.groups) * u.cpg + j / u.hw; }'
       : 'fn param(row: u32, j: u32) -> u32 { return j; }';
   const wAt = v.weight ? 'f32(Wt[u.wOff + param(row, j)])' : '1.0';
-  const reduce = `var<workgroup> red: array<vec2<f32>, ${WG}>;
-// Sums v over the workgroup (tree in shared memory, f32).
-fn reduce2(v: vec2<f32>, lid: u32) -> vec2<f32> {
-  red[lid] = v;
-  workgroupBarrier();
-  for (var s = ${WG / 2}u; s > 0u; s >>= 1u) {
-    if (lid < s) { red[lid] += red[lid + s]; }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-}`;
-  const header = `${T === 'f16' ? 'enable f16;\n' : ''}${decl}
+  // The layer/rms pgrad stage has no workgroup reduction.
+  const sg = v.reduce === 'subgroup' && (v.stage !== 'pgrad' || v.kind === 'group');
+  const reduce = sg ? subgroupReduceWgsl(WG) : sharedReduceWgsl(WG);
+  // Builtins the reduction needs, appended to each entry point's parameters.
+  const sgParams = sg
+    ? ', @builtin(subgroup_invocation_id) sg_lid: u32, @builtin(subgroup_size) sg_size: u32'
+    : '';
+  const sgArgs = sg ? ', sg_lid, sg_size' : '';
+  const header = `${sg ? 'enable subgroups;\n' : ''}${T === 'f16' ? 'enable f16;\n' : ''}${decl}
 ${uni}
 ${param}
 `;
@@ -131,19 +161,19 @@ ${param}
         ? 'let mean = 0.0;'
         : `var s = 0.0;
   for (var j = lid; j < u.d; j += ${WG}u) { s += f32(X[base + j]); }
-  let mean = reduce2(vec2<f32>(s, 0.0), lid).x / f32(u.d);`;
+  let mean = reduce2(vec2<f32>(s, 0.0), lid, 0u${sgArgs}).x / f32(u.d);`;
     const bAt = v.bias ? ` + f32(Bs[u.bOff + param(row, j)])` : '';
     return `${header}
 ${reduce}
 @compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32${sgParams}) {
   let row = wid.y * nwg.x + wid.x;
   if (row >= u.rows) { return; }
   let base = u.xOff + row * u.d;
   ${meanPass}
   var q = 0.0;
   for (var j = lid; j < u.d; j += ${WG}u) { let c = f32(X[base + j]) - mean; q += c * c; }
-  let rstd = inverseSqrt(reduce2(vec2<f32>(q, 0.0), lid).x / f32(u.d) + u.eps);
+  let rstd = inverseSqrt(reduce2(vec2<f32>(q, 0.0), lid, 1u${sgArgs}).x / f32(u.d) + u.eps);
   for (var j = lid; j < u.d; j += ${WG}u) {
     Y[row * u.d + j] = ${T}((f32(X[base + j]) - mean) * rstd * ${wAt}${bAt});
   }
@@ -155,7 +185,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     return `${header}
 ${reduce}
 @compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32${sgParams}) {
   let row = wid.y * nwg.x + wid.x;
   if (row >= u.rows) { return; }
   let base = u.xOff + row * u.d;
@@ -167,7 +197,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let g = f32(DY[dbase + j]) * ${wAt};
     acc += vec2<f32>(g * (f32(X[base + j]) - mean) * rstd, g);
   }
-  let sums = reduce2(acc, lid) / f32(u.d);
+  let sums = reduce2(acc, lid, 0u${sgArgs}) / f32(u.d);
   let c2 = ${v.kind === 'rms' ? '0.0' : 'sums.y'};
   for (var j = lid; j < u.d; j += ${WG}u) {
     let g = f32(DY[dbase + j]) * ${wAt};
@@ -183,7 +213,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     return `${header}
 ${reduce}
 @compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32${sgParams}) {
   let plane = wid.y * nwg.x + wid.x;
   let channels = u.groups * u.cpg;
   let planes = u.rows / u.groups * channels;
@@ -199,7 +229,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let g = f32(DY[u.dyOff + off + j]);
     acc += vec2<f32>(g * (f32(X[u.xOff + off + j]) - mean) * rstd, g);
   }
-  let s = reduce2(acc, lid);
+  let s = reduce2(acc, lid, 0u${sgArgs});
   if (lid == 0u) { P[plane] = s.x; P[planes + plane] = s.y; }
 }
 `;
@@ -207,7 +237,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   // layer/rms: a thread per column, a workgroup row per chunk of NORM_PGRAD_ROWS rows.
   return `${header}
 @compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32${sgParams}) {
   let j = wid.x * ${WG}u + lid;
   let chunk = wid.y;
   let chunks = (u.rows + ${NORM_PGRAD_ROWS - 1}u) / ${NORM_PGRAD_ROWS}u;
@@ -223,6 +253,39 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   P[(chunks + chunk) * u.d + j] = acc.y;
 }
 `;
+}
+
+// Both reductions sum vec2<f32> across the workgroup and return the total to every thread. `slot`
+// picks a separate scratch area per call site of one kernel, so a second reduction need not wait
+// for every thread to have read the first one's result.
+function sharedReduceWgsl(wg: number): string {
+  return `var<workgroup> red: array<vec2<f32>, ${2 * wg}>;
+fn reduce2(v: vec2<f32>, lid: u32, slot: u32) -> vec2<f32> {
+  let o = slot * ${wg}u;
+  red[o + lid] = v;
+  workgroupBarrier();
+  for (var s = ${wg / 2}u; s > 0u; s >>= 1u) {
+    if (lid < s) { red[o + lid] += red[o + lid + s]; }
+    workgroupBarrier();
+  }
+  return red[o];
+}`;
+}
+
+// Subgroup sums, one barrier, then each subgroup sums the per-subgroup partials (strided over its
+// lanes, then subgroupAdd). Like kernels/reduce.ts, assumes subgroups are consecutive invocations
+// of the 1-D workgroup (lid / sg_size numbers them), as on every implementation.
+function subgroupReduceWgsl(wg: number): string {
+  return `var<workgroup> red: array<vec2<f32>, ${2 * wg}>;
+fn reduce2(v: vec2<f32>, lid: u32, slot: u32, sg_lid: u32, sg_size: u32) -> vec2<f32> {
+  let o = slot * ${wg}u;
+  let r = subgroupAdd(v);
+  if (sg_lid == 0u) { red[o + lid / sg_size] = r; }
+  workgroupBarrier();
+  var t = vec2<f32>(0.0);
+  for (var i = sg_lid; i < (${wg}u + sg_size - 1u) / sg_size; i += sg_size) { t += red[o + i]; }
+  return subgroupAdd(t);
+}`;
 }
 
 /** A buffer and element offset. */

@@ -3,7 +3,10 @@
 // (mean, rstd) per row so the backward is two passes with no recomputation of the statistics.
 import { noGrad, recordOp } from '../autograd.js';
 import {
+  isCpuAdapter,
   launchNorm,
+  normReduce,
+  normSettings,
   normThreads,
   NORM_PGRAD_ROWS,
   type BufRef,
@@ -41,7 +44,9 @@ function normOp(
   if (x.dtype !== 'f32' && x.dtype !== 'f16')
     throw new Error(`${op}: expected f32 or f16, got${x.describe()}`);
   const dtype = x.dtype;
-  const wg = normThreads(g.d);
+  const cpu = normSettings.threads === 'auto' && isCpuAdapter(x.engine);
+  const wg = normThreads(g.d, cpu);
+  const reduce = normReduce(x.engine);
   const nParams = kind === 'group' ? g.groups * g.cpg : g.d;
   const [out, stats] = noGrad(() =>
     tidy(() => {
@@ -54,7 +59,7 @@ function normOp(
       if (wc) buffers.Wt = ref(wc);
       if (bc) buffers.Bs = ref(bc);
       launchNorm(x.engine, {
-        variant: { kind, stage: 'fwd', dtype, weight: !!wc, bias: !!bc, wg },
+        variant: { kind, stage: 'fwd', dtype, weight: !!wc, bias: !!bc, wg, reduce },
         geometry: g,
         eps,
         buffers,
@@ -80,7 +85,7 @@ function normOp(
       const wc = sw ? contiguous(sw) : undefined;
       if (needX) {
         const dx = Tensor.empty(sx.shape, dtype, sx.engine);
-        const variant: NormVariant = { kind, stage: 'bwd', dtype, weight: !!wc, bias: false, wg };
+        const variant: NormVariant = { kind, stage: 'bwd', dtype, weight: !!wc, bias: false, wg, reduce };
         const buffers: Record<string, BufRef> = { X: ref(xc), DY: ref(gc), STATS: ref(sstats), DX: ref(dx) };
         if (wc) buffers.Wt = ref(wc);
         launchNorm(sx.engine, {
@@ -102,7 +107,8 @@ function normOp(
           dtype,
           weight: false,
           bias: false,
-          wg: kind === 'group' ? normThreads(g.hw) : 64,
+          wg: kind === 'group' ? normThreads(g.hw, cpu) : 64,
+          reduce,
         };
         launchNorm(sx.engine, {
           variant,
