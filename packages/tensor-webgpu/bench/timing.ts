@@ -10,24 +10,40 @@ export interface Runner {
   sync: () => Promise<void>;
 }
 
-/** Milliseconds per run: the median over `rounds` batches sized to fill about `budgetMs` each. */
-export async function timeRuns(r: Runner, budgetMs: number, rounds = 3): Promise<number> {
-  // Warm-up: pipeline compilation and buffer-pool growth.
+/** Warms a runner up (pipeline compilation, pool growth) and returns how many runs fill `budgetMs`. */
+async function warmUp(r: Runner, budgetMs: number): Promise<number> {
   r.run();
   await r.sync();
-  let t = performance.now();
+  const t = performance.now();
   r.run();
   await r.sync();
   const once = performance.now() - t;
-  const iters = Math.max(1, Math.min(100, Math.floor(budgetMs / Math.max(once, 1e-3))));
-  // A run slower than the budget is already a batch of one: keep it as the first sample.
-  const samples: number[] = iters === 1 ? [once] : [];
-  while (samples.length < rounds) {
-    t = performance.now();
-    for (let i = 0; i < iters; i++) r.run();
-    await r.sync();
-    samples.push((performance.now() - t) / iters);
+  return Math.max(1, Math.min(100, Math.floor(budgetMs / Math.max(once, 1e-3))));
+}
+
+async function batch(r: Runner, iters: number): Promise<number> {
+  const t = performance.now();
+  for (let i = 0; i < iters; i++) r.run();
+  await r.sync();
+  return (performance.now() - t) / iters;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+/**
+ * Milliseconds per run of several runners measured together: after warming each up, batches of the
+ * runners alternate (a, b, a, b, …) so that a change in machine load hits all of them alike; each
+ * gets the median over `rounds` batches sized to fill about `budgetMs`.
+ */
+export async function timeInterleaved(runners: Runner[], budgetMs: number, rounds = 5): Promise<number[]> {
+  const iters: number[] = [];
+  for (const r of runners) iters.push(await warmUp(r, budgetMs));
+  const samples: number[][] = runners.map(() => []);
+  for (let round = 0; round < rounds; round++) {
+    for (let i = 0; i < runners.length; i++) samples[i].push(await batch(runners[i], iters[i]));
   }
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)];
+  return samples.map(median);
 }
