@@ -1,0 +1,40 @@
+/**
+ * @vla/internvla-a1 — the assembled InternVLA-A1 policy: understanding (Qwen3-VL), generation
+ * (visual foresight on Cosmos latents) and action (flow matching) experts in one
+ * Mixture-of-Transformers, its training loss, KV-cached sampling and whole-policy checkpoints.
+ * @packageDocumentation
+ */
+export { derivedSizes, expertConfigs, validatePolicyConfig } from './config.js';
+export type { DerivedSizes, ExpertSize, InternVLAA1Config, PolicyTokenIds } from './config.js';
+export {
+  a13bConfig,
+  policyConfig,
+  policyConfigNames,
+  registerPolicyConfig,
+  tinyConfig,
+  tinyTokenIds,
+} from './configs.js';
+export type { TinyConfigOptions } from './configs.js';
+export { checkBatch, checkObservation, encodePrompts } from './batch.js';
+export type { EncodedPrompts, FrameLatents, PolicyBatch, PolicyObservation, ViewFrames } from './batch.js';
+export { JointSequence } from './jointSequence.js';
+export { InternVLAA1Policy, SamplingContext } from './internvlaA1Policy.js';
+export type {
+  GenerationProjections,
+  LossOptions,
+  ParameterCounts,
+  PolicyLoss,
+  PolicyOutput,
+  SampleOptions,
+  SampleResult,
+} from './internvlaA1Policy.js';
+export {
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_VERSION,
+  CheckpointError,
+  loadPolicy,
+  loadPolicyWeights,
+  readPolicyManifest,
+  savePolicy,
+} from './checkpoint.js';
+export type { LoadPolicyOptions, ManifestTensor, PolicyManifest, SavePolicyOptions } from './checkpoint.js';

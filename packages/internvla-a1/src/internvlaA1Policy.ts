@@ -1,0 +1,556 @@
+// InternVLA-A1: one Mixture-of-Transformers over [understanding | generation | action] tokens.
+// The understanding expert (Qwen3-VL) reads the current frames and the task; the generation expert
+// reads Cosmos latents of frames t−15 and t and predicts the latent of frame t+15 (visual
+// foresight); the action expert turns the state and a noisy action chunk into a flow-matching
+// velocity. Each method below is one paragraph of the paper (SPEC §1); the MoT layer, the masks and
+// positions, flow matching, the tokenizer and the VLM live in their own packages.
+import {
+  actionTimeTokens,
+  eulerSample,
+  flowMatchingLoss,
+  noisyPath,
+  sampleTime,
+  type ActionTimeLayers,
+  type TimeInput,
+} from '@vla/flow-matching';
+import { KVCache, MoTStack, type RopeTables } from '@vla/mot-attention';
+import { Qwen3VLVisionModel } from '@vla/qwen3-vl';
+import {
+  add,
+  concat,
+  contiguous,
+  Conv2d,
+  ConvTranspose2d,
+  Embedding,
+  expand,
+  isMeta,
+  keep,
+  LayerNorm,
+  Linear,
+  mean,
+  Module,
+  mul,
+  noGrad,
+  permute,
+  randNormal,
+  reshape,
+  shapeSize,
+  slice,
+  squeeze,
+  stack,
+  tensor,
+  tidy,
+  transpose,
+  unsqueeze,
+  type Tensor,
+} from '@vla/tensor-webgpu';
+import { CosmosImageTokenizer } from '@vla/vae';
+import {
+  checkBatch,
+  checkObservation,
+  type FrameLatents,
+  type PolicyBatch,
+  type PolicyObservation,
+} from './batch.js';
+import {
+  derivedSizes,
+  expertConfigs,
+  validatePolicyConfig,
+  type DerivedSizes,
+  type InternVLAA1Config,
+} from './config.js';
+import { JointSequence } from './jointSequence.js';
+
+/** The generation expert's input and output projections (absent in the ablation). */
+export interface GenerationProjections {
+  /** `1x1 conv latent → width`. */
+  latent_proj: Conv2d;
+  /** `conv k = s = latent/genGrid`: latent grid → genGrid² tokens per frame. */
+  token_conv: Conv2d;
+  /** `ConvTranspose k = s = latent/genGrid`: genGrid² tokens → latent grid. */
+  token_deconv: ConvTranspose2d;
+  /** `LayerNorm(width, eps 1e-5)` over channels. */
+  out_norm: LayerNorm;
+  /** `Linear width → latent channels`. */
+  out_proj: Linear;
+}
+
+/** Velocity of the action expert and, with the generation expert, the predicted t+15 latent. */
+export interface PolicyOutput {
+  /** `[B, chunkSize, stateDim]` flow-matching velocity. */
+  velocity: Tensor;
+  /** `[B · views, latentChannels, latent, latent]` predicted latent of frame t+15 (null without the expert). */
+  latent: Tensor | null;
+}
+
+/** The training losses of one batch (scalars). */
+export interface PolicyLoss {
+  /** `L_action + λ · L_gen`. */
+  loss: Tensor;
+  /** `mean((v − u)²)` over non-padded actions. */
+  actionLoss: Tensor;
+  /** MSE of the predicted t+15 latent over valid views (null without the generation expert). */
+  genLoss: Tensor | null;
+}
+
+/** Options of {@link InternVLAA1Policy.computeLoss}. */
+export interface LossOptions {
+  /** Seed of the noise and of the flow times (default 0). Use a fresh one per step. */
+  seed?: number;
+  /** Noise `[B, chunkSize, stateDim]` instead of sampling it. */
+  noise?: Tensor;
+  /** Flow times `[B]` (or host values) instead of sampling Beta(1.5, 1)·0.999 + 0.001. */
+  time?: TimeInput;
+}
+
+/** Options of {@link InternVLAA1Policy.sampleActions}. */
+export interface SampleOptions {
+  /** Euler steps (default 10). */
+  steps?: number;
+  /** Seed of the starting noise (default 0). */
+  seed?: number;
+  /** Starting noise `[B, chunkSize, stateDim]` instead of a seed. */
+  noise?: Tensor;
+  /** Also return the predicted t+15 latent and its decoded images (visual foresight). */
+  foresight?: boolean;
+}
+
+/** Result of {@link InternVLAA1Policy.sampleActions}; the caller owns (and disposes) the tensors. */
+export interface SampleResult {
+  /** `[B, chunkSize, stateDim]` actions at t = 0. */
+  actions: Tensor;
+  /** With `foresight`: `[B · views, 16, h, w]` predicted latent of frame t+15. */
+  latent?: Tensor;
+  /** With `foresight`: `[B, views, 3, H, W]` the latent decoded by the tokenizer, clamped to [-1, 1]. */
+  images?: Tensor;
+}
+
+/** Parameters per expert, as {@link InternVLAA1Policy.parameterCounts} reports them. */
+export interface ParameterCounts {
+  /** Understanding expert: vision tower, and text decoder including the (tied) token embedding. */
+  understanding: { vision: number; text: number; total: number };
+  /** Generation expert (its MoT weights and latent projections); 0 in the ablation. */
+  generation: number;
+  /** Action expert (its MoT weights, state/action projections, action-time MLP). */
+  action: number;
+  /** The frozen image tokenizer (not trained). */
+  vae: number;
+  /** understanding + generation + action. */
+  trainable: number;
+  /** Everything, tokenizer included. */
+  total: number;
+}
+
+/**
+ * The KV cache and the suffix mask/positions of one observation batch (SPEC §1 "Inference with KV
+ * cache"): built once by {@link InternVLAA1Policy.prefill}, reused by every denoising step.
+ */
+export class SamplingContext {
+  constructor(
+    /** Keys/values of the prefix and generation tokens for every layer (not grown by the action steps). */
+    readonly cache: KVCache,
+    /** The batch's joint sequence. */
+    readonly sequence: JointSequence,
+    /** Mask of the state + action rows against the whole sequence. */
+    readonly suffixMask: Tensor,
+    /** Rotary tables of the state + action tokens. */
+    readonly suffixRope: RopeTables,
+    /** The observation's state `[B, stateDim]` (borrowed, not owned). */
+    readonly state: Tensor,
+    /** Predicted t+15 latent (owned; null without the generation expert). */
+    public latent: Tensor | null,
+  ) {}
+
+  /** Frees the cache, the suffix tables and the latent (if still owned). */
+  dispose(): void {
+    this.cache.dispose();
+    this.suffixMask.dispose();
+    this.suffixRope.cos.dispose();
+    this.suffixRope.sin.dispose();
+    this.latent?.dispose();
+    this.latent = null;
+  }
+}
+
+/** State-dict name prefixes of each expert (used to count parameters). */
+const EXPERT_PREFIXES = {
+  vision: ['visual.'],
+  text: ['embed_tokens.', 'mot.und.'],
+  generation: ['mot.gen.', 'gen_'],
+  action: ['mot.act.', 'state_proj.', 'action_'],
+  vae: ['vae.'],
+} as const;
+
+/**
+ * The InternVLA-A1 policy. Build the 3B configuration inside `meta(() => new InternVLAA1Policy(...))`
+ * to inspect shapes without allocating; train with {@link InternVLAA1Policy.computeLoss}; act with
+ * {@link InternVLAA1Policy.sampleActions}.
+ */
+export class InternVLAA1Policy extends Module implements ActionTimeLayers {
+  /** The configuration (validated). */
+  readonly config: InternVLAA1Config;
+  /** Sizes derived from the configuration. */
+  readonly sizes: DerivedSizes;
+  /** Understanding expert: Qwen3-VL vision tower (merged image tokens in the text width). */
+  readonly visual: Qwen3VLVisionModel;
+  /** Understanding expert: token embedding of the text decoder (tied output head upstream). */
+  readonly embed_tokens: Embedding;
+  /** The three experts' transformer layers (`mot.und.*`, `mot.gen.*`, `mot.act.*`). */
+  readonly mot: MoTStack;
+  /** Generation expert projections (null in the ablation without visual foresight). */
+  readonly gen: GenerationProjections | null;
+  /** Action expert: `Linear stateDim → width` for the state token. */
+  readonly state_proj: Linear;
+  /** Action expert: noisy action → width (see `actionTimeTokens`). */
+  readonly action_in_proj: Linear;
+  /** Action expert: 2·width → width. */
+  readonly action_time_mlp_in: Linear;
+  /** Action expert: width → width. */
+  readonly action_time_mlp_out: Linear;
+  /** Action expert: `Linear width → stateDim` on the action positions. */
+  readonly action_out_proj: Linear;
+  /** Frozen Cosmos image tokenizer (stop-gradient latents; decoder for foresight images). */
+  readonly vae: CosmosImageTokenizer;
+  private readonly slot: { und: number; gen: number; act: number };
+
+  constructor(config: InternVLAA1Config) {
+    super();
+    validatePolicyConfig(config);
+    this.config = config;
+    this.sizes = derivedSizes(config);
+    const text = config.vlm.text;
+    const experts = expertConfigs(config);
+    this.slot = { und: 0, gen: config.generation ? 1 : -1, act: experts.length - 1 };
+
+    this.visual = this.module('visual', new Qwen3VLVisionModel(config.vlm.vision));
+    this.embed_tokens = this.module('embed_tokens', new Embedding(text.vocabSize, text.hiddenSize));
+    this.mot = this.module('mot', new MoTStack(experts, text.numLayers));
+
+    if (config.generation) {
+      const w = config.generation.width;
+      const c = config.vae.latentChannels;
+      const k = this.sizes.tokenKernel;
+      this.gen = {
+        latent_proj: this.module('gen_latent_proj', new Conv2d(c, w, 1)),
+        token_conv: this.module('gen_token_conv', new Conv2d(w, w, k, { stride: k })),
+        token_deconv: this.module('gen_token_deconv', new ConvTranspose2d(w, w, k, { stride: k })),
+        out_norm: this.module('gen_out_norm', new LayerNorm(w, { eps: 1e-5 })),
+        out_proj: this.module('gen_out_proj', new Linear(w, c)),
+      };
+    } else {
+      this.gen = null;
+    }
+
+    const wa = config.action.width;
+    this.state_proj = this.module('state_proj', new Linear(config.stateDim, wa));
+    // flow-matching's ActionTimeMlp layers, registered flat under upstream's names.
+    this.action_in_proj = this.module('action_in_proj', new Linear(config.stateDim, wa));
+    this.action_time_mlp_in = this.module('action_time_mlp_in', new Linear(2 * wa, wa));
+    this.action_time_mlp_out = this.module('action_time_mlp_out', new Linear(wa, wa));
+    this.action_out_proj = this.module('action_out_proj', new Linear(wa, config.stateDim));
+
+    this.vae = this.module('vae', new CosmosImageTokenizer(config.vae));
+    if (!isMeta()) for (const [, p] of this.vae.namedParameters()) p.requiresGrad = false;
+  }
+
+  /** Hidden states per MoT expert slot (null for experts without tokens in this pass). */
+  private experts(und: Tensor | null, gen: Tensor | null, act: Tensor | null): (Tensor | null)[] {
+    const h: (Tensor | null)[] = new Array<Tensor | null>(this.mot.experts.length).fill(null);
+    h[this.slot.und] = und;
+    if (this.slot.gen >= 0) h[this.slot.gen] = gen;
+    h[this.slot.act] = act;
+    return h;
+  }
+
+  /**
+   * Understanding prefix `[B, prefixTokens, width_und]`: per view `<vision_start>`, the vision
+   * tower's merged tokens of the current frame, `<vision_end>`; then the task text. Missing views are
+   * embedded like the others; the mask makes them padding.
+   */
+  embedPrefix(obs: PolicyObservation): Tensor {
+    const { views, imageSize } = this.config;
+    const B = obs.state.shape[0];
+    const D = this.config.vlm.text.hiddenSize;
+    return tidy(() => {
+      const current = obs.images.map((v) => v.current);
+      const pixels = reshape(stack(current, 1), [B * views, 3, imageSize, imageSize]);
+      const img = this.visual.forward(pixels).tokens;
+      const n = img.shape[1];
+      const perView = reshape(img, [B, views, n, D]);
+      const ids = this.config.tokenIds;
+      const special = this.embed_tokens.forward(tensor([ids.visionStart, ids.visionEnd], [2], 'i32'));
+      const one = (i: number) => expand(reshape(slice(special, 0, i, i + 1), [1, 1, D]), [B, 1, D]);
+      const pieces: Tensor[] = [];
+      for (let v = 0; v < views; v++) pieces.push(one(0), squeeze(slice(perView, 1, v, v + 1), 1), one(1));
+      pieces.push(this.embed_tokens.forward(tensor(obs.tokens, [B, this.config.textTokens], 'i32')));
+      return concat(pieces, 1);
+    });
+  }
+
+  /**
+   * Cosmos latents (frozen tokenizer, no gradient) of frames t−15 and t of every view, ordered
+   * (batch, view, time) → `[B · views · 2, 16, h, w]`; with `future`, also the t+15 targets
+   * `[B · views, 16, h, w]`. One tokenizer call encodes all of them.
+   */
+  encodeFrames(obs: PolicyObservation, future: boolean): FrameLatents {
+    const { views, imageSize } = this.config;
+    const B = obs.state.shape[0];
+    const frames = obs.images.flatMap((v) => [v.past, v.current]);
+    if (future) frames.push(...obs.images.map((v, i) => v.future ?? missing(`images[${i}].future`)));
+    const n = frames.length;
+    return noGrad(() =>
+      tidy(() => {
+        const lat = this.vae.encode(reshape(stack(frames, 1), [B * n, 3, imageSize, imageSize]));
+        const [, c, h, w] = lat.shape;
+        const byFrame = reshape(lat, [B, n, c, h, w]);
+        const part = (a: number, b: number) =>
+          reshape(contiguous(slice(byFrame, 1, a, b)), [B * (b - a), c, h, w]);
+        return { inputs: part(0, 2 * views), targets: future ? part(2 * views, 3 * views) : null };
+      }),
+    );
+  }
+
+  /**
+   * Generation tokens `[B, views·2·g², width_gen]`: `1x1 conv 16→width`, then `conv k = s = latent/g`
+   * to a g x g grid per frame; order view, time, row-major.
+   */
+  embedGeneration(latents: Tensor): Tensor {
+    const gen = this.gen ?? noGenerationExpert();
+    const frames = 2 * this.config.views;
+    const B = latents.shape[0] / frames;
+    const g2 = this.config.genGrid ** 2;
+    return tidy(() => {
+      const x = gen.token_conv.forward(gen.latent_proj.forward(latents)); // [B·2V, W, g, g]
+      const W = x.shape[1];
+      return reshape(contiguous(transpose(reshape(x, [B, frames, W, g2]), 2, 3)), [B, frames * g2, W]);
+    });
+  }
+
+  /**
+   * Visual foresight from the generation expert's normed output `[B, views·2·g², W]`: mean over the
+   * two frames, `ConvTranspose k = s` back to the latent grid, LayerNorm over channels, Linear W → 16
+   * → the predicted t+15 latent `[B · views, 16, h, w]`.
+   */
+  predictLatent(out: Tensor): Tensor {
+    const gen = this.gen ?? noGenerationExpert();
+    const { views, genGrid: g } = this.config;
+    const [B, , W] = out.shape;
+    return tidy(() => {
+      const perFrame = mean(reshape(out, [B * views, 2, g * g, W]), [1]); // [B·V, g², W]
+      const grid = reshape(contiguous(transpose(perFrame, 1, 2)), [B * views, W, g, g]);
+      const up = contiguous(permute(gen.token_deconv.forward(grid), [0, 2, 3, 1])); // [B·V, h, w, W]
+      return contiguous(permute(gen.out_proj.forward(gen.out_norm.forward(up)), [0, 3, 1, 2]));
+    });
+  }
+
+  /**
+   * Action-expert tokens `[B, 1 + chunkSize, width_act]`: the state token `state_proj(state)`, then
+   * `action_time_mlp_out(SiLU(action_time_mlp_in([action_in_proj(x_t), temb(t)])))` per action.
+   */
+  embedSuffix(state: Tensor, xt: Tensor, t: TimeInput): Tensor {
+    return tidy(() =>
+      concat([unsqueeze(this.state_proj.forward(state), 1), actionTimeTokens(this, xt, t)], 1),
+    );
+  }
+
+  /** `action_out_proj` on the action positions of the action expert's output. */
+  private velocityHead(act: Tensor): Tensor {
+    return this.action_out_proj.forward(slice(act, 1, 1, 1 + this.config.chunkSize));
+  }
+
+  /** Latents of frames t−15 and t: the observation's own, or encoded now. */
+  private inputLatents(obs: PolicyObservation): Tensor {
+    return obs.latents?.inputs ?? this.encodeFrames(obs, false).inputs;
+  }
+
+  /**
+   * The full, uncached pass used in training: the joint sequence through the MoT stack with the
+   * cumulative segment mask and M-RoPE positions.
+   */
+  forward(obs: PolicyObservation, xt: Tensor, t: TimeInput): PolicyOutput {
+    const B = checkObservation(this.config, obs);
+    return tidy(() => {
+      const seq = new JointSequence(this.config, B, obs.imageMasks, obs.textMask);
+      const genTokens = this.gen ? this.embedGeneration(this.inputLatents(obs)) : null;
+      const hidden = this.experts(this.embedPrefix(obs), genTokens, this.embedSuffix(obs.state, xt, t));
+      const out = this.mot.forward(hidden, { mask: seq.mask(), rope: seq.rope() });
+      return {
+        velocity: this.velocityHead(out[this.slot.act]!),
+        latent: this.gen ? this.predictLatent(out[this.slot.gen]!) : null,
+      };
+    });
+  }
+
+  /**
+   * Training objective `L = L_action + λ·L_gen`: flow matching on the action chunk (t ~ Beta,
+   * `x_t = t·ε + (1−t)·a`, target `ε − a`) and the MSE between the predicted and the encoded t+15
+   * latent over valid views.
+   */
+  computeLoss(batch: PolicyBatch, options: LossOptions = {}): PolicyLoss {
+    const B = checkBatch(this.config, batch);
+    const { chunkSize: H, stateDim: D, views } = this.config;
+    const seed = options.seed ?? 0;
+    return tidy(() => {
+      const noise = options.noise ?? randNormal([B, H, D], { seed: mixSeed(seed, 1) });
+      const time = options.time ?? sampleTime(B, { seed: mixSeed(seed, 2) });
+      const { xt, target } = noisyPath(batch.actions, noise, time);
+      let frames: FrameLatents | null = null;
+      if (this.gen) frames = batch.latents?.targets ? batch.latents : this.encodeFrames(batch, true);
+      const out = this.forward({ ...batch, latents: frames ?? undefined }, xt, time);
+      const pad = batch.actionIsPad;
+      const actionMask = pad ? flagTensor(pad, [B, H, 1], true) : undefined;
+      const actionLoss = flowMatchingLoss(out.velocity, target, { mask: actionMask });
+      if (!frames || !out.latent) return { loss: actionLoss, actionLoss, genLoss: null };
+      // A masked MSE: flowMatchingLoss is sum(mask·(x − y)²) / sum(mask) over the broadcast mask.
+      const viewMask = flagTensor(batch.imageMasks, [B * views, 1, 1, 1]);
+      const genLoss = flowMatchingLoss(out.latent, frames.targets!, { mask: viewMask });
+      return { loss: add(actionLoss, mul(genLoss, this.config.genLossWeight)), actionLoss, genLoss };
+    });
+  }
+
+  /**
+   * Inference steps 1–2: the understanding expert alone on the prefix, then the generation expert
+   * on its tokens against the cached prefix, both appending their keys/values to a fresh cache.
+   * Also predicts the t+15 latent. Dispose the context when done.
+   */
+  prefill(obs: PolicyObservation): SamplingContext {
+    const B = checkObservation(this.config, obs);
+    return noGrad(() =>
+      tidy(() => {
+        const seq = new JointSequence(this.config, B, obs.imageMasks, obs.textMask);
+        const { prefix, generation, suffix } = seq.layout;
+        const cache = new KVCache(this.mot.numLayers);
+        const pre = this.experts(this.embedPrefix(obs), null, null);
+        this.mot.forward(pre, {
+          mask: seq.mask(prefix),
+          rope: seq.rope(prefix),
+          cache,
+          append: true,
+          finalNorm: false,
+        });
+        let latent: Tensor | null = null;
+        if (this.gen) {
+          const gen = this.experts(null, this.embedGeneration(this.inputLatents(obs)), null);
+          const out = this.mot.forward(gen, {
+            mask: seq.mask(generation),
+            rope: seq.rope(generation),
+            cache,
+            append: true,
+          });
+          latent = keep(this.predictLatent(out[this.slot.gen]!));
+        }
+        const rope = seq.rope(suffix);
+        return new SamplingContext(
+          cache,
+          seq,
+          keep(seq.mask(suffix)),
+          { cos: keep(rope.cos), sin: keep(rope.sin) },
+          obs.state,
+          latent,
+        );
+      }),
+    );
+  }
+
+  /** Inference step 3: the action expert's 1 + chunkSize tokens against the cache → velocity. */
+  denoiseStep(ctx: SamplingContext, xt: Tensor, t: TimeInput): Tensor {
+    return tidy(() => {
+      const hidden = this.experts(null, null, this.embedSuffix(ctx.state, xt, t));
+      const out = this.mot.forward(hidden, { mask: ctx.suffixMask, rope: ctx.suffixRope, cache: ctx.cache });
+      return this.velocityHead(out[this.slot.act]!);
+    });
+  }
+
+  /**
+   * An action chunk by Euler integration of the velocity from noise (t = 1) to data (t = 0), with
+   * the prefix and generation computed once and only the action expert run per step.
+   */
+  sampleActions(obs: PolicyObservation, options: SampleOptions = {}): SampleResult {
+    const B = checkObservation(this.config, obs);
+    const { chunkSize: H, stateDim: D, views, imageSize } = this.config;
+    const ctx = this.prefill(obs);
+    try {
+      const actions = eulerSample((x, t) => this.denoiseStep(ctx, x, t), [B, H, D], {
+        steps: options.steps ?? 10,
+        seed: options.seed ?? 0,
+        noise: options.noise,
+      });
+      if (!options.foresight || !ctx.latent) return { actions };
+      const latent = ctx.latent;
+      ctx.latent = null;
+      latent.kept = false;
+      const images = noGrad(() =>
+        tidy(() => reshape(this.vae.decodeClamped(latent), [B, views, 3, imageSize, imageSize])),
+      );
+      return { actions, latent, images };
+    } finally {
+      ctx.dispose();
+    }
+  }
+
+  /** Parameter counts per expert (works on a module built inside `meta()`). */
+  parameterCounts(): ParameterCounts {
+    const count = (prefixes: readonly string[]) => {
+      let n = 0;
+      for (const [name, spec] of this.namedSpecs()) {
+        if (spec.kind === 'parameter' && prefixes.some((p) => name.startsWith(p))) n += shapeSize(spec.shape);
+      }
+      return n;
+    };
+    const vision = count(EXPERT_PREFIXES.vision);
+    const text = count(EXPERT_PREFIXES.text);
+    const generation = count(EXPERT_PREFIXES.generation);
+    const action = count(EXPERT_PREFIXES.action);
+    const vae = count(EXPERT_PREFIXES.vae);
+    const trainable = vision + text + generation + action;
+    const total = this.numParameters();
+    if (trainable + vae !== total)
+      throw new Error(`parameterCounts: ${total - trainable - vae} parameters belong to no expert`);
+    return {
+      understanding: { vision, text, total: vision + text },
+      generation,
+      action,
+      vae,
+      trainable,
+      total,
+    };
+  }
+
+  /** A table of the parameter counts per expert. */
+  describe(): string {
+    const c = this.parameterCounts();
+    const fmt = (n: number) => `${n.toLocaleString('en-US').padStart(15)}  ${(n / 1e9).toFixed(3)}B`;
+    return [
+      `InternVLA-A1 "${this.config.name}" (${this.mot.numLayers} MoT layers, experts ${this.mot.experts.map((e) => `${e.name}:${e.width}`).join(' ')})`,
+      `  understanding  ${fmt(c.understanding.total)}`,
+      `    vision       ${fmt(c.understanding.vision)}`,
+      `    text         ${fmt(c.understanding.text)}`,
+      `  generation     ${fmt(c.generation)}`,
+      `  action         ${fmt(c.action)}`,
+      `  trainable      ${fmt(c.trainable)}`,
+      `  tokenizer      ${fmt(c.vae)}  (frozen)`,
+      `  total          ${fmt(c.total)}`,
+    ].join('\n');
+  }
+}
+
+/** 0/1 flags as an f32 tensor (`invert`: 1 where the flag is off). */
+function flagTensor(flags: ArrayLike<number | boolean>, shape: number[], invert = false): Tensor {
+  const values = Float32Array.from(flags, (f) => (Boolean(f) !== invert ? 1 : 0));
+  return tensor(values, shape);
+}
+
+function missing(what: string): never {
+  throw new Error(`PolicyBatch: ${what} is missing (the generation expert needs the t+15 frame)`);
+}
+
+function noGenerationExpert(): never {
+  throw new Error('InternVLAA1Policy: this configuration has no generation expert');
+}
+
+/** A seed derived from a base seed and a stream id (noise and times must not share a stream). */
+function mixSeed(seed: number, stream: number): number {
+  let h = Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(stream, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return Math.imul(h, 0x27d4eb2f) >>> 0;
+}
