@@ -16,8 +16,9 @@ import {
   type SampleBuilderOptions,
   type VideoDecodeRequest,
 } from '../src/index';
+import { lerobotFixtures } from '../test/fixtures';
 
-const CR5 = '/work/shared/fixtures/lerobot/cr5_grasp_cube_v21';
+const CR5 = join(lerobotFixtures(), 'cr5_grasp_cube_v21');
 const BATCH = 8;
 const BATCHES = 6;
 

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetReadObjects } from 'hyparquet';
 
-export const FIXTURES = '/work/shared/fixtures/lerobot';
+import { lerobotFixtures } from './fixtures';
+
+export const FIXTURES = lerobotFixtures();
 export const CR5 = join(FIXTURES, 'cr5_grasp_cube_v21');
 export const SO101 = join(FIXTURES, 'so101_test_v30');
 
