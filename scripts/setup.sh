@@ -18,5 +18,8 @@ if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get install -y -q "${need[@]}"
 fi
 node --version
-npm ci --no-audit --no-fund
+# `npm install` rather than `npm ci`: npm 11.19 writes lockfiles holding only this platform's optional
+# packages (rollup, turbo, esbuild binaries) and then `npm ci` rejects them as out of sync. With a
+# lockfile present, `npm install` still installs the locked versions.
+npm install --no-audit --no-fund
 npm run build
