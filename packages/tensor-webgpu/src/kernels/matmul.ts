@@ -240,6 +240,8 @@ export function chooseGemmTile(M: number, N: number, batch: number, engine?: Eng
   if (M <= 32 && N > 32) return GEMM_TILES.small;
   if (N <= 32 && M > 32) return GEMM_TILES.narrow;
   if (M <= 32 && N <= 32) return GEMM_TILES.small;
+  // Too few 64x64 workgroups to occupy the device (e.g. 128³ gives 4): halve the rows per tile.
+  if (groups(GEMM_TILES.medium) < 8) return GEMM_TILES.small;
   return GEMM_TILES.medium;
 }
 
