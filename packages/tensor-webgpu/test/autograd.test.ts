@@ -122,6 +122,6 @@ describe('ownership', () => {
     expectClose(await v.toArray(), [1, 3, 2, 4]);
     v.dispose();
     expect(eng.poolStats().inUseBytes).toBe(base);
-    expect(() => x.toArray()).rejects.toThrow(/disposed/);
+    await expect(x.toArray()).rejects.toThrow(/disposed/);
   });
 });
