@@ -72,6 +72,7 @@ export {
   type RosCommandOutput,
   type RosStateFeed,
   type RosbridgeRobotConfig,
+  type RosConnectionOptions,
   type RosbridgeRobotStats,
 } from './ros/rosbridgeRobot.js';
 export {

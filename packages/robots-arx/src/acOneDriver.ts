@@ -2,9 +2,8 @@ import {
   RosbridgeRobot,
   invertMap,
   rosHeader,
-  type BackoffOptions,
-  type Clock,
   type LinearMap,
+  type RosConnectionOptions,
 } from '@vla/robot-core';
 import { ACONE } from './acOneEmbodiment.js';
 import { ZERO7, arxArmJointPos, readArxArm, type ArxArmFields } from './arxArmCodec.js';
@@ -37,21 +36,13 @@ export const ACONE_TOPICS: AcOneTopics = Object.freeze({
 });
 
 /** Options of {@link createAcOneDriver}. */
-export interface AcOneDriverOptions {
-  /** rosbridge URL. */
-  readonly url: string;
+export interface AcOneDriverOptions extends RosConnectionOptions {
   /** Topic overrides. */
   readonly topics?: Partial<AcOneTopics>;
   /** `compressed` (default) or `raw` cameras (give raw topic names in `topics`). */
   readonly cameraKind?: 'compressed' | 'raw';
   /** Gripper robot units → `joint_pos[6]`. Default identity (the embodiment already uses the vendor's units). */
   readonly gripperToMessage?: LinearMap;
-  /** Clock shared with the safety layer. */
-  readonly clock?: Clock;
-  /** Reconnect backoff. */
-  readonly backoff?: BackoffOptions;
-  /** State older than this is stale (ms). Default 200. */
-  readonly staleAfterMs?: number;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { RosbridgeRobot, invertMap, type BackoffOptions, type Clock, type LinearMap } from '@vla/robot-core';
+import { RosbridgeRobot, invertMap, type LinearMap, type RosConnectionOptions } from '@vla/robot-core';
 import { ZERO7, arxArmJointPos, readArxArm, type ArxArmFields } from './arxArmCodec.js';
 import { LIFT2 } from './lift2Embodiment.js';
 
@@ -30,9 +30,7 @@ export const LIFT2_TOPICS: Lift2Topics = Object.freeze({
 });
 
 /** Options of {@link createLift2Driver}. */
-export interface Lift2DriverOptions {
-  /** rosbridge URL, e.g. `ws://lift2:9090`. */
-  readonly url: string;
+export interface Lift2DriverOptions extends RosConnectionOptions {
   /** Topic overrides. */
   readonly topics?: Partial<Lift2Topics>;
   /** `compressed` (sensor_msgs/CompressedImage, default) or `raw` (sensor_msgs/Image) cameras. */
@@ -45,12 +43,6 @@ export interface Lift2DriverOptions {
   readonly gripperToMessage?: LinearMap;
   /** `mode` field of JointControl. Default 0. */
   readonly mode?: number;
-  /** Clock shared with the safety layer. */
-  readonly clock?: Clock;
-  /** Reconnect backoff. */
-  readonly backoff?: BackoffOptions;
-  /** State older than this is stale (ms). Default 200. */
-  readonly staleAfterMs?: number;
 }
 
 /**

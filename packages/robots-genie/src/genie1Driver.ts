@@ -3,9 +3,8 @@ import {
   applyMap,
   invertMap,
   rosHeader,
-  type BackoffOptions,
-  type Clock,
   type LinearMap,
+  type RosConnectionOptions,
 } from '@vla/robot-core';
 import { GENIE1 } from './genie1Embodiment.js';
 
@@ -46,9 +45,7 @@ export const GENIE1_JOINT_NAMES: Readonly<Record<string, string>> = Object.freez
 });
 
 /** Options of {@link createGenie1Driver}. */
-export interface Genie1DriverOptions {
-  /** rosbridge URL, e.g. `ws://localhost:9090`. */
-  readonly url: string;
+export interface Genie1DriverOptions extends RosConnectionOptions {
   /** Topic overrides. */
   readonly topics?: Partial<Genie1Topics>;
   /** Joint-name overrides, keyed by dim name. */
@@ -63,12 +60,6 @@ export interface Genie1DriverOptions {
    * takes 0 = closed … 1 = open (assumed from public client code).
    */
   readonly gripperCommand?: LinearMap;
-  /** Clock shared with the safety layer. */
-  readonly clock?: Clock;
-  /** Reconnect backoff. */
-  readonly backoff?: BackoffOptions;
-  /** State older than this is stale (ms). Default 200. */
-  readonly staleAfterMs?: number;
 }
 
 interface JointStateMsg {

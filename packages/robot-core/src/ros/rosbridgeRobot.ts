@@ -46,24 +46,28 @@ export interface RosCameraFeed {
   readonly kind: 'compressed' | 'raw';
 }
 
-/** Configuration of a {@link RosbridgeRobot}: pure data plus small message codecs. */
-export interface RosbridgeRobotConfig {
-  /** The embodiment spoken. */
-  readonly embodiment: Embodiment;
+/** How a driver reaches rosbridge; every robot driver's options extend it. */
+export interface RosConnectionOptions {
   /** rosbridge URL, e.g. `ws://localhost:9090`. */
   readonly url: string;
-  /** Joint state feeds; together they must cover every dim. */
-  readonly state: readonly RosStateFeed<never>[];
-  /** Command topics; each gets every command. */
-  readonly commands: readonly RosCommandOutput<unknown>[];
-  /** Cameras. */
-  readonly cameras: readonly RosCameraFeed[];
   /** Clock shared with the safety layer and executor. Default {@link systemClock}. */
   readonly clock?: Clock;
   /** Reconnect backoff. */
   readonly backoff?: BackoffOptions;
   /** `status().stale` when the state is older than this (ms). Default 200. */
   readonly staleAfterMs?: number;
+}
+
+/** Configuration of a {@link RosbridgeRobot}: pure data plus small message codecs. */
+export interface RosbridgeRobotConfig extends RosConnectionOptions {
+  /** The embodiment spoken. */
+  readonly embodiment: Embodiment;
+  /** Joint state feeds; together they must cover every dim. */
+  readonly state: readonly RosStateFeed<never>[];
+  /** Command topics; each gets every command. */
+  readonly commands: readonly RosCommandOutput<unknown>[];
+  /** Cameras. */
+  readonly cameras: readonly RosCameraFeed[];
   /** rosbridge throttle for camera topics (ms). Default 0. */
   readonly cameraThrottleMs?: number;
 }
