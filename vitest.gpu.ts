@@ -10,6 +10,8 @@ export interface GpuTestOptions {
   shareEngine?: boolean;
   /** Extra globs to exclude (e.g. browser-only tests). */
   exclude?: string[];
+  /** Per-test timeout in ms (default 120 000; training tests on SwiftShader may need more). */
+  testTimeout?: number;
 }
 
 /** The vitest config for a package with GPU tests. */
@@ -20,7 +22,7 @@ export function gpuTestConfig(options: GpuTestOptions = {}): ViteUserConfig {
       exclude: [...configDefaults.exclude, ...(options.exclude ?? [])],
       pool: 'forks',
       poolOptions: { forks: { singleFork: true, isolate: !options.shareEngine } },
-      testTimeout: 120_000,
+      testTimeout: options.testTimeout ?? 120_000,
       hookTimeout: 120_000,
     },
   });
