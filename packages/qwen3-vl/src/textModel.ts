@@ -2,7 +2,7 @@
 // `q_norm`, `k_norm`, `input_layernorm`, `post_attention_layernorm`, `mlp.{gate,up,down}_proj`,
 // `norm`). The layers are @vla/mot-attention's `ExpertLayer`s — the same modules the policy runs in
 // its Mixture-of-Transformers — and the standalone forward is that MoT with this one expert.
-import { Embedding, embedding, linear, Module, ModuleList, RMSNorm, tidy, type Tensor } from '@vla/tensor-webgpu';
+import { Embedding, linear, Module, ModuleList, RMSNorm, tidy, type Tensor } from '@vla/tensor-webgpu';
 import { ExpertLayer, MoTLayer, type ExpertConfig, type RopeTables } from '@vla/mot-attention';
 import type { Qwen3TextConfig } from './config.js';
 
@@ -42,7 +42,7 @@ export class Qwen3TextModel extends Module {
 
   /** Token ids (i32 tensor, any shape) → embeddings [..., D]. */
   embed(ids: Tensor): Tensor {
-    return embedding(this.embedTokens.weight, ids);
+    return this.embedTokens.forward(ids);
   }
 
   /**

@@ -5,7 +5,6 @@ import {
   add,
   contiguous,
   Embedding,
-  embedding,
   gelu,
   LayerNorm,
   Linear,
@@ -263,7 +262,7 @@ export class Qwen3VLVisionModel extends Module {
     return tidy(() => {
       let acc: Tensor | null = null;
       for (let k = 0; k < 4; k++) {
-        const rows = embedding(this.posEmbed.weight, tensor(pos.index[k], [s], 'i32'));
+        const rows = this.posEmbed.forward(tensor(pos.index[k], [s], 'i32'));
         const term = mul(rows, tensor(pos.weight[k], [s, 1]));
         acc = acc ? add(acc, term) : term;
       }

@@ -45,3 +45,8 @@ export type TypedArrayFor<D extends DType> = D extends 'i32'
     : D extends 'u8'
       ? Uint8Array
       : Float32Array;
+
+/** Message of the error raised when a kernel would write or compute in f16 without `shader-f16`. */
+export function halfStorageOnlyMessage(what: string): string {
+  return `${what}: f16 arithmetic needs the shader-f16 feature, which this device lacks; f16 tensors here are storage only (upload, read back, cast, copy, gather, and the weight of linear/matmul/embedding). Cast to f32 first`;
+}

@@ -22,8 +22,8 @@ export type { BackwardFn } from './autograd.js';
 export { toHalfBits, fromHalfBits, floatsToBf16, bf16ToFloats } from './half.js';
 // Ops register themselves with the core (hooks) when loaded.
 export * from './ops/index.js';
-export { Module, ModuleList, meta, isMeta } from './nn/module.js';
-export type { TensorSpec, ParamOptions, LoadOptions } from './nn/module.js';
+export { Module, ModuleList, meta, isMeta, withMatrixDtype, currentMatrixDtype } from './nn/module.js';
+export type { TensorSpec, ParamOptions, LoadOptions, ToDtypeOptions } from './nn/module.js';
 // io (safetensors)
 export {
   parseSafetensorsHeader,

@@ -98,7 +98,6 @@ export class Tensor {
     checkShape(shape, 'tensor');
     const n = shapeSize(shape);
     if (data.length !== n) throw new Error(`tensor: ${data.length} values do not fill shape [${shape.join(', ')}] (${n} elements)`);
-    if (dtype === 'f16' && !eng.hasF16) throw new Error('tensor: dtype f16 needs the shader-f16 feature, which this device lacks');
     const t = Tensor.empty(shape, dtype, eng);
     let view: ArrayBufferView;
     switch (dtype) {
@@ -118,6 +117,16 @@ export class Tensor {
         view = data instanceof Uint32Array ? data : Uint32Array.from(data);
     }
     if (n > 0) eng.upload(t.buffer, view);
+    return t;
+  }
+
+  /** Uploads IEEE half bit patterns (e.g. an F16 safetensors payload) as an f16 tensor, unconverted. */
+  static fromHalfBits(bits: Uint16Array, shape: readonly number[], eng: Engine = defaultEngine()): Tensor {
+    checkShape(shape, 'fromHalfBits');
+    if (bits.length !== shapeSize(shape))
+      throw new Error(`fromHalfBits: ${bits.length} values do not fill shape [${shape.join(', ')}] (${shapeSize(shape)} elements)`);
+    const t = Tensor.empty(shape, 'f16', eng);
+    if (bits.length) eng.upload(t.buffer, bits);
     return t;
   }
 

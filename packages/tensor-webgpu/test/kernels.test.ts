@@ -1,7 +1,7 @@
 // Generated WGSL checks for variants this device cannot run (f16 without shader-f16): every template
 // produces them from the same code path, differing from the f32 variant only in storage types.
 import { describe, expect, it } from 'vitest';
-import { packU8Wgsl } from '../src/kernels/cast.js';
+import { packWgsl } from '../src/kernels/cast.js';
 import { elementwiseWgsl } from '../src/kernels/elementwise.js';
 import { gatherWgsl } from '../src/kernels/gather.js';
 import { randomWgsl } from '../src/kernels/random.js';
@@ -13,7 +13,7 @@ const asF32 = (code: string) => code.replace('enable f16;\n', '').replaceAll('f1
 describe('generated WGSL', () => {
   it.each([
     ['cast f16→f32', elementwiseWgsl({ op: 'cast', operands: ['t:f16'], out: 'f32', strided: false }), elementwiseWgsl({ op: 'cast', operands: ['t:f32'], out: 'f32', strided: false })],
-    ['u8 pack from f16', packU8Wgsl('f16'), packU8Wgsl('f32')],
+    ['u8 pack from f16', packWgsl('f16', 'u8'), packWgsl('f32', 'u8')],
     ['gather f16', gatherWgsl('f16', 'i32'), gatherWgsl('f32', 'i32')],
     ['normal f16', randomWgsl('normal', 'f16'), randomWgsl('normal', 'f32')],
     ['beta f16', randomWgsl('beta', 'f16'), randomWgsl('beta', 'f32')],

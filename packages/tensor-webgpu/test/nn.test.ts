@@ -1,6 +1,7 @@
 // nn layers: state-dict names and shapes, save/load round trips, strict loading errors, default
 // initialisation statistics, and each layer's forward against a float64 host reference.
 import { describe, expect, it } from 'vitest';
+import * as T from '../src/index.js';
 import {
   Conv2d,
   ConvTranspose2d,
@@ -156,7 +157,7 @@ describe('Module state dicts', () => {
     model.dispose();
   });
 
-  it.skipIf(!eng.hasF16)('toDtype(f16) converts parameters and re-points layer fields', async () => {
+  it('toDtype(f16) converts parameters and re-points layer fields', async () => {
     const lin = new Linear(5, 3);
     const w = await values(lin.weight);
     lin.toDtype('f16');
@@ -166,10 +167,12 @@ describe('Module state dicts', () => {
     lin.dispose();
   });
 
-  it.skipIf(eng.hasF16)('toDtype(f16) explains that the device lacks shader-f16', () => {
-    const lin = new Linear(5, 3);
-    expect(() => lin.toDtype('f16')).toThrow(/f16 needs the shader-f16 feature/);
+  it.skipIf(eng.hasF16)('an all-f16 layer explains that the device lacks shader-f16', () => {
+    const lin = new Linear(5, 3).toDtype('f16');
+    const x = T.cast(T.tensor(randomArray(10, 7), [2, 5]), 'f16');
+    expect(() => lin.forward(x)).toThrow(/linear \[2,5\]x\[3,5\]ᵀ: f16 arithmetic needs the shader-f16 feature/);
     expect(() => lin.toDtype('i32')).toThrow(/i32 is not a float dtype/);
+    x.dispose();
     lin.dispose();
   });
 

@@ -1,6 +1,6 @@
 // Tensor-level safetensors on the GPU (bytes and Blob sources, so it also runs in the browser).
 import { describe, expect, it } from 'vitest';
-import { floatsToHalf, halfToFloats } from '../src/half.js';
+import { floatsToHalf, fromHalfBits, halfToFloats, toHalfBits } from '../src/half.js';
 import {
   bf16ToFloats,
   floatsToBf16,
@@ -116,24 +116,26 @@ describe('saveSafetensors / loadSafetensors', () => {
     t.dispose();
   });
 
-  it.skipIf(eng.hasF16)('refuses floatDtype f16 without shader-f16', async () => {
-    const bytes = serializeSafetensors({ w: { dtype: 'F32', shape: [1], data: Float32Array.of(1) } });
-    await expect(loadSafetensors(bytes, { floatDtype: 'f16' })).rejects.toThrow(
-      /tensor "w": floatDtype 'f16' needs shader-f16/,
-    );
+  it('floatDtype f16 converts F32 on load, on every device', async () => {
+    const x = randomArray(7, 5, -3, 3);
+    const bytes = serializeSafetensors({ w: { dtype: 'F32', shape: [7], data: x } });
+    const w = (await loadSafetensors(bytes, { floatDtype: 'f16' })).get('w')!;
+    expect(w.dtype).toBe('f16');
+    expect(Array.from(await w.toArray())).toEqual(Array.from(x, (v) => fromHalfBits(toHalfBits(v))));
+    w.dispose();
   });
 
-  it.skipIf(!eng.hasF16)('keeps f16 bits exactly and refuses BF16 values that overflow f16', async () => {
+  it('keeps f16 bits exactly and refuses BF16 values that overflow f16', async () => {
     const bits = Uint16Array.of(0x3c00, 0x7bff, 0x0001, 0x8400, 0xc000);
     const t = (
-      await loadSafetensors(serializeSafetensors({ h: { dtype: 'F16', shape: [5], data: bits } }))
+      await loadSafetensors(serializeSafetensors({ h: { dtype: 'F16', shape: [5], data: bits } }), { floatDtype: 'f16' })
     ).get('h')!;
     expect(t.dtype).toBe('f16');
     const again = await readSafetensors(await saveSafetensors(undefined, { h: t }));
     expect(Array.from((await again.tensors.get('h')!.data()) as Uint16Array)).toEqual(Array.from(bits));
     t.dispose();
     const big = serializeSafetensors({ b: { dtype: 'BF16', shape: [2], data: floatsToBf16([1, 1e6]) } });
-    await expect(loadSafetensors(big)).rejects.toThrow(/tensor "b": BF16 element 1 = 999424 overflows f16/);
+    await expect(loadSafetensors(big, { floatDtype: 'f16' })).rejects.toThrow(/tensor "b": BF16 element 1 = 999424 overflows f16/);
   });
 
   it('loads a subset with filter, and from a Blob', async () => {

@@ -22,7 +22,8 @@ export interface LoadSafetensorsOptions extends ReadSafetensorsOptions {
   engine?: Engine;
   /**
    * dtype for floating-point tensors. 'auto' (default): F32 → f32; F16 and BF16 → f16 when the
-   * device has shader-f16, else f32. 'f32' / 'f16' force one dtype for every float tensor.
+   * device has shader-f16, else f32. 'f32' / 'f16' force one dtype for every float tensor ('f16'
+   * works on every device: without shader-f16 the tensors are storage only, e.g. linear weights).
    */
   floatDtype?: 'auto' | 'f32' | 'f16';
   /** Load only the tensors for which this returns true. */
@@ -52,17 +53,9 @@ function halfTarget(
   entry: SafetensorsEntry,
   eng: Engine,
   floatDtype: LoadSafetensorsOptions['floatDtype'],
-  source: string,
 ): DType {
   if (floatDtype === 'f32') return 'f32';
-  if (floatDtype === 'f16') {
-    if (!eng.hasF16)
-      throw new SafetensorsError(
-        source,
-        `tensor ${JSON.stringify(entry.name)}: floatDtype 'f16' needs shader-f16, which this device lacks`,
-      );
-    return 'f16';
-  }
+  if (floatDtype === 'f16') return 'f16';
   if (entry.dtype === 'F32' || entry.dtype === 'F64') return 'f32';
   return eng.hasF16 ? 'f16' : 'f32';
 }
@@ -79,10 +72,10 @@ function upload(
     case 'F32':
     case 'F64': {
       const floats = data instanceof Float32Array ? data : Float32Array.from(data as Float64Array);
-      return Tensor.fromData(floats, shape, halfTarget(entry, eng, options.floatDtype, source), eng);
+      return Tensor.fromData(floats, shape, halfTarget(entry, eng, options.floatDtype), eng);
     }
     case 'F16': {
-      if (halfTarget(entry, eng, options.floatDtype, source) === 'f32')
+      if (halfTarget(entry, eng, options.floatDtype) === 'f32')
         return Tensor.fromData(halfToFloats(data as Uint16Array), shape, 'f32', eng);
       // The bits are already what the GPU stores: upload them as they are.
       const t = Tensor.empty(shape, 'f16', eng);
@@ -91,7 +84,7 @@ function upload(
     }
     case 'BF16': {
       const floats = bf16ToFloats(data as Uint16Array);
-      const target = halfTarget(entry, eng, options.floatDtype, source);
+      const target = halfTarget(entry, eng, options.floatDtype);
       if (target === 'f16') {
         const bad = floats.findIndex((x) => Math.abs(x) > HALF_MAX && Number.isFinite(x));
         if (bad >= 0) {

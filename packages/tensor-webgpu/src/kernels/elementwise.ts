@@ -2,32 +2,64 @@
 // an op table maps a name to a WGSL expression over operands loaded in their compute type, and the
 // template wraps it in either a contiguous fast path (offset + i) or a strided/broadcasting path
 // (unravel the output index, one stride list per operand). Operands are tensors or uniform scalars.
-import type { DType } from '../dtype.js';
+import { halfStorageOnlyMessage, type DType } from '../dtype.js';
 import type { Engine, Kernel, StorageBinding } from '../runtime/engine.js';
+import { toHalfBits } from '../half.js';
 import { Tensor, shapeSize } from '../tensor.js';
+import { launchPack } from './cast.js';
 import { linearIndexWgsl, uniformBlock, type ArrayField, type ScalarField } from './uniforms.js';
 import { MAX_RANK, broadcastShapes, broadcastStrides, coalesce, fmtShape, unravelWgsl } from './shape.js';
 
 /** Type a kernel computes in for a dtype (f16 is widened to f32, bool and u8 to u32). */
 export type ComputeType = 'f32' | 'i32' | 'u32';
 
+/**
+ * How a tensor's storage is bound in a kernel: its dtype, or `f16p` for f16 on a device without
+ * `shader-f16`. The bytes are the same (two halves per 32-bit word, the lower element in the low
+ * half); `f16p` is bound as `array<u32>`, read with `unpack2x16float` and computed in f32, so f16
+ * storage (weights, checkpoints) works on every device while arithmetic stays f32.
+ */
+export type StorageDType = DType | 'f16p';
+
+/** The {@link StorageDType} of a tensor on its engine. */
+export function storageDType(t: Tensor): StorageDType {
+  return t.dtype === 'f16' && !t.engine.hasF16 ? 'f16p' : t.dtype;
+}
+
+/** True when f16 values on `engine` are storage only (no `shader-f16`). */
+export function halfIsStorageOnly(dtype: DType, engine: Engine): boolean {
+  return dtype === 'f16' && !engine.hasF16;
+}
+
 /** Compute type of a dtype. */
-export function computeType(dtype: DType): ComputeType {
-  if (dtype === 'f32' || dtype === 'f16') return 'f32';
+export function computeType(dtype: StorageDType): ComputeType {
+  if (dtype === 'f32' || dtype === 'f16' || dtype === 'f16p') return 'f32';
   if (dtype === 'i32') return 'i32';
   return 'u32';
 }
 
-/** WGSL element type of a storage array holding `dtype` (u8 is read as packed u32 words). */
-export function storageType(dtype: DType): 'f32' | 'f16' | 'i32' | 'u32' {
+/** WGSL element type of a storage array holding `dtype` (u8 and f16p are read as packed u32 words). */
+export function storageType(dtype: StorageDType): 'f32' | 'f16' | 'i32' | 'u32' {
   if (dtype === 'f32' || dtype === 'f16' || dtype === 'i32') return dtype;
   return 'u32';
 }
 
-/** `enable f16;` when any dtype is f16. */
-export function enableF16(dtypes: readonly DType[]): string {
+/** `enable f16;` when any dtype is (native) f16. */
+export function enableF16(dtypes: readonly StorageDType[]): string {
   return dtypes.includes('f16') ? 'enable f16;\n' : '';
 }
+
+/**
+ * A WGSL function `fn <name>(e: u32) -> <compute type>` reading element `e` of the storage array
+ * `buf` holding `dtype` (unpacking u8 and f16p words).
+ */
+export function elementLoaderWgsl(name: string, buf: string, dtype: StorageDType): string {
+  const ct = computeType(dtype);
+  if (dtype === 'u8') return `fn ${name}(e: u32) -> u32 { return (${buf}[e / 4u] >> ((e % 4u) * 8u)) & 255u; }`;
+  if (dtype === 'f16p') return `fn ${name}(e: u32) -> f32 { return unpack2x16float(${buf}[e >> 1u])[e & 1u]; }`;
+  return `fn ${name}(e: u32) -> ${ct} { return ${ct}(${buf}[e]); }`;
+}
+
 
 /** WGSL literal of a compute type. */
 function lit(t: ComputeType, v: number): string {
@@ -210,7 +242,7 @@ function ewUniformFields(spec: EwSpec, values?: { n: number; rank: number; offs:
 export function elementwiseWgsl(spec: EwSpec): string {
   const def = EW_OPS[spec.op];
   if (!def) throw new Error(`elementwise: unknown op ${spec.op}`);
-  const dtypes = spec.operands.filter((o) => o.startsWith('t:')).map((o) => o.slice(2) as DType);
+  const dtypes = spec.operands.filter((o) => o.startsWith('t:')).map((o) => o.slice(2) as StorageDType);
   const lines: string[] = [enableF16([...dtypes, spec.out])];
   let binding = 0;
   const names: string[] = [];
@@ -219,11 +251,10 @@ export function elementwiseWgsl(spec: EwSpec): string {
   const offsets: { off: string; strides: string }[] = [{ off: 'o_out', strides: 'st_out' }];
   spec.operands.forEach((o, i) => {
     if (o.startsWith('t:')) {
-      const dt = o.slice(2) as DType;
+      const dt = o.slice(2) as StorageDType;
       const ct = computeType(dt);
       lines.push(`@group(0) @binding(${binding++}) var<storage, read> in${i}: array<${storageType(dt)}>;`);
-      if (dt === 'u8') lines.push(`fn load${i}(e: u32) -> u32 { return (in${i}[e / 4u] >> ((e % 4u) * 8u)) & 255u; }`);
-      else lines.push(`fn load${i}(e: u32) -> ${ct} { return ${ct}(in${i}[e]); }`);
+      lines.push(elementLoaderWgsl(`load${i}`, `in${i}`, dt));
       loads.push(`  var o${i} = u.off${i};`);
       offsets.push({ off: `o${i}`, strides: `st${i}` });
       names.push(`v${i}`);
@@ -298,6 +329,7 @@ export function launchElementwise(op: string, operands: readonly EwOperand[], ou
   }
   const engine = opts.dest?.engine ?? tensors[0]?.engine ?? opts.engine;
   if (!engine) throw new Error(`${op}: no tensor operand and no engine given`);
+  if (halfIsStorageOnly(outDtype, engine)) return writeStorageOnlyHalf(op, operands, outShape, engine, opts);
   const out = opts.dest ?? Tensor.empty(outShape, outDtype, engine);
   if (out.dtype !== outDtype) throw new Error(`${op}: destination dtype ${out.dtype} differs from ${outDtype}`);
   const n = shapeSize(outShape);
@@ -314,7 +346,7 @@ export function launchElementwise(op: string, operands: readonly EwOperand[], ou
   }
   const spec: EwSpec = {
     op,
-    operands: operands.map((o) => ('tensor' in o ? `t:${o.tensor.dtype}` : `s:${computeType(o.dtype)}`)),
+    operands: operands.map((o) => ('tensor' in o ? `t:${storageDType(o.tensor)}` : `s:${computeType(o.dtype)}`)),
     out: outDtype,
     strided,
   };
@@ -336,6 +368,29 @@ export function launchElementwise(op: string, operands: readonly EwOperand[], ou
     uniforms: uniforms.data,
     workgroups: engine.grid(Math.ceil(n / WG)),
   });
+  return out;
+}
+
+/**
+ * f16 results on a device without shader-f16: copies and casts of one tensor into a new tensor go
+ * through the pack kernel, fills write whole words; anything else needs f16 arithmetic and throws.
+ */
+function writeStorageOnlyHalf(op: string, operands: readonly EwOperand[], shape: readonly number[], engine: Engine, opts: EwLaunchOptions): Tensor {
+  const label = opts.label ?? `${op} ${fmtShape(shape)}`;
+  const [x] = operands;
+  if (opts.dest || operands.length !== 1 || (op !== 'copy' && op !== 'cast')) {
+    throw new Error(halfStorageOnlyMessage(opts.dest ? `${label} (writing into an f16 view)` : label));
+  }
+  if ('tensor' in x) return launchPack(x.tensor, 'f16');
+  // A fill: the half's bits twice per word, written through a u32 alias of the storage.
+  const out = Tensor.empty(shape, 'f16', engine);
+  const h = toHalfBits(x.scalar);
+  const words = Math.ceil(out.size / 2);
+  if (words > 0) {
+    const alias = Tensor.fromStorage(out.storage.retain(), [words], 'u32');
+    launchFill([words], (h | (h << 16)) >>> 0, 'u32', engine, alias);
+    alias.dispose();
+  }
   return out;
 }
 

@@ -6,7 +6,8 @@
 import type { DType } from '../dtype.js';
 import type { Kernel } from '../runtime/engine.js';
 import { Tensor, contiguousStrides, shapeSize } from '../tensor.js';
-import { enableF16, storageType } from './elementwise.js';
+import { HALF_BITS_WGSL } from './cast.js';
+import { elementLoaderWgsl, enableF16, storageDType, storageType, type StorageDType } from './elementwise.js';
 import { MAX_RANK, fmtShape, unravelWgsl } from './shape.js';
 import { linearIndexWgsl, uniformBlock } from './uniforms.js';
 
@@ -30,18 +31,15 @@ function gatherUniforms(v?: { n: number; rank: number; axisSize: number; xOff: n
   );
 }
 
-/** WGSL of gather for a value dtype and index dtype (out-of-range indices read 0). */
-export function gatherWgsl(dtype: DType, idxDtype: DType): string {
+/**
+ * WGSL of gather for a value storage and index dtype (out-of-range indices read 0). For f16p (f16
+ * without shader-f16) a thread writes one whole output word, i.e. two elements.
+ */
+export function gatherWgsl(dtype: StorageDType, idxDtype: DType): string {
   const T = storageType(dtype);
-  return `${enableF16([dtype])}@group(0) @binding(0) var<storage, read> x: array<${T}>;
-@group(0) @binding(1) var<storage, read> idx: array<${storageType(idxDtype)}>;
-@group(0) @binding(2) var<storage, read_write> out: array<${T}>;
-${gatherUniforms().wgsl(3)}
-${linearIndexWgsl(WG)}
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = linearIndex(wid, lid, nwg);
-  if (i >= u.n) { return; }
+  const packed = dtype === 'f16p';
+  const per = packed ? 2 : 1;
+  const element = `fn element(i: u32) -> ${packed ? 'f32' : T} {
   var xo = u.x_off;
   var io = u.idx_off;
 ${unravelWgsl('i', 'u.rank', 'shape', [
@@ -49,8 +47,27 @@ ${unravelWgsl('i', 'u.rank', 'shape', [
   { off: 'io', strides: 'idx_st' },
 ])}
   let id = i32(idx[io]);
-  if (id < 0 || u32(id) >= u.axis_size) { out[i] = ${T}(0); return; }
-  out[i] = x[xo + u32(id) * u.x_axis_st];
+  if (id < 0 || u32(id) >= u.axis_size) { return ${packed ? 'f32' : T}(0); }
+  return read_x(xo + u32(id) * u.x_axis_st);
+}`;
+  // Gathered halves are exact in f32, so packing them back is lossless (Inf and NaN included).
+  const write = packed
+    ? `var hi = 0u;
+  if (i * 2u + 1u < u.n) { hi = half_bits(element(i * 2u + 1u)); }
+  out[i] = half_bits(element(i * 2u)) | (hi << 16u);`
+    : 'out[i] = element(i);';
+  return `${enableF16([dtype])}@group(0) @binding(0) var<storage, read> x: array<${T}>;
+@group(0) @binding(1) var<storage, read> idx: array<${storageType(idxDtype)}>;
+@group(0) @binding(2) var<storage, read_write> out: array<${T}>;
+${gatherUniforms().wgsl(3)}
+${linearIndexWgsl(WG)}
+${packed ? `${elementLoaderWgsl('read_x', 'x', dtype)}\n${HALF_BITS_WGSL}` : `fn read_x(e: u32) -> ${T} { return x[e]; }`}
+${element}
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = linearIndex(wid, lid, nwg);
+  if (i * ${per}u >= u.n) { return; }
+  ${write}
 }`;
 }
 
@@ -64,6 +81,7 @@ export function launchGather(x: Tensor, axis: number, idx: Tensor, outShape: rea
   const n = shapeSize(outShape);
   if (n === 0) return out;
   if (outShape.length > MAX_RANK) throw new Error(`${label}: rank ${outShape.length} exceeds ${MAX_RANK}`);
+  const xStorage = storageDType(x);
   const xSt = x.strides.map((s, d) => (d === axis ? 0 : s));
   const u = gatherUniforms({
     n,
@@ -77,7 +95,7 @@ export function launchGather(x: Tensor, axis: number, idx: Tensor, outShape: rea
     idxSt: [...idxStrides],
   });
   x.engine.dispatch({
-    kernel: { key: `gather:${x.dtype}:${idx.dtype}`, code: () => gatherWgsl(x.dtype, idx.dtype) },
+    kernel: { key: `gather:${xStorage}:${idx.dtype}`, code: () => gatherWgsl(xStorage, idx.dtype) },
     label,
     storage: [
       { buffer: x.buffer, readOnly: true },
@@ -85,7 +103,7 @@ export function launchGather(x: Tensor, axis: number, idx: Tensor, outShape: rea
       { buffer: out.buffer, readOnly: false },
     ],
     uniforms: u.data,
-    workgroups: x.engine.grid(Math.ceil(n / WG)),
+    workgroups: x.engine.grid(Math.ceil(n / (xStorage === 'f16p' ? 2 : 1) / WG)),
   });
   return out;
 }

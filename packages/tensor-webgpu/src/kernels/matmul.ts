@@ -11,7 +11,8 @@
 //   threads read neighbouring vec4s (no bank conflicts) and A reads are warp broadcasts;
 // - global loads are vec4 where the operand's contiguous dim and base are 4-aligned, else scalar;
 //   loaders are enumerated so that neighbouring threads touch neighbouring addresses;
-// - f16 storage is converted to f32 at the load, so accumulation is always f32.
+// - f16 storage is converted to f32 at the load, so accumulation is always f32; an f16 B with f32
+//   A and C (weight-only f16) is bound as packed u32 words and unpacked, so it needs no shader-f16.
 import type { DType } from '../dtype.js';
 import type { Engine, Kernel } from '../runtime/engine.js';
 import { uniformBlock, type UniformBlock } from './uniforms.js';
@@ -255,7 +256,10 @@ export const MATMUL_MAX_BATCH_RANK = 6;
 
 /** Parameters baked into one matmul kernel variant. */
 export interface MatmulVariant {
+  /** dtype of A, C and the bias. */
   dtype: Extract<DType, 'f32' | 'f16'>;
+  /** B holds f16 while A and C are f32: B is read as packed halves (works without shader-f16). */
+  halfB?: boolean;
   tile: GemmTile;
   /** A is stored [K, M] (its rows are columns of op(A)). */
   transA: boolean;
@@ -326,7 +330,7 @@ const ZERO_UNIFORMS: MatmulUniforms = {
 /** Cache key of a matmul variant: every parameter baked into the WGSL. */
 function matmulKey(v: MatmulVariant): string {
   const t = v.tile;
-  return `matmul|${v.dtype}|${t.bm}x${t.bn}x${t.bk}/${t.tm}x${t.tn}|A${v.transA ? 'T' : 'N'}${v.vecA}|B${v.transB ? 'T' : 'N'}${v.vecB}|C${v.vecC ? 4 : 1}|${v.bias ? 'bias' : ''}`;
+  return `matmul|${v.dtype}${v.halfB ? '+Bf16' : ''}|${t.bm}x${t.bn}x${t.bk}/${t.tm}x${t.tn}|A${v.transA ? 'T' : 'N'}${v.vecA}|B${v.transB ? 'T' : 'N'}${v.vecB}|C${v.vecC ? 4 : 1}|${v.bias ? 'bias' : ''}`;
 }
 
 /**
@@ -343,7 +347,7 @@ export function matmulKernel(v: MatmulVariant): Kernel {
       let binding = 0;
       const decl = [
         `@group(0) @binding(${binding++}) var<storage, read> A: array<${vt(v.vecA)}>;`,
-        `@group(0) @binding(${binding++}) var<storage, read> B: array<${vt(v.vecB)}>;`,
+        `@group(0) @binding(${binding++}) var<storage, read> B: array<${v.halfB ? (v.vecB === 4 ? 'vec2<u32>' : 'u32') : vt(v.vecB)}>;`,
       ];
       if (v.bias) decl.push(`@group(0) @binding(${binding++}) var<storage, read> bias: array<${T}>;`);
       decl.push(`@group(0) @binding(${binding++}) var<storage, read_write> C: array<${vt(v.vecC ? 4 : 1)}>;`);
@@ -355,6 +359,11 @@ export function matmulKernel(v: MatmulVariant): Kernel {
       const bIdx = v.transB ? 'bBase + n * u.ldb + k' : 'bBase + k * u.ldb + n';
       const load = (name: string, idx: string, vec: 1 | 4) =>
         vec === 4 ? `${f(4)}(${name}[(${idx}) / 4u])` : `${f(1)}(${name}[${idx}])`;
+      // Packed halves: a vec4 is two words (4-aligned element index → even word), a scalar half a word.
+      const loadHalf = (name: string, idx: string, vec: 1 | 4) =>
+        vec === 4
+          ? `vec4<f32>(unpack2x16float(${name}[(${idx}) / 4u].x), unpack2x16float(${name}[(${idx}) / 4u].y))`
+          : `unpack2x16float(${name}[(${idx}) >> 1u])[(${idx}) & 1u]`;
       const biasAt = (n: string) => (v.bias ? ` + f32(bias[u.biasOff + ${n}])` : '');
       const storeC = v.vecC
         ? `fn storeC(m: u32, n: u32, v: vec4<f32>) {
@@ -392,7 +401,7 @@ fn loadA(m: u32, k: u32) -> ${f(v.vecA)} {
   return ${f(v.vecA)}(0.0);
 }
 fn loadB(k: u32, n: u32) -> ${f(v.vecB)} {
-  if (k < u.K && n < u.N) { return ${load('B', bIdx, v.vecB)}; }
+  if (k < u.K && n < u.N) { return ${(v.halfB ? loadHalf : load)('B', bIdx, v.vecB)}; }
   return ${f(v.vecB)}(0.0);
 }
 ${storeC}
@@ -421,7 +430,10 @@ export interface MatmulOperand {
 
 /** Everything {@link launchMatmul} needs. */
 export interface MatmulLaunch {
+  /** dtype of A, C and the bias. */
   dtype: 'f32' | 'f16';
+  /** B is f16 while `dtype` is f32 (weight-only f16). */
+  halfB?: boolean;
   M: number;
   N: number;
   K: number;
@@ -448,6 +460,7 @@ export function launchMatmul(engine: Engine, p: MatmulLaunch): void {
     o.batchStrides.every((s) => s % 4 === 0);
   const variant: MatmulVariant = {
     dtype: p.dtype,
+    halfB: !!p.halfB,
     tile,
     transA: p.a.trans,
     transB: p.b.trans,

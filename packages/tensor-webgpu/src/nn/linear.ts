@@ -28,6 +28,7 @@ export class Linear extends Module {
     const o = { seed: initGenerator(options.seed), dtype: options.dtype };
     this.weight = this.param('weight', [outFeatures, inFeatures], (s) => kaimingUniform(s, inFeatures, o), {
       dtype: options.dtype,
+      matrix: true,
     });
     this.bias =
       options.bias === false

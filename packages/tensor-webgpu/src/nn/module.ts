@@ -26,12 +26,37 @@ export function isMeta(): boolean {
   return metaDepth > 0;
 }
 
+let matrixDtype: DType | null = null;
+
+/**
+ * Builds modules whose weight matrices (Linear, Embedding) are stored in `dtype` from the start:
+ * each matrix is initialised and converted one at a time, so a large model built for weight-only
+ * f16 never holds all its weights in f32. Same result as building, then
+ * `toDtype(dtype, { matricesOnly: true })`.
+ */
+export function withMatrixDtype<T>(dtype: 'f32' | 'f16', fn: () => T): T {
+  const outer = matrixDtype;
+  matrixDtype = dtype;
+  try {
+    return fn();
+  } finally {
+    matrixDtype = outer;
+  }
+}
+
+/** The dtype set by an enclosing {@link withMatrixDtype}, else null. */
+export function currentMatrixDtype(): DType | null {
+  return matrixDtype;
+}
+
 /** Shape and dtype of a registered parameter or buffer. */
 export interface TensorSpec {
   shape: readonly number[];
   dtype: DType;
   /** Buffers (persistent, non-trainable) vs parameters. */
   kind: 'parameter' | 'buffer';
+  /** A weight matrix (Linear, Embedding) that {@link Module.toDtype} with `matricesOnly` converts. */
+  matrix?: boolean;
 }
 
 /** Options of {@link Module.param}. */
@@ -39,6 +64,18 @@ export interface ParamOptions {
   dtype?: DType;
   /** False registers a frozen parameter (no gradient; still in the state dict). */
   trainable?: boolean;
+  /** Marks a weight matrix (see {@link ToDtypeOptions.matricesOnly}). */
+  matrix?: boolean;
+}
+
+/** Options of {@link Module.toDtype}. */
+export interface ToDtypeOptions {
+  /**
+   * Convert only weight matrices (of Linear and Embedding layers); norms, biases, convolutions and
+   * buffers keep their dtype. With `'f16'` this is weight-only f16: the matrices take half the
+   * memory while activations and arithmetic stay f32, on every device (no shader-f16 needed).
+   */
+  matricesOnly?: boolean;
 }
 
 /** Options of {@link Module.loadStateDict}. */
@@ -67,7 +104,7 @@ export class Module {
     init: (shape: readonly number[]) => Tensor,
     options: ParamOptions = {},
   ): Tensor {
-    return this.register(name, shape, init, options.dtype ?? 'f32', 'parameter', options.trainable ?? true);
+    return this.register(name, shape, init, options.dtype ?? 'f32', 'parameter', options.trainable ?? true, options.matrix);
   }
 
   /** Registers a persistent non-trainable tensor (saved in the state dict). */
@@ -87,15 +124,22 @@ export class Module {
     dtype: DType,
     kind: TensorSpec['kind'],
     trainable: boolean,
+    matrix = false,
   ): Tensor {
     if (this.specs.has(name) || this.children.has(name))
       throw new Error(`${this.constructor.name}: "${name}" registered twice`);
-    this.specs.set(name, { shape: [...shape], dtype, kind });
+    const stored = matrix && matrixDtype && isFloat(dtype) ? matrixDtype : dtype;
+    this.specs.set(name, { shape: [...shape], dtype: stored, kind, ...(matrix ? { matrix } : {}) });
     if (isMeta()) {
       this.tensors.set(name, null);
       return null as unknown as Tensor;
     }
-    const t = keep(init(shape));
+    const t = keep(
+      tidy(() => {
+        const v = init(shape);
+        return v.dtype === stored ? v : cast(v, stored);
+      }),
+    );
     if (t.shape.join() !== shape.join()) {
       throw new Error(`${this.constructor.name}.${name}: init returned [${t.shape}] for shape [${shape}]`);
     }
@@ -211,15 +255,18 @@ export class Module {
   }
 
   /**
-   * Converts every floating-point parameter and buffer to `dtype` (f16 needs `engine.hasF16`). The
-   * tensors are replaced; fields of the module that held the old tensors are re-pointed to the new
-   * ones. Create optimizers after converting. Works inside {@link meta} (only the specs change).
+   * Converts every floating-point parameter and buffer to `dtype`, or with `matricesOnly` just the
+   * weight matrices (see {@link ToDtypeOptions}). Running a whole model in f16 needs
+   * `engine.hasF16`; weight-only f16 runs anywhere. The tensors are replaced; fields of the module
+   * that held the old tensors are re-pointed to the new ones. Create optimizers after converting.
+   * Works inside {@link meta} (only the specs change).
    */
-  toDtype(dtype: DType): this {
+  toDtype(dtype: DType, options: ToDtypeOptions = {}): this {
     if (!isFloat(dtype)) throw new Error(`${this.constructor.name}.toDtype: ${dtype} is not a float dtype`);
     noGrad(() => {
       for (const [name, spec] of this.specs) {
         if (!isFloat(spec.dtype) || spec.dtype === dtype) continue;
+        if (options.matricesOnly && !spec.matrix) continue;
         spec.dtype = dtype;
         const old = this.tensors.get(name);
         if (!old) continue;
@@ -232,7 +279,7 @@ export class Module {
         old.dispose();
       }
     });
-    for (const c of this.children.values()) c.toDtype(dtype);
+    for (const c of this.children.values()) c.toDtype(dtype, options);
     return this;
   }
 
@@ -286,7 +333,7 @@ export class ModuleList<M extends Module> extends Module implements Iterable<M> 
 
 /** Overwrites `dst` (contiguous) with the values of `src` (same shape), converting the dtype on the GPU. */
 function copyInto(dst: Tensor, src: Tensor): void {
-  if (dst.size === 0) return;
+  if (dst.size === 0 || src === dst) return;
   if (!dst.isContiguous || dst.byteOffset % 4 !== 0)
     throw new Error(`loadStateDict: ${dst.name ?? 'tensor'} is not a contiguous tensor`);
   noGrad(() =>

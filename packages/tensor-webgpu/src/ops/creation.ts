@@ -2,15 +2,11 @@
 import { recordOp } from '../autograd.js';
 import { isFloat, type DType } from '../dtype.js';
 import { hooks } from '../hooks.js';
-import { launchPackU8 } from '../kernels/cast.js';
+import { launchPack } from '../kernels/cast.js';
 import { launchElementwise, launchFill } from '../kernels/elementwise.js';
 import type { Engine } from '../runtime/engine.js';
 import { engine as defaultEngine } from '../runtime/session.js';
 import { Tensor, type HostData } from '../tensor.js';
-
-function checkF16(dtype: DType, eng: Engine, op: string): void {
-  if (dtype === 'f16' && !eng.hasF16) throw new Error(`${op}: dtype f16 needs the shader-f16 feature, which this device lacks`);
-}
 
 /**
  * Uploads host data as a new tensor. `shape` defaults to `[data.length]`; f32 values are rounded to
@@ -22,7 +18,6 @@ export function tensor(data: HostData, shape?: readonly number[], dtype: DType =
 
 /** A new tensor filled with `value` (converted to `dtype`; u8 saturates to 0..255), on `eng` (default: the default engine). */
 export function full(shape: readonly number[], value: number, dtype: DType = 'f32', eng: Engine = defaultEngine()): Tensor {
-  checkF16(dtype, eng, 'full');
   if (dtype === 'u8') {
     // Fill the packed words: the byte replicated four times.
     const out = Tensor.empty(shape, 'u8', eng);
@@ -62,21 +57,20 @@ export function arange(n: number, dtype: DType = 'f32'): Tensor {
   if (!Number.isInteger(n) || n < 0) throw new Error(`arange: n must be a non-negative integer, got ${n}`);
   if (dtype === 'u8' || dtype === 'bool') throw new Error(`arange: dtype ${dtype} is not supported`);
   const eng = defaultEngine();
-  checkF16(dtype, eng, 'arange');
   return launchElementwise('index', [], dtype, { shape: [n], engine: eng, label: `arange ${n}` });
 }
 
 /**
  * Converts to another dtype, returning a new contiguous tensor (a view when the dtype is unchanged).
  * Floats → ints truncate toward zero and saturate; → bool is "not zero"; → u8 rounds to nearest and
- * saturates to 0..255; u8 → anything gives 0..255. f16 needs `engine.hasF16`. Differentiable
- * between float dtypes.
+ * saturates to 0..255; u8 → anything gives 0..255; → f16 rounds to nearest even (overflow gives ±Inf).
+ * Works on every device: without `shader-f16`, f16 is storage only (see {@link Engine.hasF16}).
+ * Differentiable between float dtypes.
  */
 export function cast(t: Tensor, dtype: DType): Tensor {
-  checkF16(dtype, t.engine, 'cast');
   let out: Tensor;
   if (dtype === t.dtype) out = t.view(t.shape, t.strides, t.offset);
-  else if (dtype === 'u8') out = launchPackU8(t);
+  else if (dtype === 'u8') out = launchPack(t, 'u8');
   else if (dtype === 'bool') out = launchElementwise('toBool', [{ tensor: t }], 'bool', { label: `cast [${t.shape}] ${t.dtype}->bool` });
   else out = launchElementwise('cast', [{ tensor: t }], dtype, { label: `cast [${t.shape}] ${t.dtype}->${dtype}` });
   if (isFloat(t.dtype) && isFloat(dtype)) {

@@ -4,6 +4,7 @@ import { recordOp, noGrad } from '../autograd.js';
 import { launchMatmul, MATMUL_MAX_BATCH_RANK, type MatmulOperand } from '../kernels/matmul.js';
 import { tidy } from '../scope.js';
 import { Tensor, shapeSize } from '../tensor.js';
+import { cast } from './creation.js';
 import { sum, sumToShape } from './reduce.js';
 import { contiguous, reshape } from './shape.js';
 
@@ -132,6 +133,7 @@ function gemm(
     }
     launchMatmul(a.engine, {
       dtype: a.dtype as 'f32' | 'f16',
+      halfB: a.dtype === 'f32' && b.dtype === 'f16',
       M: M2,
       N,
       K,
@@ -147,21 +149,33 @@ function gemm(
   return out;
 }
 
-function checkFloat(op: string, ...ts: Tensor[]): void {
-  for (const t of ts) {
+/**
+ * Operands must be f32 or f16 on one engine, all of one dtype, except that the weight (`b`) may be
+ * f16 with an f32 input (weight-only f16: read as packed halves, computed and returned in f32).
+ */
+function checkFloat(op: string, a: Tensor, b: Tensor, bias?: Tensor | null): void {
+  for (const t of bias ? [a, b, bias] : [a, b]) {
     if (t.dtype !== 'f32' && t.dtype !== 'f16')
       throw new Error(`${op}: expected f32 or f16, got${t.describe()}`);
-    if (t.dtype !== ts[0].dtype)
-      throw new Error(`${op}: dtypes differ,${ts[0].describe()} and${t.describe()}`);
-    if (t.engine !== ts[0].engine) throw new Error(`${op}: tensors live on different engines`);
+    if (t.engine !== a.engine) throw new Error(`${op}: tensors live on different engines`);
   }
+  if (b.dtype !== a.dtype && !(a.dtype === 'f32' && b.dtype === 'f16'))
+    throw new Error(`${op}: dtypes differ,${a.describe()} and${b.describe()} (an f16 weight needs an f32 or f16 input)`);
+  if (bias && bias.dtype !== a.dtype)
+    throw new Error(`${op}: bias${bias.describe()} must have the input's dtype ${a.dtype}`);
+}
+
+/** A weight gradient computed in f32 for an f16 weight is stored in the weight's dtype. */
+function asDtypeOf(g: Tensor, like: Tensor): Tensor {
+  return g.dtype === like.dtype ? g : cast(g, like.dtype);
 }
 
 /**
  * Matrix product with PyTorch semantics: the last two dims multiply, leading (batch) dims broadcast.
  * 1-D operands are treated as a row (a) or column (b) vector and that dim is dropped from the result.
  * `transA` / `transB` use the transpose of the last two dims without copying; transposed views (from
- * `transpose`) are also read in place. Differentiable: dA = dC·op(B)ᵀ, dB = op(A)ᵀ·dC, summed over
+ * `transpose`) are also read in place. `b` may be f16 with an f32 `a` (weight-only f16, on every
+ * device); the result is f32. Differentiable: dA = dC·op(B)ᵀ, dB = op(A)ᵀ·dC, summed over
  * broadcast batch dims.
  * @example matmul(x, w, { transB: true }) // x [B, S, K] times w [N, K]ᵀ → [B, S, N]
  */
@@ -201,6 +215,7 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
       if (needB) {
         gb = transB ? matmul(g, sa, { transA: true, transB: transA }) : matmul(sa, g, { transA: !transA });
         if (gb.shape.join() !== sb.shape.join()) gb = sumToShape(gb, sb.shape);
+        gb = asDtypeOf(gb, sb);
       }
       return [ga, gb];
     },
@@ -217,10 +232,11 @@ function rows2d(x: Tensor): Tensor {
 /**
  * Fully connected layer `y = x·Wᵀ + b` with PyTorch's layout: x [..., in], weight [out, in],
  * bias [out] → y [..., out]. The leading dims of x are folded into the GEMM's rows and the bias is
- * added in the kernel's epilogue. Differentiable in x, weight and bias.
+ * added in the kernel's epilogue. The weight may be f16 with an f32 x and bias (weight-only f16: half
+ * the memory and bandwidth, f32 arithmetic, no shader-f16 needed). Differentiable in x, weight and bias.
  */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
-  checkFloat('linear', x, weight, ...(bias ? [bias] : []));
+  checkFloat('linear', x, weight, bias);
   if (weight.rank !== 2) throw new Error(`linear: weight must be [out, in], got ${fmt(weight.shape)}`);
   const [outF, inF] = weight.shape;
   if (x.rank < 1 || x.shape[x.rank - 1] !== inF)
@@ -246,7 +262,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
     (g, [sx, sw]) => {
       const g2 = rows2d(g);
       const gx = needX ? reshape(matmul(g2, sw), sx.shape) : null;
-      const gw = needW ? matmul(g2, rows2d(sx), { transA: true }) : null;
+      const gw = needW ? asDtypeOf(matmul(g2, rows2d(sx), { transA: true }), sw) : null;
       const gb = needB ? sum(g2, [0]) : null;
       return bias ? [gx, gw, gb] : [gx, gw];
     },

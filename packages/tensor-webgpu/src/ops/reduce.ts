@@ -2,7 +2,7 @@
 // Floats accumulate in f32. max/min send the gradient to every position equal to the extreme value,
 // split evenly among ties (like torch.amax); argmax/argmin return the first index on ties.
 import { recordOp } from '../autograd.js';
-import { isFloat } from '../dtype.js';
+import { halfStorageOnlyMessage, isFloat } from '../dtype.js';
 import { launchCumsum, launchReduce, launchSoftmax, type ReduceOp } from '../kernels/reduce.js';
 import { fmtShape, normAxes, normAxis } from '../kernels/shape.js';
 import { Tensor } from '../tensor.js';
@@ -19,7 +19,7 @@ function keptShape(shape: readonly number[], axes: readonly number[]): number[] 
 
 function checkReducible(op: string, x: Tensor): void {
   if (x.dtype === 'u8') throw new Error(`${op}: u8 tensors cannot be reduced; cast first (${fmtShape(x.shape)})`);
-  if (x.dtype === 'f16' && !x.engine.hasF16) throw new Error(`${op}: f16 needs shader-f16`);
+  if (x.dtype === 'f16' && !x.engine.hasF16) throw new Error(halfStorageOnlyMessage(`${op} ${fmtShape(x.shape)}`));
 }
 
 /** Gradient of the output, reshaped to keepdim form and broadcast back to the input's shape. */

@@ -3,7 +3,7 @@
 // the strided copy kernel. All are differentiable.
 import { recordOp } from '../autograd.js';
 import { hooks } from '../hooks.js';
-import { launchPackU8 } from '../kernels/cast.js';
+import { launchPack } from '../kernels/cast.js';
 import { launchCopy } from '../kernels/elementwise.js';
 import { fmtShape, normAxis } from '../kernels/shape.js';
 import { Tensor, contiguousStrides, shapeSize } from '../tensor.js';
@@ -37,7 +37,7 @@ function resolveShape(op: string, shape: readonly number[], size: number, from: 
 export function contiguous(x: Tensor): Tensor {
   let out: Tensor;
   if (x.isContiguous && (x.dtype !== 'u8' || x.offset % 4 === 0)) out = x.view(x.shape, contiguousStrides(x.shape), x.offset);
-  else out = x.dtype === 'u8' ? launchPackU8(x) : launchCopy(x);
+  else out = x.dtype === 'u8' ? launchPack(x, 'u8') : launchCopy(x);
   return viewOp('contiguous', x, out, (g) => g);
 }
 
@@ -81,7 +81,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const st = x.isContiguous ? contiguousStrides(target) : viewStrides(x.shape, x.strides, target);
   if (st) out = x.view(target, st, x.offset);
   else {
-    const c = x.dtype === 'u8' ? launchPackU8(x) : launchCopy(x);
+    const c = x.dtype === 'u8' ? launchPack(x, 'u8') : launchCopy(x);
     out = c.view(target, contiguousStrides(target), 0);
     c.dispose();
   }

@@ -2,6 +2,7 @@
 // dispatches share one compute pass and one submission (like tfjs and ORT WebGPU); readbacks and
 // explicit syncs flush. Errors from allocation, compilation and validation are collected through
 // error scopes and rethrown, with the op label, at the next sync point.
+import { halfStorageOnlyMessage } from '../dtype.js';
 import { BufferPool, type PoolStats } from './bufferPool.js';
 import { requestGpu, type Gpu, type RequestGpuOptions } from './device.js';
 
@@ -69,7 +70,11 @@ export class Engine {
   readonly device: GPUDevice;
   readonly gpu: Gpu;
   readonly pool: BufferPool;
-  /** True when f16 storage and arithmetic are available (`shader-f16`). */
+  /**
+   * True when f16 arithmetic is available (`shader-f16`). Without it f16 tensors still exist, as
+   * storage only: they upload, read back, cast, copy, gather, and serve as the weight operand of
+   * `linear` / `matmul` with f32 activations (weight-only f16); other ops on them throw.
+   */
   readonly hasF16: boolean;
   readonly hasSubgroups: boolean;
   readonly hasTimestamps: boolean;
@@ -195,6 +200,8 @@ export class Engine {
     let pipeline = this.pipelines.get(key);
     if (!pipeline) {
       const code = kernel.code();
+      // Without shader-f16, f16 tensors are storage only; say so instead of a WGSL compile error.
+      if (!this.hasF16 && /^enable f16;/m.test(code)) throw new Error(halfStorageOnlyMessage(label));
       this.device.pushErrorScope('validation');
       const module = this.device.createShaderModule({ code, label: kernel.key });
       pipeline = this.device.createComputePipeline({
