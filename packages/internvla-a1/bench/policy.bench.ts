@@ -4,8 +4,9 @@
  *
  *   npm run bench                       # tiny configuration (runs on SwiftShader)
  *   npm run bench -- --config a1-3b     # released sizes, random weights, sampling only; needs a GPU
+ *   npm run bench -- --weights f16      # weight-only f16 (default for a1-3b; inference only)
  *
- * Options: --config NAME, --batch N, --iters N, --steps N (Euler steps).
+ * Options: --config NAME, --batch N, --iters N, --steps N (Euler steps), --weights f32|f16.
  */
 import { AdamW, manualSeed, runAndExit, tidy, type Engine } from '@vla/tensor-webgpu';
 import { InternVLAA1Policy, policyConfig, type InternVLAA1Config } from '../src/index';
@@ -52,6 +53,8 @@ async function main(engine: Engine): Promise<void> {
   const config: InternVLAA1Config = policyConfig(name);
   const device = engine.gpu.adapterInfo.description || engine.gpu.adapterInfo.vendor || 'unknown adapter';
   const big = config.vlm.text.numLayers > 8;
+  const weightDtype = arg('weights', big ? 'f16' : 'f32');
+  if (weightDtype !== 'f32' && weightDtype !== 'f16') throw new Error(`--weights must be f32 or f16, got ${weightDtype}`);
   if (big && isSwiftShader(engine)) {
     console.log(
       `| config | device | chunk latency | peak pool |\n|---|---|---|---|\n| ${name} | ${device} (SwiftShader) | unmeasured (needs a GPU) | — |`,
@@ -60,7 +63,7 @@ async function main(engine: Engine): Promise<void> {
   }
   manualSeed(0);
   const t0 = performance.now();
-  const policy = new InternVLAA1Policy(config);
+  const policy = InternVLAA1Policy.create(config, { weightDtype });
   const buildMs = performance.now() - t0;
   policy.eval();
   const batch = syntheticBatch(config, B, 1);
@@ -68,6 +71,7 @@ async function main(engine: Engine): Promise<void> {
     ['config', `${name} (${(policy.parameterCounts().trainable / 1e6).toFixed(2)}M trainable)`],
     ['device', device],
     ['batch', String(B)],
+    ['weights', `${weightDtype} storage, f32 arithmetic (${mib(policy.weightBytes().total)})`],
     ['build (random init)', `${buildMs.toFixed(0)} ms`],
   ];
 
@@ -99,7 +103,8 @@ async function main(engine: Engine): Promise<void> {
   ctx.dispose();
   rows.push(['one denoise step (action expert vs cache)', `${median(step).toFixed(1)} ms`]);
 
-  if (!big) {
+  // Weight-only f16 is for inference; training runs in f32.
+  if (!big && weightDtype === 'f32') {
     policy.train();
     const opt = new AdamW(policy.parameters(), { lr: 1e-4, maxGradNorm: 1 });
     let seed = 0;

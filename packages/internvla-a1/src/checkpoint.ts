@@ -16,7 +16,7 @@ import {
   type SafetensorsFile,
 } from '@vla/tensor-webgpu';
 import type { InternVLAA1Config } from './config.js';
-import { InternVLAA1Policy } from './internvlaA1Policy.js';
+import { InternVLAA1Policy, type CreatePolicyOptions } from './internvlaA1Policy.js';
 
 /** `format` value in the metadata of a policy checkpoint. */
 export const CHECKPOINT_FORMAT = 'vla/internvla-a1';
@@ -284,7 +284,11 @@ export async function loadPolicyWeights(policy: InternVLAA1Policy, source: ByteS
           `tensor ${t.name} is corrupted (CRC-32 ${crc}, manifest says ${t.crc32})`,
         );
       const spec = own.get(t.name)!;
-      const value = Tensor.fromData(toFloats(t.dtype, data), t.shape, spec.dtype);
+      // F16 into f16 storage: the file's bits are what the GPU holds; no conversion.
+      const value =
+        t.dtype === 'F16' && spec.dtype === 'f16'
+          ? Tensor.fromHalfBits(data as Uint16Array, t.shape)
+          : Tensor.fromData(toFloats(t.dtype, data), t.shape, spec.dtype);
       try {
         await policy.loadStateDict(new Map([[t.name, value]]), { strict: false });
       } finally {
@@ -297,12 +301,16 @@ export async function loadPolicyWeights(policy: InternVLAA1Policy, source: ByteS
 }
 
 /** Options of {@link loadPolicy}. */
-export interface LoadPolicyOptions {
+export interface LoadPolicyOptions extends CreatePolicyOptions {
   /** Expected configuration: loading fails when the checkpoint's differs. */
   config?: InternVLAA1Config;
 }
 
-/** Builds the policy a checkpoint describes and loads its weights (see {@link loadPolicyWeights}). */
+/**
+ * Builds the policy a checkpoint describes and loads its weights (see {@link loadPolicyWeights}).
+ * With `weightDtype: 'f16'` the weight matrices are stored in f16 (F16 files load bit for bit,
+ * F32/BF16 values are rounded), on any device.
+ */
 export async function loadPolicy(
   source: ByteSourceInput,
   options: LoadPolicyOptions = {},
@@ -316,7 +324,7 @@ export async function loadPolicy(
         `was saved for another configuration (expected vs checkpoint): ${diff.join('; ')}`,
       );
   }
-  const policy = new InternVLAA1Policy(manifest.config);
+  const policy = InternVLAA1Policy.create(manifest.config, { weightDtype: options.weightDtype });
   try {
     await loadPolicyWeights(policy, source);
   } catch (e) {

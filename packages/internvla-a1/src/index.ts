@@ -20,6 +20,7 @@ export type { EncodedPrompts, FrameLatents, PolicyBatch, PolicyObservation, View
 export { JointSequence } from './jointSequence.js';
 export { InternVLAA1Policy, SamplingContext } from './internvlaA1Policy.js';
 export type {
+  CreatePolicyOptions,
   GenerationProjections,
   LossOptions,
   ParameterCounts,

@@ -35,6 +35,7 @@ import {
   randNormal,
   reshape,
   shapeSize,
+  storageBytes,
   slice,
   squeeze,
   stack,
@@ -42,6 +43,7 @@ import {
   tidy,
   transpose,
   unsqueeze,
+  withMatrixDtype,
   type Tensor,
 } from '@vla/tensor-webgpu';
 import { CosmosImageTokenizer } from '@vla/vae';
@@ -123,6 +125,16 @@ export interface SampleResult {
   latent?: Tensor;
   /** With `foresight`: `[B, views, 3, H, W]` the latent decoded by the tokenizer, clamped to [-1, 1]. */
   images?: Tensor;
+}
+
+/** Options of {@link InternVLAA1Policy.create}. */
+export interface CreatePolicyOptions {
+  /**
+   * Storage dtype of the weight matrices (every Linear and embedding: ~97% of the weights).
+   * `'f16'` halves their memory; activations, norms, biases, convolutions and arithmetic stay f32,
+   * so it runs on every device, shader-f16 or not. Use it for inference; train in f32.
+   */
+  weightDtype?: 'f32' | 'f16';
 }
 
 /** Parameters per expert, as {@link InternVLAA1Policy.parameterCounts} reports them. */
@@ -212,6 +224,15 @@ export class InternVLAA1Policy extends Module implements ActionTimeLayers {
   /** Frozen Cosmos image tokenizer (stop-gradient latents; decoder for foresight images). */
   readonly vae: CosmosImageTokenizer;
   private readonly slot: { und: number; gen: number; act: number };
+
+  /**
+   * Builds a policy with its weight matrices stored in `weightDtype` from the start (one matrix at a
+   * time is ever held in f32). `new InternVLAA1Policy(config)` is the f32 policy.
+   * @example const policy = InternVLAA1Policy.create(a1_3b, { weightDtype: 'f16' });
+   */
+  static create(config: InternVLAA1Config, options: CreatePolicyOptions = {}): InternVLAA1Policy {
+    return withMatrixDtype(options.weightDtype ?? 'f32', () => new InternVLAA1Policy(config));
+  }
 
   constructor(config: InternVLAA1Config) {
     super();
@@ -516,9 +537,23 @@ export class InternVLAA1Policy extends Module implements ActionTimeLayers {
     };
   }
 
+  /** Bytes the parameters and buffers take on the GPU, by dtype (works inside `meta()`). */
+  weightBytes(): { total: number; byDtype: Record<string, number> } {
+    const byDtype: Record<string, number> = {};
+    let total = 0;
+    for (const [, spec] of this.namedSpecs()) {
+      const b = storageBytes(spec.dtype, shapeSize(spec.shape));
+      byDtype[spec.dtype] = (byDtype[spec.dtype] ?? 0) + b;
+      total += b;
+    }
+    return { total, byDtype };
+  }
+
   /** A table of the parameter counts per expert. */
   describe(): string {
     const c = this.parameterCounts();
+    const bytes = this.weightBytes();
+    const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
     const fmt = (n: number) => `${n.toLocaleString('en-US').padStart(15)}  ${(n / 1e9).toFixed(3)}B`;
     return [
       `InternVLA-A1 "${this.config.name}" (${this.mot.numLayers} MoT layers, experts ${this.mot.experts.map((e) => `${e.name}:${e.width}`).join(' ')})`,
@@ -530,6 +565,9 @@ export class InternVLAA1Policy extends Module implements ActionTimeLayers {
       `  trainable      ${fmt(c.trainable)}`,
       `  tokenizer      ${fmt(c.vae)}  (frozen)`,
       `  total          ${fmt(c.total)}`,
+      `  weights        ${gib(bytes.total)}  (${Object.entries(bytes.byDtype)
+        .map(([d, b]) => `${d} ${gib(b)}`)
+        .join(', ')})`,
     ].join('\n');
   }
 }

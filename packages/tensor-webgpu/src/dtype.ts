@@ -48,5 +48,5 @@ export type TypedArrayFor<D extends DType> = D extends 'i32'
 
 /** Message of the error raised when a kernel would write or compute in f16 without `shader-f16`. */
 export function halfStorageOnlyMessage(what: string): string {
-  return `${what}: f16 arithmetic needs the shader-f16 feature, which this device lacks; f16 tensors here are storage only (upload, read back, cast, copy, gather, and the weight of linear/matmul/embedding). Cast to f32 first`;
+  return `${what}: f16 arithmetic needs the shader-f16 feature, which this device lacks; f16 tensors here are storage only (upload, read back, cast, copy, gather, and the weight of linear/matmul/conv/embedding). Cast to f32 first`;
 }

@@ -15,7 +15,7 @@ export { init, initEngine, engine, setEngine, shutdown, runAndExit } from './run
 export { Tensor, contiguousStrides, shapeSize } from './tensor.js';
 export type { HostData } from './tensor.js';
 export type { DType } from './dtype.js';
-export { bytesPerElement, isFloat } from './dtype.js';
+export { bytesPerElement, isFloat, storageBytes } from './dtype.js';
 export { tidy, keep } from './scope.js';
 export { noGrad, isGradEnabled, recordOp, detach } from './autograd.js';
 export type { BackwardFn } from './autograd.js';

@@ -104,6 +104,32 @@ describe('weight-only f16 (f32 activations × f16 weights)', () => {
     expectClose(await W.grad!.toArray(), halves(Array.from({ length: 24 }, (_, k) => colSums[k % 6])), { atol: 0, rtol: 0, what: 'dW' });
   });
 
+  // [N, Cin, H, W, Cout, k, stride, pad]: Cin·k² = 27 (scalar weight loads) and 32 (vec4 loads).
+  it.each([
+    [2, 3, 7, 6, 5, 3, 1, 1],
+    [1, 8, 6, 5, 4, 2, 2, 0],
+  ])('conv2d and convTranspose2d with an f16 kernel equal f32 with the rounded kernel (N=%i Cin=%i %ix%i Cout=%i k=%i)', async (N, Cin, H, W, Cout, k, stride, padding) => {
+    const x = T.tensor(randomArray(N * Cin * H * W, 3), [N, Cin, H, W]);
+    const w = halves(randomArray(Cout * Cin * k * k, 4));
+    const b = T.tensor(randomArray(Cout, 5));
+    const [wh, wf] = [T.tensor(w, [Cout, Cin, k, k], 'f16'), T.tensor(w, [Cout, Cin, k, k])];
+    const y = T.conv2d(x, wh, b, { stride, padding });
+    expect(y.dtype).toBe('f32');
+    expectClose(await y.toArray(), await T.conv2d(x, wf, b, { stride, padding }).toArray(), { atol: 1e-6, rtol: 1e-6, what: 'conv2d' });
+    // The same kernel as a transposed convolution: weight [Cout, Cin, k, k] maps Cout channels to Cin.
+    const z = T.tensor(randomArray(N * Cout * 4 * 3, 6), [N, Cout, 4, 3]);
+    expectClose(
+      await T.convTranspose2d(z, wh, null, { stride }).toArray(),
+      await T.convTranspose2d(z, wf, null, { stride }).toArray(),
+      { atol: 1e-6, rtol: 1e-6, what: 'convTranspose2d' },
+    );
+    await gradCheck((xi) => T.conv2d(xi, wh, null, { stride, padding }), [{ data: randomArray(N * Cin * H * W, 7), shape: [N, Cin, H, W] }], { what: 'conv dx' });
+    const trainable = T.tensor(w, [Cout, Cin, k, k], 'f16');
+    trainable.requiresGrad = true;
+    T.sum(T.conv2d(x, trainable, null, { stride, padding })).backward();
+    expect(trainable.grad!.dtype).toBe('f16');
+  });
+
   it('refuses an f32 weight with an f16 input and a bias of another dtype', () => {
     const x = T.cast(T.tensor(randomArray(6, 1), [2, 3]), 'f16');
     expect(() => T.linear(x, T.tensor(randomArray(6, 2), [2, 3]))).toThrow(/linear: dtypes differ/);

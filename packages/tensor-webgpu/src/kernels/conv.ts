@@ -9,6 +9,7 @@
 // input pixels and write neighbouring outputs.
 import type { DType } from '../dtype.js';
 import type { Engine, Kernel } from '../runtime/engine.js';
+import { packedHalfArray, packedHalfRead } from './elementwise.js';
 import { chooseGemmTile, gemmGrid, gemmWgsl, type GemmTile } from './matmul.js';
 import { uniformBlock, type UniformBlock } from './uniforms.js';
 
@@ -100,6 +101,8 @@ export interface ConvVariant {
   bias: boolean;
   /** fwd: weight rows read as vec4 (K % 4 == 0, aligned offset). wgrad: output rows written as vec4. */
   vec: boolean;
+  /** fwd/tconv: the weight holds f16 while x and y are f32 (read as packed halves, no shader-f16). */
+  halfW?: boolean;
 }
 
 /**
@@ -109,7 +112,7 @@ export interface ConvVariant {
 export function convKernel(v: ConvVariant): Kernel {
   const t = v.tile;
   return {
-    key: `conv-${v.kind}|${v.dtype}|${t.bm}x${t.bn}x${t.bk}/${t.tm}x${t.tn}|${v.bias ? 'bias' : ''}|${v.vec ? 'v4' : 's'}`,
+    key: `conv-${v.kind}|${v.dtype}${v.halfW ? '+Wf16' : ''}|${t.bm}x${t.bn}x${t.bk}/${t.tm}x${t.tn}|${v.bias ? 'bias' : ''}|${v.vec ? 'v4' : 's'}`,
     code: () => {
       const T = v.dtype;
       let b = 0;
@@ -120,8 +123,9 @@ export function convKernel(v: ConvVariant): Kernel {
           `@group(0) @binding(${b++}) var<storage, read_write> Y: array<${v.vec ? `vec4<${T}>` : T}>;`,
         );
       } else {
+        const wVec = v.kind === 'fwd' && v.vec ? 4 : 1;
         decl.push(
-          `@group(0) @binding(${b++}) var<storage, read> Wt: array<${v.kind === 'fwd' && v.vec ? `vec4<${T}>` : T}>;`,
+          `@group(0) @binding(${b++}) var<storage, read> Wt: array<${v.halfW ? packedHalfArray(wVec) : wVec === 4 ? `vec4<${T}>` : T}>;`,
         );
         if (v.bias) decl.push(`@group(0) @binding(${b++}) var<storage, read> bias: array<${T}>;`);
         decl.push(`@group(0) @binding(${b++}) var<storage, read_write> Y: array<${T}>;`);
@@ -136,8 +140,19 @@ export function convKernel(v: ConvVariant): Kernel {
   if (ih < 0 || iw < 0 || ih >= i32(u.h) || iw >= i32(u.w)) { return 0.0; }
   return f32(X[u.xOff + ((img * u.cin + grp * u.cinG + ci) * u.h + u32(ih)) * u.w + u32(iw)]);
 }`;
+      // Weight reads (fwd/tconv): element i, or the vec4 at a 4-aligned i.
+      const readW = v.halfW
+        ? v.vec
+          ? `fn wAt4(i: u32) -> vec4<f32> { return ${packedHalfRead('Wt', 'i', 4)}; }`
+          : `fn wAt(i: u32) -> f32 { return ${packedHalfRead('Wt', 'i', 1)}; }`
+        : v.kind === 'wgrad'
+          ? ''
+          : v.vec
+            ? 'fn wAt4(i: u32) -> vec4<f32> { return vec4<f32>(Wt[i / 4u]); }'
+            : 'fn wAt(i: u32) -> f32 { return f32(Wt[i]); }';
       const common = `${decl.join('\n')}
 ${uni}
+${readW}
 var<private> grp: u32;
 fn prologue(bz: u32) { grp = bz; }
 ${readX}
@@ -199,11 +214,11 @@ ${store}
           loadA = v.vec
             ? `fn loadA(m: u32, k: u32) -> vec4<f32> {
   if (m >= u.M || k >= u.K) { return vec4<f32>(0.0); }
-  return vec4<f32>(Wt[(u.wOff + (grp * u.coutG + m) * u.K + k) / 4u]);
+  return wAt4(u.wOff + (grp * u.coutG + m) * u.K + k);
 }`
             : `fn loadA(m: u32, k: u32) -> f32 {
   if (m >= u.M || k >= u.K) { return 0.0; }
-  return f32(Wt[u.wOff + (grp * u.coutG + m) * u.K + k]);
+  return wAt(u.wOff + (grp * u.coutG + m) * u.K + k);
 }`;
           loadB = `fn loadB(k: u32, n: u32) -> f32 {
   if (k >= u.K || n >= u.N) { return 0.0; }
@@ -222,7 +237,7 @@ ${store}
           loadA = `fn loadA(m: u32, k: u32) -> f32 {
   if (m >= u.M || k >= u.K) { return 0.0; }
   let kk = u.kh * u.kw;
-  return f32(Wt[u.wOff + ((grp * u.cinG + k / kk) * u.coutG + m) * kk + k % kk]);
+  return wAt(u.wOff + ((grp * u.cinG + k / kk) * u.coutG + m) * kk + k % kk);
 }`;
           // Output pixel o receives input pixel i through tap t when o = i·s - pad + t·dil.
           loadB = `fn loadB(k: u32, n: u32) -> f32 {
@@ -282,13 +297,21 @@ export function launchConv(
   bufs: ConvBuffers,
   label: string,
   tile?: GemmTile,
+  halfW = false,
 ): void {
   const { M, N, K } = convGemmSize(kind, g);
   if (M === 0 || N === 0) return;
   const t = tile ?? chooseGemmTile(M, N, g.groups, engine);
   const vec =
     kind === 'fwd' ? K % 4 === 0 && bufs.w.offset % 4 === 0 : kind === 'wgrad' ? N % 4 === 0 : false;
-  const kernel = convKernel({ kind, dtype, tile: t, bias: !!bufs.bias && kind !== 'wgrad', vec });
+  const kernel = convKernel({
+    kind,
+    dtype,
+    tile: t,
+    bias: !!bufs.bias && kind !== 'wgrad',
+    vec,
+    halfW: halfW && kind !== 'wgrad',
+  });
   const [gx, gy] = gemmGrid(t, M, N);
   const maxDim = engine.limits.maxComputeWorkgroupsPerDimension;
   if (gx > maxDim || gy > maxDim) throw new Error(`${label}: too large for one dispatch (GEMM ${M}x${N})`);

@@ -50,13 +50,28 @@ export function enableF16(dtypes: readonly StorageDType[]): string {
 }
 
 /**
+ * WGSL expression reading packed halves of `buf` as f32: element `idx` (`buf: array<u32>`), or with
+ * `vec` 4 the four elements from a 4-aligned `idx` (`buf: array<vec2<u32>>`, two words).
+ */
+export function packedHalfRead(buf: string, idx: string, vec: 1 | 4): string {
+  return vec === 4
+    ? `vec4<f32>(unpack2x16float(${buf}[(${idx}) / 4u].x), unpack2x16float(${buf}[(${idx}) / 4u].y))`
+    : `unpack2x16float(${buf}[(${idx}) >> 1u])[(${idx}) & 1u]`;
+}
+
+/** WGSL storage element type of packed halves read `vec` at a time (see {@link packedHalfRead}). */
+export function packedHalfArray(vec: 1 | 4): string {
+  return vec === 4 ? 'vec2<u32>' : 'u32';
+}
+
+/**
  * A WGSL function `fn <name>(e: u32) -> <compute type>` reading element `e` of the storage array
  * `buf` holding `dtype` (unpacking u8 and f16p words).
  */
 export function elementLoaderWgsl(name: string, buf: string, dtype: StorageDType): string {
   const ct = computeType(dtype);
   if (dtype === 'u8') return `fn ${name}(e: u32) -> u32 { return (${buf}[e / 4u] >> ((e % 4u) * 8u)) & 255u; }`;
-  if (dtype === 'f16p') return `fn ${name}(e: u32) -> f32 { return unpack2x16float(${buf}[e >> 1u])[e & 1u]; }`;
+  if (dtype === 'f16p') return `fn ${name}(e: u32) -> f32 { return ${packedHalfRead(buf, 'e', 1)}; }`;
   return `fn ${name}(e: u32) -> ${ct} { return ${ct}(${buf}[e]); }`;
 }
 

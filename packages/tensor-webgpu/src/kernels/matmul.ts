@@ -15,6 +15,7 @@
 //   A and C (weight-only f16) is bound as packed u32 words and unpacked, so it needs no shader-f16.
 import type { DType } from '../dtype.js';
 import type { Engine, Kernel } from '../runtime/engine.js';
+import { packedHalfArray, packedHalfRead } from './elementwise.js';
 import { uniformBlock, type UniformBlock } from './uniforms.js';
 
 /** Tile shape of the GEMM template. Threads per workgroup = (bm / tm) * (bn / tn). */
@@ -347,7 +348,7 @@ export function matmulKernel(v: MatmulVariant): Kernel {
       let binding = 0;
       const decl = [
         `@group(0) @binding(${binding++}) var<storage, read> A: array<${vt(v.vecA)}>;`,
-        `@group(0) @binding(${binding++}) var<storage, read> B: array<${v.halfB ? (v.vecB === 4 ? 'vec2<u32>' : 'u32') : vt(v.vecB)}>;`,
+        `@group(0) @binding(${binding++}) var<storage, read> B: array<${v.halfB ? packedHalfArray(v.vecB) : vt(v.vecB)}>;`,
       ];
       if (v.bias) decl.push(`@group(0) @binding(${binding++}) var<storage, read> bias: array<${T}>;`);
       decl.push(`@group(0) @binding(${binding++}) var<storage, read_write> C: array<${vt(v.vecC ? 4 : 1)}>;`);
@@ -359,11 +360,6 @@ export function matmulKernel(v: MatmulVariant): Kernel {
       const bIdx = v.transB ? 'bBase + n * u.ldb + k' : 'bBase + k * u.ldb + n';
       const load = (name: string, idx: string, vec: 1 | 4) =>
         vec === 4 ? `${f(4)}(${name}[(${idx}) / 4u])` : `${f(1)}(${name}[${idx}])`;
-      // Packed halves: a vec4 is two words (4-aligned element index → even word), a scalar half a word.
-      const loadHalf = (name: string, idx: string, vec: 1 | 4) =>
-        vec === 4
-          ? `vec4<f32>(unpack2x16float(${name}[(${idx}) / 4u].x), unpack2x16float(${name}[(${idx}) / 4u].y))`
-          : `unpack2x16float(${name}[(${idx}) >> 1u])[(${idx}) & 1u]`;
       const biasAt = (n: string) => (v.bias ? ` + f32(bias[u.biasOff + ${n}])` : '');
       const storeC = v.vecC
         ? `fn storeC(m: u32, n: u32, v: vec4<f32>) {
@@ -401,7 +397,7 @@ fn loadA(m: u32, k: u32) -> ${f(v.vecA)} {
   return ${f(v.vecA)}(0.0);
 }
 fn loadB(k: u32, n: u32) -> ${f(v.vecB)} {
-  if (k < u.K && n < u.N) { return ${(v.halfB ? loadHalf : load)('B', bIdx, v.vecB)}; }
+  if (k < u.K && n < u.N) { return ${(v.halfB ? packedHalfRead : load)('B', bIdx, v.vecB)}; }
   return ${f(v.vecB)}(0.0);
 }
 ${storeC}

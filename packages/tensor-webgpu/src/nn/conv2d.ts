@@ -62,7 +62,7 @@ export class Conv2d extends Module {
       'weight',
       [outChannels, inChannels / groups, kh, kw],
       (s) => kaimingUniform(s, fanIn, o),
-      { dtype: options.dtype },
+      { dtype: options.dtype, matrix: true },
     );
     this.bias =
       options.bias === false
@@ -115,7 +115,7 @@ export class ConvTranspose2d extends Module {
       'weight',
       [inChannels, outChannels / groups, kh, kw],
       (s) => kaimingUniform(s, fanIn, o),
-      { dtype: options.dtype },
+      { dtype: options.dtype, matrix: true },
     );
     this.bias =
       options.bias === false

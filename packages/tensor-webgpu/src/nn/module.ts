@@ -29,7 +29,7 @@ export function isMeta(): boolean {
 let matrixDtype: DType | null = null;
 
 /**
- * Builds modules whose weight matrices (Linear, Embedding) are stored in `dtype` from the start:
+ * Builds modules whose weight matrices (Linear, Embedding, convolutions) are stored in `dtype` from the start:
  * each matrix is initialised and converted one at a time, so a large model built for weight-only
  * f16 never holds all its weights in f32. Same result as building, then
  * `toDtype(dtype, { matricesOnly: true })`.
@@ -55,7 +55,7 @@ export interface TensorSpec {
   dtype: DType;
   /** Buffers (persistent, non-trainable) vs parameters. */
   kind: 'parameter' | 'buffer';
-  /** A weight matrix (Linear, Embedding) that {@link Module.toDtype} with `matricesOnly` converts. */
+  /** A weight matrix (Linear, Embedding, convolution kernels) that `toDtype` with `matricesOnly` converts. */
   matrix?: boolean;
 }
 
@@ -71,9 +71,10 @@ export interface ParamOptions {
 /** Options of {@link Module.toDtype}. */
 export interface ToDtypeOptions {
   /**
-   * Convert only weight matrices (of Linear and Embedding layers); norms, biases, convolutions and
-   * buffers keep their dtype. With `'f16'` this is weight-only f16: the matrices take half the
-   * memory while activations and arithmetic stay f32, on every device (no shader-f16 needed).
+   * Convert only the weight matrices: the weights of Linear, Embedding, Conv2d and ConvTranspose2d
+   * (the GEMM operands); norms, biases and buffers keep their dtype. With `'f16'` this is
+   * weight-only f16: the matrices take half the memory while activations and arithmetic stay f32,
+   * on every device (no shader-f16 needed).
    */
   matricesOnly?: boolean;
 }

@@ -7,6 +7,7 @@ import { tidy } from '../scope.js';
 import { Tensor } from '../tensor.js';
 import { sum } from './reduce.js';
 import { contiguous, slice } from './shape.js';
+import { asDtypeOf } from './weightGrad.js';
 
 /** A size given once for both spatial dims or as [h, w]. */
 export type SpatialSize = number | readonly [number, number];
@@ -69,7 +70,10 @@ function checkInputs(op: string, x: Tensor, w: Tensor, bias: Tensor | undefined,
   for (const t of [x, w, ...(bias ? [bias] : [])]) {
     if (t.dtype !== 'f32' && t.dtype !== 'f16')
       throw new Error(`${op}: expected f32 or f16, got${t.describe()}`);
-    if (t.dtype !== x.dtype) throw new Error(`${op}: dtypes differ,${x.describe()} and${t.describe()}`);
+    // An f16 weight with f32 activations is weight-only f16 (read as packed halves).
+    const halfWeight = t === w && x.dtype === 'f32' && w.dtype === 'f16';
+    if (t.dtype !== x.dtype && !halfWeight)
+      throw new Error(`${op}: dtypes differ,${x.describe()} and${t.describe()}`);
   }
   if (!Number.isInteger(groups) || groups < 1)
     throw new Error(`${op}: groups must be a positive integer, got ${groups}`);
@@ -103,6 +107,8 @@ function runConv(
           out: out.buffer,
         },
         `${op} ${fmt(x.shape)}*${fmt(w.shape)}`,
+        undefined,
+        kind !== 'wgrad' && x.dtype === 'f32' && w.dtype === 'f16',
       );
       return out;
     }),
@@ -186,7 +192,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, params: 
             groups,
           })
         : null;
-      const gw = needW ? convWeightGrad(sx, gy, g) : null;
+      const gw = needW ? asDtypeOf(convWeightGrad(sx, gy, g), sw_) : null;
       const gb = needB ? sum(gy, [0, 2, 3]) : null;
       return bias ? [gx, gw, gb] : [gx, gw];
     },
@@ -268,24 +274,27 @@ export function convTranspose2d(
       if (gx && (gx.shape[2] !== h || gx.shape[3] !== w)) gx = slice(slice(gx, 2, 0, h), 3, 0, w);
       // dW[ci, co] pairs x (as the conv's output gradient) with dy (as the conv's input).
       const gw = needW
-        ? convWeightGrad(gy, sx, {
-            batch: n,
-            cin: cout,
-            h: ho,
-            w: wo,
-            cout: cin,
-            ho: h,
-            wo: w,
-            kh,
-            kw,
-            sh,
-            sw,
-            ph: pt,
-            pw: pl,
-            dh,
-            dw,
-            groups,
-          })
+        ? asDtypeOf(
+            convWeightGrad(gy, sx, {
+              batch: n,
+              cin: cout,
+              h: ho,
+              w: wo,
+              cout: cin,
+              ho: h,
+              wo: w,
+              kh,
+              kw,
+              sh,
+              sw,
+              ph: pt,
+              pw: pl,
+              dh,
+              dw,
+              groups,
+            }),
+            sw_,
+          )
         : null;
       const gb = needB ? sum(gy, [0, 2, 3]) : null;
       return bias ? [gx, gw, gb] : [gx, gw];

@@ -4,7 +4,7 @@ import { recordOp, noGrad } from '../autograd.js';
 import { launchMatmul, MATMUL_MAX_BATCH_RANK, type MatmulOperand } from '../kernels/matmul.js';
 import { tidy } from '../scope.js';
 import { Tensor, shapeSize } from '../tensor.js';
-import { cast } from './creation.js';
+import { asDtypeOf } from './weightGrad.js';
 import { sum, sumToShape } from './reduce.js';
 import { contiguous, reshape } from './shape.js';
 
@@ -165,10 +165,6 @@ function checkFloat(op: string, a: Tensor, b: Tensor, bias?: Tensor | null): voi
     throw new Error(`${op}: bias${bias.describe()} must have the input's dtype ${a.dtype}`);
 }
 
-/** A weight gradient computed in f32 for an f16 weight is stored in the weight's dtype. */
-function asDtypeOf(g: Tensor, like: Tensor): Tensor {
-  return g.dtype === like.dtype ? g : cast(g, like.dtype);
-}
 
 /**
  * Matrix product with PyTorch semantics: the last two dims multiply, leading (batch) dims broadcast.

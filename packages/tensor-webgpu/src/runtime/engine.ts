@@ -73,7 +73,8 @@ export class Engine {
   /**
    * True when f16 arithmetic is available (`shader-f16`). Without it f16 tensors still exist, as
    * storage only: they upload, read back, cast, copy, gather, and serve as the weight operand of
-   * `linear` / `matmul` with f32 activations (weight-only f16); other ops on them throw.
+   * `linear` / `matmul` / `conv2d` / `convTranspose2d` with f32 activations (weight-only f16);
+   * other ops on them throw.
    */
   readonly hasF16: boolean;
   readonly hasSubgroups: boolean;
