@@ -6,15 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { fromHalfBits, manualSeed, meta, tensor, toHalfBits, type Tensor } from '@vla/tensor-webgpu';
 import { a13bConfig, InternVLAA1Policy, loadPolicy, readPolicyManifest, savePolicy, tinyConfig, type PolicyBatch } from '../src/index.js';
 import './setup.js';
-import { disposeBatch, normals, syntheticBatch } from './synthetic.js';
-
-async function maxDiff(a: Tensor, b: Tensor): Promise<number> {
-  expect(a.shape).toEqual(b.shape);
-  const [x, y] = [await a.toArray(), await b.toArray()];
-  let m = 0;
-  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i] - y[i]));
-  return m;
-}
+import { disposeBatch, maxDiff, normals, syntheticBatch } from './synthetic.js';
 
 const config = tinyConfig({ width: 32, layers: 2, visionLayers: 1, textTokens: 6, vocabSize: 64, imageSize: 32 });
 const B = 2;

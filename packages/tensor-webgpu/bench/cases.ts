@@ -69,6 +69,28 @@ export function matmulCase(m: number, k: number, n: number, label?: string): Ben
 }
 
 /**
+ * y = x·Wᵀ with the weight stored in f16 (weight-only f16: packed halves, f32 arithmetic) against
+ * tfjs's f32 matMul of the same shape (tfjs has no f16 weights). M = tokens, K → N a projection.
+ */
+export function linearHalfWeightCase(m: number, k: number, n: number): BenchCase {
+  return {
+    group: 'linear f16 weights',
+    shape: `[${m}x${k}]x[${n}x${k}]ᵀ`,
+    flops: 2 * m * k * n,
+    ours: (e) => {
+      const x = rand([m, k], 1);
+      const w = vla.keep(vla.cast(rand([n, k], 2), 'f16'));
+      return oursRunner(e, [x, w], () => vla.linear(x, w));
+    },
+    tfjs: (t) => {
+      const x = t.tf.randomUniform([m, k], -1, 1);
+      const w = t.tf.randomUniform([n, k], -1, 1);
+      return tfRunner(t, [x, w], () => t.tf.matMul(x, w, false, true));
+    },
+  };
+}
+
+/**
  * `allowed[i][j]` of the cumulative segment mask (SPEC §1) for a sequence laid out like the 3B model's
  * 393 tokens (prefix 246 | generation 96 | state 1 | actions 50), scaled to `s` tokens.
  */
@@ -177,6 +199,8 @@ export function fullCases(): BenchCase[] {
     ...[256, 512, 1024, 2048, 4096].map((n) => matmulCase(n, n, n, `${n}³`)),
     matmulCase(393, 2048, 6144),
     matmulCase(393, 6144, 2048),
+    linearHalfWeightCase(393, 2048, 6144),
+    linearHalfWeightCase(51, 1024, 3072),
     ...[128, 256, 512, 1024, 2048, 4096].map((s) => attentionCase(s)),
     conv3x3Case(1, 128, 64, 64, 256),
     conv3x3Case(1, 256, 128, 128, 256),
@@ -191,6 +215,7 @@ export function swiftShaderCases(): BenchCase[] {
   return [
     ...[128, 256, 512].map((n) => matmulCase(n, n, n, `${n}³`)),
     matmulCase(393, 256, 768),
+    linearHalfWeightCase(393, 256, 768),
     ...[64, 128].map((s) => attentionCase(s)),
     conv3x3Case(1, 32, 32, 32, 64),
     normCase('rmsNorm', 393, 2048),
