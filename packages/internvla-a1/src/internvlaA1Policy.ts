@@ -130,9 +130,9 @@ export interface SampleResult {
 /** Options of {@link InternVLAA1Policy.create}. */
 export interface CreatePolicyOptions {
   /**
-   * Storage dtype of the weight matrices (every Linear and embedding: ~97% of the weights).
-   * `'f16'` halves their memory; activations, norms, biases, convolutions and arithmetic stay f32,
-   * so it runs on every device, shader-f16 or not. Use it for inference; train in f32.
+   * Storage dtype of the weight matrices (every Linear, embedding and convolution weight: > 99% of
+   * a1-3b's parameters). `'f16'` halves their memory; activations, norms, biases and arithmetic stay
+   * f32, so it runs on every device, shader-f16 or not. Use it for inference; train in f32.
    */
   weightDtype?: 'f32' | 'f16';
 }
@@ -228,7 +228,7 @@ export class InternVLAA1Policy extends Module implements ActionTimeLayers {
   /**
    * Builds a policy with its weight matrices stored in `weightDtype` from the start (one matrix at a
    * time is ever held in f32). `new InternVLAA1Policy(config)` is the f32 policy.
-   * @example const policy = InternVLAA1Policy.create(a1_3b, { weightDtype: 'f16' });
+   * @example const policy = InternVLAA1Policy.create(policyConfig('a1-3b'), { weightDtype: 'f16' });
    */
   static create(config: InternVLAA1Config, options: CreatePolicyOptions = {}): InternVLAA1Policy {
     return withMatrixDtype(options.weightDtype ?? 'f32', () => new InternVLAA1Policy(config));

@@ -23,7 +23,7 @@ export type StorageDType = DType | 'f16p';
 
 /** The {@link StorageDType} of a tensor on its engine. */
 export function storageDType(t: Tensor): StorageDType {
-  return t.dtype === 'f16' && !t.engine.hasF16 ? 'f16p' : t.dtype;
+  return halfIsStorageOnly(t.dtype, t.engine) ? 'f16p' : t.dtype;
 }
 
 /** True when f16 values on `engine` are storage only (no `shader-f16`). */
@@ -74,7 +74,6 @@ export function elementLoaderWgsl(name: string, buf: string, dtype: StorageDType
   if (dtype === 'f16p') return `fn ${name}(e: u32) -> f32 { return ${packedHalfRead(buf, 'e', 1)}; }`;
   return `fn ${name}(e: u32) -> ${ct} { return ${ct}(${buf}[e]); }`;
 }
-
 
 /** WGSL literal of a compute type. */
 function lit(t: ComputeType, v: number): string {
