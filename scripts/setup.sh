@@ -18,8 +18,7 @@ if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get install -y -q "${need[@]}"
 fi
 node --version
-# `npm install` rather than `npm ci`: npm 11.19 writes lockfiles holding only this platform's optional
-# packages (rollup, turbo, esbuild binaries) and then `npm ci` rejects them as out of sync. With a
-# lockfile present, `npm install` still installs the locked versions.
-npm install --no-audit --no-fund
+# The lockfile holds every platform's optional packages (rollup, turbo, esbuild binaries), so `npm ci`
+# installs exactly what it pins and leaves the tree clean.
+npm ci --no-audit --no-fund
 npm run build
