@@ -9,6 +9,7 @@ export {
   videoKeys,
   INFO_PATH,
   INDEX_KEYS,
+  MAX_FEATURE_VALUES,
   type DatasetInfo,
   type FeatureSpec,
   type CodebaseVersion,

@@ -1,3 +1,4 @@
+import { checkEpisodeRows, checkVideoSegment, isNumericFeature } from './consistency';
 import { LeRobotError } from './errors';
 import { featureWidth, readInfo, videoKeys, type DatasetInfo, type FeatureSpec } from './info';
 import { LruCache } from './lru';
@@ -41,19 +42,8 @@ export interface OpenDatasetOptions {
   episodeCacheSize?: number;
 }
 
-const NUMERIC = new Set([
-  'float32',
-  'float64',
-  'float16',
-  'int64',
-  'int32',
-  'int16',
-  'int8',
-  'uint8',
-  'uint16',
-  'uint32',
-  'bool',
-]);
+/** Most values one episode's column may hold (a 2 GiB Float64Array); more is `feature_too_large`. */
+const MAX_COLUMN_VALUES = 2 ** 28;
 
 /** Returns the row value flattened to numbers, or undefined when it is not numeric. */
 function flatten(v: unknown, out: number[]): boolean {
@@ -82,6 +72,10 @@ export class LeRobotDataset {
   private readonly byIndex = new Map<number, EpisodeMeta>();
   private readonly sortedByFrom: EpisodeMeta[];
   private readonly fileStart = new Map<string, number>();
+  /** Rows each data file must hold: the lengths of its episodes. */
+  private readonly fileRows = new Map<string, number>();
+  /** `episode|key` pairs whose video segment has been checked against the episode. */
+  private readonly checkedVideos = new Set<string>();
   private readonly parquetFiles = new Map<string, Promise<ParquetFile>>();
   private readonly episodeCache: LruCache<number, Promise<EpisodeFrames>>;
   private readonly videoIndexes = new Map<string, Promise<Mp4Index>>();
@@ -104,6 +98,7 @@ export class LeRobotDataset {
       const start = this.fileStart.get(e.dataPath);
       if (start === undefined || e.datasetFromIndex < start)
         this.fileStart.set(e.dataPath, e.datasetFromIndex);
+      this.fileRows.set(e.dataPath, (this.fileRows.get(e.dataPath) ?? 0) + e.length);
     }
     this.sortedByFrom = [...meta.episodes].sort((a, b) => a.datasetFromIndex - b.datasetFromIndex);
   }
@@ -192,7 +187,12 @@ export class LeRobotDataset {
     return p;
   }
 
-  /** Reads (and caches) the rows of one episode as numeric columns, checking them against info.json. */
+  /**
+   * Reads (and caches) the rows of one episode as numeric columns, checking them against
+   * info.json and the episode metadata: the file holds exactly its episodes' rows, `frame_index`
+   * counts from 0, `timestamp` is `frame_index / fps` (within the tolerance), `index` and
+   * `episode_index` match the episode.
+   */
   readEpisode(episodeIndex: number): Promise<EpisodeFrames> {
     const cached = this.episodeCache.get(episodeIndex);
     if (cached) return cached;
@@ -205,14 +205,16 @@ export class LeRobotDataset {
   private async loadEpisode(ep: EpisodeMeta): Promise<EpisodeFrames> {
     const file = await this.parquet(ep.dataPath);
     const offset = ep.datasetFromIndex - this.fileStart.get(ep.dataPath)!;
-    if (offset + ep.length > file.numRows) {
+    const expectedRows = this.fileRows.get(ep.dataPath)!;
+    if (file.numRows !== expectedRows) {
       throw new LeRobotError(
         'malformed_data',
-        `${ep.dataPath} has ${file.numRows} rows, too few for episode ${ep.episodeIndex} (rows ${offset}..${offset + ep.length - 1})`,
+        `${ep.dataPath} has ${file.numRows} rows but its episodes' lengths add up to ${expectedRows} ` +
+          `(episode ${ep.episodeIndex}: rows ${offset}..${offset + ep.length - 1})`,
         { path: ep.dataPath },
       );
     }
-    const keys = Object.entries(this.info.features).filter(([, f]) => NUMERIC.has(f.dtype));
+    const keys = Object.entries(this.info.features).filter(([, f]) => isNumericFeature(f));
     for (const [key] of keys) {
       if (!file.columns.includes(key)) {
         throw new LeRobotError(
@@ -227,8 +229,25 @@ export class LeRobotDataset {
       rowStart: offset,
       rowEnd: offset + ep.length,
     });
+    if (rows.length !== ep.length) {
+      throw new LeRobotError(
+        'malformed_data',
+        `${ep.dataPath}: read ${rows.length} rows for episode ${ep.episodeIndex}, expected ${ep.length}`,
+        { path: ep.dataPath },
+      );
+    }
     const columns: Record<string, NumericColumn> = {};
     for (const [key, spec] of keys) columns[key] = this.toColumn(key, spec, rows, ep);
+    checkEpisodeRows(
+      ep,
+      {
+        timestamp: columns.timestamp?.values,
+        frameIndex: columns.frame_index?.values,
+        index: columns.index?.values,
+      },
+      this.fps,
+      this.tolerance,
+    );
     const epCol = columns.episode_index?.values;
     if (epCol) {
       for (let i = 0; i < ep.length; i++) {
@@ -251,11 +270,28 @@ export class LeRobotDataset {
     ep: EpisodeMeta,
   ): NumericColumn {
     const width = featureWidth(spec);
+    // Row 0 is checked before allocating, so a wrong shape is reported as such, not as a RangeError.
+    const buf: number[] = [];
+    if (rows.length > 0 && flatten(rows[0][key], buf) && buf.length !== width) {
+      throw new LeRobotError(
+        'shape_mismatch',
+        `${ep.dataPath}: feature '${key}' has ${buf.length} values in row 0 of episode ${ep.episodeIndex}, ` +
+          `but meta/info.json declares shape ${JSON.stringify(spec.shape)} (${width} values)`,
+        { path: ep.dataPath },
+      );
+    }
+    if (rows.length * width > MAX_COLUMN_VALUES) {
+      throw new LeRobotError(
+        'feature_too_large',
+        `${ep.dataPath}: feature '${key}' of episode ${ep.episodeIndex} has ${rows.length} rows of ${width} values, ` +
+          `more than ${MAX_COLUMN_VALUES} in all`,
+        { path: ep.dataPath },
+      );
+    }
     const values =
       spec.dtype === 'float32'
         ? new Float32Array(rows.length * width)
         : new Float64Array(rows.length * width);
-    const buf: number[] = [];
     for (let i = 0; i < rows.length; i++) {
       buf.length = 0;
       if (!flatten(rows[i][key], buf)) {
@@ -308,6 +344,8 @@ export class LeRobotDataset {
   /**
    * Finds the video frames of episode `episodeIndex`, camera `key`, at in-episode `timestamps`
    * (seconds, as in the rows' `timestamp` column; v3.0 adds the episode's `from_timestamp`).
+   * The first time an episode's video is used, its frames are checked against the episode
+   * (`video_mismatch`: count, fps, from/to range; from the mp4 index, without decoding).
    * Raises `timestamp_not_found` naming episode, key and timestamp when no frame is within tolerance.
    */
   async findFrames(
@@ -324,6 +362,12 @@ export class LeRobotDataset {
     const ep = this.episode(episodeIndex);
     const seg = ep.videos[key];
     const index = await this.videoIndex(key, seg.path);
+    const checked = `${episodeIndex}|${key}`;
+    if (!this.checkedVideos.has(checked)) {
+      const wholeFile = this.info.codebaseVersion !== 'v3.0';
+      checkVideoSegment(index, seg, ep, key, this.fps, this.tolerance, wholeFile);
+      this.checkedVideos.add(checked);
+    }
     const frames = timestamps.map((ts) => {
       const t = seg.fromTimestamp + ts;
       const f = closestFrame(index.frames, t, this.tolerance);

@@ -26,33 +26,78 @@ export interface FfmpegDecoderOptions {
    * ffmpeg's defaults, whose chroma upsampling costs ~4/255 mean error on colourful content.
    */
   swsFlags?: string | null;
+  /**
+   * Longest one ffmpeg process may run before it is killed and the request fails with
+   * `video_error`, in seconds (default: 60 s plus 50 ms per requested frame).
+   */
+  timeoutS?: number;
 }
 
 /** Full-resolution chroma interpolation with accurate rounding: the closest rgb24 ffmpeg produces. */
 export const ACCURATE_SWS_FLAGS = 'bicubic+accurate_rnd+full_chroma_int';
 
-/** Runs a command, collecting stdout as bytes and the tail of stderr. */
+/** Limits of {@link runProcess}: past either, the child is killed and the promise rejects. */
+export interface ProcessLimits {
+  /** Wall-clock limit in milliseconds. */
+  timeoutMs?: number;
+  /** Most stdout bytes accepted. */
+  maxStdoutBytes?: number;
+}
+
+/**
+ * Runs a command, collecting stdout as bytes and the tail of stderr. A child past `limits` is
+ * killed (SIGKILL) and the promise rejects with `video_error`, so garbage input cannot hang a caller.
+ */
 export function runProcess(
   cmd: string,
   args: string[],
   input?: Uint8Array,
+  limits: ProcessLimits = {},
 ): Promise<{ code: number; stdout: Buffer; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
+    let outBytes = 0;
     let err = '';
-    child.stdout!.on('data', (d: Buffer) => out.push(d));
+    let failure: LeRobotError | undefined;
+    const kill = (why: string): void => {
+      if (failure) return;
+      failure = new LeRobotError(
+        'video_error',
+        `${cmd} ${why}; killed it (stderr: ${err.trim().slice(-300)})`,
+      );
+      child.kill('SIGKILL');
+    };
+    const timer =
+      limits.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => kill(`ran longer than ${limits.timeoutMs} ms`), limits.timeoutMs);
+    child.stdout!.on('data', (d: Buffer) => {
+      outBytes += d.length;
+      if (limits.maxStdoutBytes !== undefined && outBytes > limits.maxStdoutBytes) {
+        kill(`wrote more than the ${limits.maxStdoutBytes} bytes expected`);
+        return;
+      }
+      out.push(d);
+    });
     child.stderr!.on('data', (d: Buffer) => {
       err = (err + d.toString()).slice(-4000);
     });
-    child.on('error', (e) =>
+    child.on('error', (e) => {
+      clearTimeout(timer);
       reject(
         new LeRobotError('video_error', `cannot run ${cmd}: ${e.message} (is ffmpeg installed?)`, {
           cause: e,
         }),
-      ),
-    );
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out), stderr: err }));
+      );
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (failure) reject(failure);
+      else resolve({ code: code ?? -1, stdout: Buffer.concat(out), stderr: err });
+    });
+    // A child that exits before reading its input must not crash the process with EPIPE.
+    child.stdin?.on('error', () => {});
     if (input) child.stdin!.end(input);
   });
 }
@@ -68,6 +113,7 @@ export class FfmpegDecoder implements VideoFrameDecoder {
   private readonly threads?: number;
   private readonly swsFlags: string | null;
   private readonly gate: Semaphore;
+  private readonly timeoutS?: number;
   private tempDir?: Promise<string>;
   private readonly tempFiles = new Map<string, Promise<string>>();
 
@@ -76,6 +122,7 @@ export class FfmpegDecoder implements VideoFrameDecoder {
     this.threads = options.threads;
     this.swsFlags = options.swsFlags === undefined ? ACCURATE_SWS_FLAGS : options.swsFlags;
     this.gate = new Semaphore(options.maxProcesses ?? Math.max(1, cpus().length));
+    this.timeoutS = options.timeoutS;
   }
 
   // Storages without a local path (URL, memory) are copied once to a temp file ffmpeg can seek in.
@@ -164,8 +211,19 @@ export class FfmpegDecoder implements VideoFrameDecoder {
     args.push('-fps_mode', 'passthrough');
     if (this.swsFlags) args.push('-sws_flags', this.swsFlags);
     args.push('-frames:v', String(frames.length), '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1');
-    const { code, stdout, stderr } = await this.gate.run(() => runProcess(this.ffmpeg, args));
     const frameBytes = index.width * index.height * 3;
+    const timeoutS = this.timeoutS ?? 60 + 0.05 * frames.length;
+    const { code, stdout, stderr } = await this.gate
+      .run(() =>
+        runProcess(this.ffmpeg, args, undefined, {
+          timeoutMs: timeoutS * 1000,
+          maxStdoutBytes: frameBytes * frames.length,
+        }),
+      )
+      .catch((e: unknown) => {
+        const why = e instanceof Error ? e.message : String(e);
+        throw new LeRobotError('video_error', `decoding ${req.path}: ${why}`, { path: req.path, cause: e });
+      });
     if (code !== 0) {
       throw new LeRobotError(
         'video_error',

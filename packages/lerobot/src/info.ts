@@ -1,5 +1,6 @@
 import { LeRobotError } from './errors';
-import { readText, type DatasetStorage } from './storage';
+import { readJsonObject } from './json';
+import type { DatasetStorage } from './storage';
 
 /** Path of the info file, relative to the dataset root. */
 export const INFO_PATH = 'meta/info.json';
@@ -37,6 +38,12 @@ export interface DatasetInfo {
 
 /** Keys present in every frame row that are bookkeeping, not observations or actions. */
 export const INDEX_KEYS = ['timestamp', 'frame_index', 'episode_index', 'index', 'task_index'] as const;
+
+/**
+ * Most values one frame of a feature may hold (2^28: an 8K RGB frame fits). A larger declared
+ * shape is refused with `feature_too_large` before anything is allocated for it.
+ */
+export const MAX_FEATURE_VALUES = 2 ** 28;
 
 function bad(message: string): LeRobotError {
   return new LeRobotError('malformed_info', `${INFO_PATH}: ${message}`, { path: INFO_PATH });
@@ -100,6 +107,17 @@ export function parseInfo(json: unknown): DatasetInfo {
         `feature '${key}' (${spec.dtype}) must have shape [height, width, channels], got ${JSON.stringify(shape)}`,
       );
     }
+    const size = (shape as number[]).reduce((a, b) => a * b, 1);
+    if (size > MAX_FEATURE_VALUES) {
+      throw new LeRobotError(
+        'feature_too_large',
+        `${INFO_PATH}: feature '${key}' has shape ${JSON.stringify(shape)} (${size} values per frame, more than ${MAX_FEATURE_VALUES})`,
+        { path: INFO_PATH },
+      );
+    }
+    // The bookkeeping columns are read as one number per row.
+    if ((INDEX_KEYS as readonly string[]).includes(key) && size !== 1)
+      throw bad(`feature '${key}' must hold one value per frame, got shape ${JSON.stringify(shape)}`);
     features[key] = {
       dtype: spec.dtype,
       shape: shape as number[],
@@ -124,19 +142,12 @@ export function parseInfo(json: unknown): DatasetInfo {
   };
 }
 
-/** Reads and validates `meta/info.json` from a storage. */
+/**
+ * Reads and validates `meta/info.json` from a storage (`bad_json` when it is not a JSON object,
+ * `malformed_info` / `feature_too_large` when a field is wrong).
+ */
 export async function readInfo(storage: DatasetStorage): Promise<DatasetInfo> {
-  const text = await readText(storage, INFO_PATH);
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new LeRobotError('malformed_info', `${INFO_PATH} is not valid JSON: ${(e as Error).message}`, {
-      path: INFO_PATH,
-      cause: e,
-    });
-  }
-  return parseInfo(json);
+  return parseInfo(await readJsonObject(storage, INFO_PATH));
 }
 
 /** Keys of features stored as mp4 videos. */
@@ -163,6 +174,16 @@ export function formatPathTemplate(template: string, values: Record<string, stri
         throw new LeRobotError(
           'malformed_info',
           `path template ${JSON.stringify(template)} uses unknown field '${name}'`,
+          {
+            path: INFO_PATH,
+          },
+        );
+      }
+      // A width is a few digits in practice; a huge one would only allocate a huge string.
+      if (Number(width) > 64) {
+        throw new LeRobotError(
+          'malformed_info',
+          `path template ${JSON.stringify(template)} pads to ${width} characters`,
           {
             path: INFO_PATH,
           },

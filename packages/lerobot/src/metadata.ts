@@ -1,8 +1,10 @@
+import { checkEpisodeRanges, checkStats } from './consistency';
 import { LeRobotError } from './errors';
 import { formatPathTemplate, videoKeys, type DatasetInfo } from './info';
+import { readJsonl, readJsonObject } from './json';
 import { openParquet } from './parquetFile';
 import { parseStats, STAT_KEYS, type DatasetStats, type FeatureStats } from './stats';
-import { readText, type DatasetStorage } from './storage';
+import type { DatasetStorage } from './storage';
 
 /** Where one episode's frames of one camera lie inside an mp4. */
 export interface VideoSegment {
@@ -43,20 +45,6 @@ function metaError(path: string, message: string, cause?: unknown): LeRobotError
   return new LeRobotError('malformed_metadata', `${path}: ${message}`, { path, cause });
 }
 
-async function readJsonl(storage: DatasetStorage, path: string): Promise<Record<string, unknown>[]> {
-  const text = await readText(storage, path);
-  const out: Record<string, unknown>[] = [];
-  text.split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
-    try {
-      out.push(JSON.parse(line) as Record<string, unknown>);
-    } catch (e) {
-      throw metaError(path, `line ${i + 1} is not valid JSON: ${(e as Error).message}`, e);
-    }
-  });
-  return out;
-}
-
 function int(v: unknown, where: string, path: string): number {
   const n = typeof v === 'bigint' ? Number(v) : v;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 0)
@@ -84,12 +72,13 @@ async function readV2(storage: DatasetStorage, info: DatasetInfo): Promise<Datas
   if (await storage.exists('meta/episodes_stats.jsonl')) {
     for (const line of await readJsonl(storage, 'meta/episodes_stats.jsonl')) {
       const ep = int(line.episode_index, 'episode_index', 'meta/episodes_stats.jsonl');
-      epStats.set(ep, parseStats(line.stats, `meta/episodes_stats.jsonl episode ${ep}`));
+      epStats.set(
+        ep,
+        parseStats(line.stats, `meta/episodes_stats.jsonl episode ${ep}`, 'meta/episodes_stats.jsonl'),
+      );
     }
   }
-  const stats = (await storage.exists('meta/stats.json'))
-    ? parseStats(JSON.parse(await readText(storage, 'meta/stats.json')), 'meta/stats.json')
-    : null;
+  const stats = await readStatsJson(storage);
   const vkeys = videoKeys(info);
   const parsed = lines
     .map((l, i) => ({
@@ -117,13 +106,18 @@ async function readV2(storage: DatasetStorage, info: DatasetInfo): Promise<Datas
         toTimestamp: p.length / info.fps,
       };
     }
+    const own = epStats.get(p.episodeIndex);
+    if (own) {
+      const where = `meta/episodes_stats.jsonl episode ${p.episodeIndex}`;
+      checkStats(own, info, where, 'meta/episodes_stats.jsonl', p.length);
+    }
     const ep: EpisodeMeta = {
       ...p,
       datasetFromIndex: from,
       datasetToIndex: from + p.length,
       dataPath: formatPathTemplate(info.dataPath, fields),
       videos,
-      stats: epStats.get(p.episodeIndex),
+      stats: own,
     };
     from += p.length;
     return ep;
@@ -157,26 +151,36 @@ async function readTasksParquet(storage: DatasetStorage, path: string): Promise<
   return tasks;
 }
 
+const STATS_PATH = 'meta/stats.json';
+
+async function readStatsJson(storage: DatasetStorage): Promise<DatasetStats | null> {
+  if (!(await storage.exists(STATS_PATH))) return null;
+  return parseStats(await readJsonObject(storage, STATS_PATH), STATS_PATH, STATS_PATH);
+}
+
 function statsFromColumns(row: Record<string, unknown>, path: string, ep: number): DatasetStats | undefined {
-  const out: DatasetStats = {};
+  // A Map, so a column such as `stats/__proto__/min` cannot reach Object.prototype.
+  const out = new Map<string, Record<string, unknown>>();
   for (const [col, v] of Object.entries(row)) {
     if (!col.startsWith('stats/')) continue;
     const slash = col.lastIndexOf('/');
     const feature = col.slice(6, slash);
     const stat = col.slice(slash + 1);
     if (!(STAT_KEYS as readonly string[]).includes(stat) || v === null || v === undefined) continue;
-    out[feature] ??= {} as FeatureStats;
-    (out[feature] as unknown as Record<string, unknown>)[stat] = v;
+    if (!out.has(feature)) out.set(feature, {});
+    out.get(feature)![stat] = v;
   }
-  if (Object.keys(out).length === 0) return undefined;
-  return parseStats(out, `${path} episode ${ep}`);
+  if (out.size === 0) return undefined;
+  return parseStats(
+    Object.fromEntries(out) as unknown as Record<string, FeatureStats>,
+    `${path} episode ${ep}`,
+    path,
+  );
 }
 
 async function readV3(storage: DatasetStorage, info: DatasetInfo): Promise<DatasetMeta> {
   const tasks = await readTasksParquet(storage, 'meta/tasks.parquet');
-  const stats = (await storage.exists('meta/stats.json'))
-    ? parseStats(JSON.parse(await readText(storage, 'meta/stats.json')), 'meta/stats.json')
-    : null;
+  const stats = await readStatsJson(storage);
   const vkeys = videoKeys(info);
   const episodes: EpisodeMeta[] = [];
   // Episode files are numbered like data files; walk them until every episode is found.
@@ -241,6 +245,8 @@ async function readV3(storage: DatasetStorage, info: DatasetInfo): Promise<Datas
           ),
         };
       }
+      const epStats = statsFromColumns(row, path, ep);
+      if (epStats) checkStats(epStats, info, `${path} episode ${ep}`, path, length);
       episodes.push({
         episodeIndex: ep,
         length,
@@ -249,7 +255,7 @@ async function readV3(storage: DatasetStorage, info: DatasetInfo): Promise<Datas
         datasetToIndex: int(row.dataset_to_index, `episode ${ep} dataset_to_index`, path),
         dataPath: formatPathTemplate(info.dataPath, { chunk_index: dataChunk, file_index: dataFile }),
         videos,
-        stats: statsFromColumns(row, path, ep),
+        stats: epStats,
       });
     }
     fileIdx += 1;
@@ -283,5 +289,7 @@ export async function readMeta(storage: DatasetStorage, info: DatasetInfo): Prom
       );
     }
   }
+  checkEpisodeRanges(meta.episodes, where);
+  if (meta.stats) checkStats(meta.stats, info, STATS_PATH, STATS_PATH);
   return meta;
 }

@@ -36,6 +36,20 @@ export interface Mp4Index {
   description?: Uint8Array;
 }
 
+function badMp4(path: string, message: string, cause?: unknown): LeRobotError {
+  return new LeRobotError('bad_mp4', `${path}: ${message}`, { path, cause });
+}
+
+function fragmented(path: string): LeRobotError {
+  return new LeRobotError(
+    'fragmented_mp4',
+    `${path}: fragmented mp4 is not supported (remux it with ffmpeg -c copy)`,
+    {
+      path,
+    },
+  );
+}
+
 async function readBox(
   storage: DatasetStorage,
   path: string,
@@ -43,28 +57,25 @@ async function readBox(
   fileSize: number,
 ): Promise<{ type: string; size: number }> {
   const head = await storage.read(path, { start: offset, end: Math.min(fileSize, offset + 16) });
-  if (head.length < 8)
-    throw new LeRobotError('video_error', `${path}: truncated mp4 box header at byte ${offset}`, { path });
+  if (head.length < 8) throw badMp4(path, `truncated mp4 box header at byte ${offset}`);
   const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
   let size = view.getUint32(0);
   const type = String.fromCharCode(head[4], head[5], head[6], head[7]);
   if (size === 1) {
-    if (head.length < 16)
-      throw new LeRobotError('video_error', `${path}: truncated 64-bit box size at byte ${offset}`, { path });
+    if (head.length < 16) throw badMp4(path, `truncated 64-bit box size at byte ${offset}`);
     size = Number(view.getBigUint64(8));
   } else if (size === 0) {
     size = fileSize - offset;
   }
-  if (size < 8)
-    throw new LeRobotError('video_error', `${path}: invalid mp4 box size ${size} at byte ${offset}`, {
-      path,
-    });
+  if (size < 8) throw badMp4(path, `invalid mp4 box size ${size} at byte ${offset}`);
   return { type, size };
 }
 
 /**
  * Reads the index of an mp4 (the `moov` box only, wherever it is, via range reads) and returns
- * the first video track's samples with their presentation times. Fragmented mp4 is not supported.
+ * the first video track's samples with their presentation times. Raises `bad_mp4` for a file that
+ * is not an mp4, is truncated or whose index does not parse, and `fragmented_mp4` for fragmented
+ * files (not supported).
  */
 export async function readMp4Index(storage: DatasetStorage, path: string): Promise<Mp4Index> {
   const fileSize = await storage.size(path);
@@ -74,24 +85,50 @@ export async function readMp4Index(storage: DatasetStorage, path: string): Promi
   let sawMoov = false;
   while (offset < fileSize && !sawMoov) {
     const { type, size } = await readBox(storage, path, offset, fileSize);
-    if (offset === 0 && type !== 'ftyp') {
-      throw new LeRobotError(
-        'video_error',
-        `${path} is not an mp4 file (first box '${type}', expected 'ftyp')`,
-        { path },
-      );
-    }
+    if (offset === 0 && type !== 'ftyp')
+      throw badMp4(path, `not an mp4 file (first box '${type}', expected 'ftyp')`);
+    if (type === 'moof') throw fragmented(path);
     if (type === 'ftyp' || type === 'moov') {
+      if (offset + size > fileSize) {
+        throw badMp4(
+          path,
+          `'${type}' box at byte ${offset} declares ${size} bytes but the file ends ${fileSize - offset} bytes later (truncated)`,
+        );
+      }
       parts.push(await storage.read(path, { start: offset, end: offset + size }));
       sawFtyp ||= type === 'ftyp';
       sawMoov ||= type === 'moov';
     }
-    if (type === 'moof')
-      throw new LeRobotError('unsupported', `${path}: fragmented mp4 is not supported`, { path });
     offset += size;
   }
-  if (!sawFtyp || !sawMoov)
-    throw new LeRobotError('video_error', `${path}: no 'moov' box (truncated or not an mp4)`, { path });
+  if (!sawFtyp || !sawMoov) throw badMp4(path, `no 'moov' box (truncated or not an mp4)`);
+  let index: Mp4Index;
+  try {
+    index = parseMoov(path, parts);
+  } catch (e) {
+    if (e instanceof LeRobotError) throw e;
+    // mp4box throws TypeError/RangeError on damaged boxes; say which file instead.
+    throw badMp4(path, `cannot parse the mp4 index: ${(e as Error).message}`, e);
+  }
+  if (!(index.timescale > 0) || !(index.width > 0) || !(index.height > 0))
+    throw badMp4(
+      path,
+      `video track has timescale ${index.timescale} and size ${index.width}x${index.height}`,
+    );
+  for (const f of index.decodeOrder) {
+    if (!Number.isFinite(f.time)) throw badMp4(path, `frame ${f.decodeIndex} has no valid time`);
+    if (f.offset + f.size > fileSize) {
+      throw badMp4(
+        path,
+        `frame ${f.decodeIndex} lies at bytes ${f.offset}..${f.offset + f.size} but the file has ${fileSize} (truncated or damaged index)`,
+      );
+    }
+  }
+  return index;
+}
+
+/** Parses ftyp + moov with mp4box into the first video track's sample table. */
+function parseMoov(path: string, parts: Uint8Array[]): Mp4Index {
   // mp4box parses boxes in sequence; ftyp + moov back to back is enough, since sample offsets are absolute.
   const joined = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
   let o = 0;
@@ -110,15 +147,12 @@ export async function readMp4Index(storage: DatasetStorage, path: string): Promi
   };
   file.appendBuffer(MP4BoxBuffer.fromArrayBuffer(joined.buffer, 0));
   file.flush();
-  if (!movie)
-    throw new LeRobotError(
-      'video_error',
-      `${path}: cannot parse mp4 index${parseError ? ` (${parseError})` : ''}`,
-      { path },
-    );
+  if (!movie) throw badMp4(path, `cannot parse the mp4 index${parseError ? ` (${parseError})` : ''}`);
+  if (movie.isFragmented) throw fragmented(path);
   const track = movie.videoTracks[0];
-  if (!track) throw new LeRobotError('video_error', `${path}: no video track`, { path });
+  if (!track) throw badMp4(path, 'no video track');
   const samples: Sample[] = file.getTrackSamplesInfo(track.id);
+  if (samples.length === 0) throw badMp4(path, 'the video track has no frames');
   // Edit list: leading empty edits delay the track; the first real edit says where media time starts.
   let shift = 0;
   let mediaStart = 0;

@@ -1,5 +1,6 @@
 import { open, stat } from 'node:fs/promises';
 import { resolve, join } from 'node:path';
+import { LeRobotError } from './errors';
 import { cleanRelativePath, missingFile, type ByteRange, type DatasetStorage } from './storage';
 
 /** A dataset in a local folder (Node only). */
@@ -23,8 +24,7 @@ export class NodeFileStorage implements DatasetStorage {
     try {
       handle = await open(full, 'r');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw missingFile(this, path, e);
-      throw e;
+      throw this.failure(path, e);
     }
     try {
       const size = (await handle.stat()).size;
@@ -38,18 +38,36 @@ export class NodeFileStorage implements DatasetStorage {
         done += bytesRead;
       }
       return done === out.length ? out : out.subarray(0, done);
+    } catch (e) {
+      throw this.failure(path, e);
     } finally {
       await handle.close();
     }
   }
 
   async size(path: string): Promise<number> {
+    let info;
     try {
-      return (await stat(this.localPath(path))).size;
+      info = await stat(this.localPath(path));
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw missingFile(this, path, e);
-      throw e;
+      throw this.failure(path, e);
     }
+    if (!info.isFile()) throw missingFile(this, path);
+    return info.size;
+  }
+
+  // Absent paths and folders are `missing_file`; any other OS error is `io_error`, naming the file.
+  private failure(path: string, e: unknown): LeRobotError {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR') return missingFile(this, path, e);
+    return new LeRobotError(
+      'io_error',
+      `cannot read ${path} (in dataset ${this.location}): ${(e as Error).message}`,
+      {
+        path,
+        cause: e,
+      },
+    );
   }
 
   async exists(path: string): Promise<boolean> {

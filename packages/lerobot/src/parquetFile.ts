@@ -53,13 +53,23 @@ export async function openParquet(storage: DatasetStorage, path: string): Promis
   }
   const columns: string[] = [];
   // Top-level children of the schema root, skipping nested descendants.
+  const schema = metadata.schema;
   let i = 1;
-  while (i < metadata.schema.length) {
-    columns.push(metadata.schema[i].name);
-    let pending = metadata.schema[i].num_children ?? 0;
+  while (i < schema.length) {
+    columns.push(String(schema[i].name));
+    let pending = schema[i].num_children ?? 0;
     i++;
     while (pending > 0) {
-      pending += (metadata.schema[i].num_children ?? 0) - 1;
+      if (i >= schema.length) {
+        throw new LeRobotError(
+          'malformed_data',
+          `${path} is not a readable parquet file: its schema tree is cut short`,
+          {
+            path,
+          },
+        );
+      }
+      pending += (schema[i].num_children ?? 0) - 1;
       i++;
     }
   }

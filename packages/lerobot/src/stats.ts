@@ -1,4 +1,5 @@
 import { LeRobotError } from './errors';
+import { describeJson } from './json';
 
 /** The quantile statistics LeRobot stores, with their levels. */
 export const QUANTILES = [
@@ -316,8 +317,9 @@ export function aggregateFeatureStats(list: FeatureStats[]): FeatureStats {
     }
   }
   const out: FeatureStats = {
-    min: Array.from({ length: width }, (_, j) => Math.min(...list.map((s) => s.min[j]))),
-    max: Array.from({ length: width }, (_, j) => Math.max(...list.map((s) => s.max[j]))),
+    // reduce, not Math.min(...): a spread of 100k+ episodes overflows the call stack.
+    min: Array.from({ length: width }, (_, j) => list.reduce((m, s) => Math.min(m, s.min[j]), Infinity)),
+    max: Array.from({ length: width }, (_, j) => list.reduce((m, s) => Math.max(m, s.max[j]), -Infinity)),
     mean,
     std: variance.map((v) => Math.sqrt(v / total)),
     count: [total],
@@ -339,34 +341,51 @@ export function aggregateStats(list: DatasetStats[]): DatasetStats {
   return out;
 }
 
-function flattenNumbers(v: unknown, where: string): number[] {
-  if (typeof v === 'number') return [v];
-  if (typeof v === 'bigint') return [Number(v)];
-  if (Array.isArray(v) || ArrayBuffer.isView(v))
-    return Array.from(v as ArrayLike<unknown>).flatMap((x) => flattenNumbers(x, where));
-  throw new LeRobotError('malformed_metadata', `${where}: expected numbers, got ${JSON.stringify(v)}`);
+// Iterative, so deeply nested garbage cannot overflow the stack.
+function flattenNumbers(v: unknown, where: string, path: string | undefined): number[] {
+  const out: number[] = [];
+  const stack: unknown[] = [v];
+  while (stack.length > 0) {
+    const x = stack.pop();
+    if (typeof x === 'number') out.push(x);
+    else if (typeof x === 'bigint') out.push(Number(x));
+    else if (Array.isArray(x) || ArrayBuffer.isView(x)) {
+      const a = x as unknown as ArrayLike<unknown>;
+      for (let i = a.length - 1; i >= 0; i--) stack.push(a[i]);
+    } else {
+      throw new LeRobotError('malformed_metadata', `${where}: expected numbers, got ${describeJson(x)}`, {
+        path,
+      });
+    }
+  }
+  return out;
 }
 
 /**
  * Parses a stats object (`stats.json`, a line of `episodes_stats.jsonl`) into flat vectors. Nested
- * image stats (`[[[v]], ...]`) are flattened. `where` names the source in errors.
+ * image stats (`[[[v]], ...]`) are flattened. `where` names the source in errors, `path` is the
+ * dataset-relative file they carry.
  */
-export function parseStats(json: unknown, where: string): DatasetStats {
+export function parseStats(json: unknown, where: string, path?: string): DatasetStats {
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
-    throw new LeRobotError('malformed_metadata', `${where}: stats must be an object`);
+    throw new LeRobotError('malformed_metadata', `${where}: stats must be an object`, { path });
   }
   const out: DatasetStats = {};
   for (const [feature, raw] of Object.entries(json as Record<string, unknown>)) {
-    if (raw === null || typeof raw !== 'object')
-      throw new LeRobotError('malformed_metadata', `${where}: stats of '${feature}' must be an object`);
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+      throw new LeRobotError('malformed_metadata', `${where}: stats of '${feature}' must be an object`, {
+        path,
+      });
     const s: Partial<FeatureStats> = {};
     for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
-      (s as Record<string, number[]>)[k] = flattenNumbers(v, `${where} ${feature}.${k}`);
+      (s as Record<string, number[]>)[k] = flattenNumbers(v, `${where} ${feature}.${k}`, path);
     }
     for (const k of ['min', 'max', 'mean', 'std', 'count'] as const) {
-      if (!s[k]) throw new LeRobotError('malformed_metadata', `${where}: stats of '${feature}' lack '${k}'`);
+      if (!s[k])
+        throw new LeRobotError('malformed_metadata', `${where}: stats of '${feature}' lack '${k}'`, { path });
     }
-    out[feature] = s as FeatureStats;
+    // defineProperty: a feature named `__proto__` stays a plain entry.
+    Object.defineProperty(out, feature, { value: s, enumerable: true, writable: true, configurable: true });
   }
   return out;
 }

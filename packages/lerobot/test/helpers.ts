@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parquetReadObjects } from 'hyparquet';
+import { parquetReadObjects, type SchemaElement } from 'hyparquet';
+import { parquetWriteBuffer } from 'hyparquet-writer';
 
 import { lerobotFixtures } from './fixtures';
 
@@ -129,4 +130,43 @@ export function rng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/**
+ * Writes rows back as a LeRobot-like data parquet: arrays become lists of float32, bigints int64,
+ * numbers float32 (the `timestamp` column), in the rows' key order.
+ */
+export function writeRowsParquet(path: string, rows: Record<string, unknown>[]): void {
+  const names = Object.keys(rows[0]);
+  const schema: SchemaElement[] = [{ name: 'schema', num_children: names.length }];
+  for (const name of names) {
+    const v = rows[0][name];
+    if (Array.isArray(v) || ArrayBuffer.isView(v)) {
+      schema.push(
+        { name, repetition_type: 'OPTIONAL', converted_type: 'LIST', num_children: 1 },
+        { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
+        { name: 'element', repetition_type: 'OPTIONAL', type: 'FLOAT' },
+      );
+    } else {
+      schema.push({ name, repetition_type: 'OPTIONAL', type: typeof v === 'bigint' ? 'INT64' : 'FLOAT' });
+    }
+  }
+  const buf = parquetWriteBuffer({
+    columnData: names.map((name) => ({ name, data: rows.map((r) => r[name]) as never })),
+    schema,
+  });
+  writeFileSync(path, new Uint8Array(buf));
+}
+
+/** Top-level boxes of an mp4 file (type, byte offset, size), read straight from the bytes. */
+export function mp4Boxes(bytes: Uint8Array): { type: string; offset: number; size: number }[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: { type: string; offset: number; size: number }[] = [];
+  for (let o = 0; o + 8 <= bytes.length;) {
+    const size = view.getUint32(o);
+    out.push({ type: String.fromCharCode(...bytes.subarray(o + 4, o + 8)), offset: o, size });
+    if (size < 8) break;
+    o += size;
+  }
+  return out;
 }

@@ -1,7 +1,7 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { parquetWriteBuffer } from 'hyparquet-writer';
 import {
   FfmpegDecoder,
   LeRobotDataset,
@@ -10,7 +10,8 @@ import {
   SampleBuilder,
   type LeRobotErrorCode,
 } from '../src/index';
-import { copyFixture, CR5, rawRows, SO101 } from './helpers';
+import { copyFixture, CR5, mp4Boxes, rawRows, SO101, tempDir, writeRowsParquet } from './helpers';
+import { writeSynthetic } from './synthetic';
 
 let cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -63,7 +64,8 @@ describe('malformed datasets produce clear errors', () => {
   test('info.json that is not JSON', async () => {
     const dir = copy(SO101);
     writeFileSync(join(dir, 'meta/info.json'), '{"codebase_version": "v3.0", "fps": 30,');
-    await expectError(open(dir), 'malformed_info', /meta\/info\.json is not valid JSON/);
+    const e = await expectError(open(dir), 'bad_json', /meta\/info\.json is not valid JSON/);
+    expect(e.path).toBe('meta/info.json');
   });
 
   test('info.json with missing or wrong fields', async () => {
@@ -147,7 +149,7 @@ describe('malformed datasets produce clear errors', () => {
     const lines = readFileSync(p, 'utf8').split('\n');
     lines[2] = lines[2].slice(0, 20);
     writeFileSync(p, lines.join('\n'));
-    await expectError(open(dir), 'malformed_metadata', /meta\/episodes\.jsonl: line 3 is not valid JSON/);
+    await expectError(open(dir), 'bad_json', /meta\/episodes\.jsonl: line 3 is not valid JSON/);
   });
 
   test('a feature whose shape disagrees with info.json', async () => {
@@ -155,6 +157,9 @@ describe('malformed datasets produce clear errors', () => {
     editInfo(dir, (i) => {
       i.features['observation.state'].shape = [7];
     });
+    // The stored stats (6 values) already disagree at open.
+    await expectError(open(dir), 'bad_stats', /'observation\.state' min has 6 values/, /\[7\]/);
+    rmSync(join(dir, 'meta/episodes_stats.jsonl'));
     const ds = await open(dir);
     await expectError(
       ds.readEpisode(0),
@@ -172,11 +177,12 @@ describe('malformed datasets produce clear errors', () => {
     editInfo(dir2, (i) => {
       i.features.action.shape = [5];
     });
-    await expectError(
-      (await open(dir2)).readEpisode(2),
-      'shape_mismatch',
-      /'action' has 6 values in row 0 of episode 2/,
+    const e = await expectError(
+      open(dir2),
+      'bad_stats',
+      /meta\/episodes\/chunk-000\/file-000\.parquet episode 0: 'action' min has 6 values/,
     );
+    expect(e.path).toBe('meta/episodes/chunk-000/file-000.parquet');
   });
 
   test('a video whose size disagrees with info.json', async () => {
@@ -193,51 +199,329 @@ describe('malformed datasets produce clear errors', () => {
     );
   });
 
-  test('a timestamp with no video frame within tolerance names episode, key and timestamp', async () => {
+  test('a row timestamp off the fps grid is refused when the episode is read', async () => {
     const dir = copy(CR5);
     const path = join(dir, 'data/chunk-000/episode_000001.parquet');
     const rows = await rawRows(path);
     rows[40].timestamp = Math.fround(4.05);
-    const list = (name: string) => [
-      { name, repetition_type: 'OPTIONAL' as const, converted_type: 'LIST' as const, num_children: 1 },
-      { name: 'list', repetition_type: 'REPEATED' as const, num_children: 1 },
-      { name: 'element', repetition_type: 'OPTIONAL' as const, type: 'FLOAT' as const },
-    ];
-    const ints = ['frame_index', 'episode_index', 'index', 'task_index'];
-    const buf = parquetWriteBuffer({
-      columnData: ['observation.state', 'action', 'timestamp', ...ints].map((name) => ({
-        name,
-        data: rows.map((r) => r[name]) as never,
-      })),
-      schema: [
-        { name: 'schema', num_children: 7 },
-        ...list('observation.state'),
-        ...list('action'),
-        { name: 'timestamp', type: 'FLOAT', repetition_type: 'OPTIONAL' },
-        ...ints.map((name) => ({ name, type: 'INT64' as const, repetition_type: 'OPTIONAL' as const })),
-      ],
-    });
-    writeFileSync(path, new Uint8Array(buf));
+    writeRowsParquet(path, rows);
     const ds = await open(dir);
-    const ep = await ds.readEpisode(1);
-    expect(ep.columns.timestamp.values[40]).toBe(Math.fround(4.05));
     await expectError(
-      ds.decodeFrames(1, 'observation.images.top', [ep.columns.timestamp.values[40]]),
+      ds.readEpisode(1),
+      'bad_timestamps',
+      /episode_000001\.parquet: episode 1 row 40 has timestamp 4\.05/,
+      /frame_index \/ fps = 40 \/ 10 = 4\b/,
+    );
+    // The sample builder reads the episode first, so no sample of it is built from other frames.
+    const b = new SampleBuilder(ds, { imageSize: [32, 32] });
+    await expectError(b.get(ds.episode(1).datasetFromIndex + 100), 'bad_timestamps', /row 40/);
+    await expect(b.get(ds.episode(2).datasetFromIndex)).resolves.toBeTruthy();
+  });
+
+  test('a timestamp with no video frame within tolerance names episode, key and timestamp', async () => {
+    const ds = await open(CR5);
+    await expectError(
+      ds.decodeFrames(1, 'observation.images.top', [Math.fround(4.05)]),
       'timestamp_not_found',
       /episode 1/,
       /key 'observation\.images\.top'/,
       /timestamp 4\.05/,
       /nearest frame at 4(\.1)?\b/,
     );
-    // The sample builder hits the same error for a frame whose image window includes row 40.
-    const b = new SampleBuilder(ds, { imageSize: [32, 32] });
+  });
+});
+
+const TOP = 'observation.images.top';
+const cr5Video = (dir: string, ep: number) =>
+  join(dir, `videos/chunk-000/${TOP}/episode_${String(ep).padStart(6, '0')}.mp4`);
+const cr5Data = (dir: string, ep: number) =>
+  join(dir, `data/chunk-000/episode_${String(ep).padStart(6, '0')}.parquet`);
+const ffmpeg = (...args: string[]) => execFileSync('ffmpeg', ['-v', 'error', '-y', ...args]);
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- free-form JSON edits
+function editJsonl(path: string, line: number, edit: (obj: Record<string, any>) => void): void {
+  const lines = readFileSync(path, 'utf8').split('\n');
+  const obj = JSON.parse(lines[line]);
+  edit(obj);
+  lines[line] = JSON.stringify(obj);
+  writeFileSync(path, lines.join('\n'));
+}
+
+describe('inconsistent datasets are refused when a dataset, episode or video is opened', () => {
+  test('reversed or duplicated timestamps', async () => {
+    const dir = copy(CR5);
+    const rows = await rawRows(cr5Data(dir, 1));
+    const good = rows.map((r) => r.timestamp);
+    [rows[10].timestamp, rows[11].timestamp] = [good[11], good[10]];
+    writeRowsParquet(cr5Data(dir, 1), rows);
     await expectError(
-      b.get(ds.episode(1).datasetFromIndex + 25),
-      'timestamp_not_found',
-      /episode 1/,
-      /timestamp 4\.05/,
+      (await open(dir)).readEpisode(1),
+      'bad_timestamps',
+      /episode_000001\.parquet: episode 1 row 11 has timestamp 1, not after the previous row's 1\.1/,
     );
-    // Rows away from it still work.
-    await expect(b.get(ds.episode(1).datasetFromIndex + 100)).resolves.toBeTruthy();
+    rows[10].timestamp = good[10];
+    rows[11].timestamp = good[10];
+    writeRowsParquet(cr5Data(dir, 1), rows);
+    const e = await expectError(
+      (await open(dir)).readEpisode(1),
+      'bad_timestamps',
+      /row 11 has timestamp 1\b/,
+      /strictly increase/,
+    );
+    expect(e.path).toBe('data/chunk-000/episode_000001.parquet');
+  });
+
+  test('frame_index that does not count from 0', async () => {
+    const dir = copy(CR5);
+    const rows = await rawRows(cr5Data(dir, 3));
+    for (const r of rows) r.frame_index = (r.frame_index as bigint) + 1n;
+    writeRowsParquet(cr5Data(dir, 3), rows);
+    await expectError(
+      (await open(dir)).readEpisode(3),
+      'bad_timestamps',
+      /episode 3 row 0 has frame_index 1, expected 0/,
+    );
+  });
+
+  test('extra parquet rows and a shifted index column', async () => {
+    const dir = copy(CR5);
+    const rows = await rawRows(cr5Data(dir, 2));
+    const last = rows[rows.length - 1];
+    writeRowsParquet(cr5Data(dir, 2), [
+      ...rows,
+      { ...last, frame_index: 76n, index: (last.index as bigint) + 1n, timestamp: Math.fround(7.6) },
+    ]);
+    const ds = await open(dir);
+    await expectError(
+      ds.readEpisode(2),
+      'malformed_data',
+      /episode_000002\.parquet has 77 rows but its episodes' lengths add up to 76/,
+    );
+    const shifted = await rawRows(cr5Data(dir, 4));
+    for (const r of shifted) r.index = (r.index as bigint) + 1n;
+    writeRowsParquet(cr5Data(dir, 4), shifted);
+    await expectError(ds.readEpisode(4), 'malformed_data', /episode 4 row 0 has index 434, expected 433/);
+
+    // v3.0: several episodes share the file, so the check is against their summed lengths.
+    const dir3 = copy(SO101);
+    const data = join(dir3, 'data/chunk-000/file-000.parquet');
+    const all = await rawRows(data);
+    writeRowsParquet(data, [...all, all[all.length - 1]]);
+    await expectError(
+      (await open(dir3)).readEpisode(0),
+      'malformed_data',
+      /file-000\.parquet has 2095 rows but its episodes' lengths add up to 2094/,
+    );
+  });
+
+  test('a video at another fps fails on its first frames', async () => {
+    const dir = copy(CR5);
+    // The same coded frames, retimed to 20 fps: frame 1 now sits at 0.05 s.
+    const src = join(dir, 'retimed-source.mp4');
+    copyFileSync(cr5Video(dir, 2), src);
+    ffmpeg('-itsscale', '0.5', '-i', src, '-c', 'copy', cr5Video(dir, 2));
+    const ds = await open(dir);
+    const e = await expectError(
+      ds.decodeFrames(2, TOP, [0.1]),
+      'video_mismatch',
+      /episode 2, key 'observation\.images\.top'/,
+      /frame 1 of the episode is at 0\.05 s, expected 0\.1 s/,
+      /about 20\.0* fps/,
+    );
+    expect(e.path).toBe(`videos/chunk-000/${TOP}/episode_000002.mp4`);
+  });
+
+  test("another episode's video", async () => {
+    const dir = copy(CR5);
+    copyFileSync(cr5Video(dir, 3), cr5Video(dir, 2));
+    const ds = await open(dir);
+    await expectError(
+      ds.decodeFrames(2, TOP, [0]),
+      'video_mismatch',
+      /the file has 83 frames, the episode 76/,
+    );
+    // The check is per episode: the others still decode.
+    await expect(ds.decodeFrames(1, TOP, [0])).resolves.toHaveLength(1);
+  });
+
+  test('v3.0: an episode whose from/to timestamps lie outside its video file', async () => {
+    const tmp = tempDir();
+    cleanups.push(tmp.cleanup);
+    const dir = join(tmp.dir, 'ds');
+    await writeSynthetic(dir, {
+      fps: 10,
+      robotType: 'x',
+      numeric: { 'observation.state': 2, action: 2 },
+      cameras: [TOP],
+      height: 64,
+      width: 64,
+      episodes: [
+        { length: 8, task: 'a' },
+        { length: 6, task: 'b' },
+      ],
+      seed: 1,
+      videoCodec: 'libx264',
+    });
+    const video = join(dir, `videos/${TOP}/chunk-000/file-000.mp4`);
+    const ds = await open(dir);
+    await expect(ds.decodeFrames(1, TOP, [0, 0.5])).resolves.toHaveLength(2);
+    // Keep only episode 0's frames.
+    const src = join(tmp.dir, 'full.mp4');
+    copyFileSync(video, src);
+    ffmpeg('-i', src, '-c', 'copy', '-frames:v', '8', video);
+    const cut = await open(dir);
+    await expect(cut.decodeFrames(0, TOP, [0, 0.7])).resolves.toHaveLength(2);
+    await expectError(
+      cut.decodeFrames(1, TOP, [0]),
+      'video_mismatch',
+      /episode 1/,
+      /the file has 0 frames from 0\.8 s on, the episode 6/,
+    );
+  });
+
+  test('stats of the wrong width or with an impossible count', async () => {
+    const dir = copy(CR5);
+    const epStats = join(dir, 'meta/episodes_stats.jsonl');
+    const original = readFileSync(epStats, 'utf8');
+    editJsonl(epStats, 3, (l) => l.stats.action.mean.pop());
+    const e = await expectError(
+      open(dir),
+      'bad_stats',
+      /meta\/episodes_stats\.jsonl episode 3: 'action' mean has 6 values/,
+      /declares shape \[7\]/,
+    );
+    expect(e.path).toBe('meta/episodes_stats.jsonl');
+    writeFileSync(epStats, original);
+    editJsonl(epStats, 0, (l) => l.stats[TOP].std.push([[0.5]]));
+    await expectError(
+      open(dir),
+      'bad_stats',
+      /'observation\.images\.top' std has 4 values .* \(3 channels\)/,
+    );
+    writeFileSync(epStats, original);
+    editJsonl(epStats, 2, (l) => (l.stats.action.count = [77]));
+    await expectError(
+      open(dir),
+      'bad_stats',
+      /episode 2: 'action' count \[77\] must be one integer in 0\.\.76/,
+    );
+
+    const dir3 = copy(SO101);
+    const stats = JSON.parse(readFileSync(join(dir3, 'meta/stats.json'), 'utf8'));
+    stats['observation.state'].q50.push(1);
+    writeFileSync(join(dir3, 'meta/stats.json'), JSON.stringify(stats));
+    const e3 = await expectError(
+      open(dir3),
+      'bad_stats',
+      /meta\/stats\.json: 'observation\.state' q50 has 7 values/,
+    );
+    expect(e3.path).toBe('meta/stats.json');
+  });
+
+  test('the real fixtures pass every check (cr5 keeps its stale timestamp stats)', async () => {
+    const cr5 = await open(CR5);
+    for (const ep of cr5.episodes) {
+      const rows = await cr5.readEpisode(ep.episodeIndex);
+      const { frames } = await cr5.findFrames(
+        ep.episodeIndex,
+        TOP,
+        Array.from(rows.columns.timestamp.values),
+      );
+      expect(frames.map((f) => f.frameIndex)).toEqual(Array.from({ length: ep.length }, (_, i) => i));
+    }
+    expect(cr5.episode(0).stats!.timestamp.min[0]).toBeCloseTo(0.05568, 4);
+    const so101 = await open(SO101);
+    for (const ep of so101.episodes) await expect(so101.readEpisode(ep.episodeIndex)).resolves.toBeTruthy();
+  });
+});
+
+describe('parse failures are LeRobotErrors with a code and the file', () => {
+  test('a garbled stats.json', async () => {
+    const dir = copy(SO101);
+    writeFileSync(join(dir, 'meta/stats.json'), '{"action": {"min": [1, 2,');
+    const e = await expectError(open(dir), 'bad_json', /meta\/stats\.json is not valid JSON/);
+    expect(e.path).toBe('meta/stats.json');
+  });
+
+  test('a JSONL line that is not an object', async () => {
+    const dir = copy(CR5);
+    const p = join(dir, 'meta/episodes.jsonl');
+    const lines = readFileSync(p, 'utf8').split('\n');
+    lines[1] = 'null';
+    writeFileSync(p, lines.join('\n'));
+    await expectError(open(dir), 'bad_json', /meta\/episodes\.jsonl: line 2 must be a JSON object, got null/);
+  });
+
+  test('a feature shape too large to allocate', async () => {
+    const dir = copy(CR5);
+    editInfo(dir, (i) => {
+      i.features['observation.state'].shape = [1e9];
+    });
+    const e = await expectError(
+      open(dir).then((ds) => ds.readEpisode(0)),
+      'feature_too_large',
+      /meta\/info\.json: feature 'observation\.state' has shape \[1000000000\]/,
+    );
+    expect(e.path).toBe('meta/info.json');
+    // Under the per-frame cap but far from the data: reported as a shape mismatch, nothing allocated.
+    rmSync(join(dir, 'meta/episodes_stats.jsonl'));
+    editInfo(dir, (i) => {
+      i.features['observation.state'].shape = [1e8];
+    });
+    await expectError(
+      open(dir).then((ds) => ds.readEpisode(0)),
+      'shape_mismatch',
+      /'observation\.state' has 6 values in row 0/,
+    );
+  });
+
+  test('a truncated mp4 index', async () => {
+    const dir = copy(CR5);
+    const path = cr5Video(dir, 2);
+    const bytes = new Uint8Array(readFileSync(path));
+    const moov = mp4Boxes(bytes).find((b) => b.type === 'moov')!;
+    const rel = `videos/chunk-000/${TOP}/episode_000002.mp4`;
+    // A moov box cut short with its size rewritten to match: mp4box itself fails on it.
+    const short = bytes.slice(0, moov.offset + 16);
+    new DataView(short.buffer).setUint32(moov.offset, 16);
+    writeFileSync(path, short);
+    await expectError(
+      (await open(dir)).decodeFrames(2, TOP, [0]),
+      'bad_mp4',
+      /episode_000002\.mp4: cannot parse the mp4 index/,
+    );
+    // Cut inside the moov box, size field intact.
+    writeFileSync(path, bytes.subarray(0, moov.offset + 600));
+    const e = await expectError(
+      (await open(dir)).decodeFrames(2, TOP, [0]),
+      'bad_mp4',
+      /'moov' box at byte \d+ declares \d+ bytes but the file ends 600 bytes later \(truncated\)/,
+    );
+    expect(e.path).toBe(rel);
+  });
+
+  test('a fragmented mp4', async () => {
+    const dir = copy(CR5);
+    const src = join(dir, 'plain.mp4');
+    copyFileSync(cr5Video(dir, 2), src);
+    ffmpeg('-i', src, '-c', 'copy', '-movflags', 'frag_keyframe+empty_moov', cr5Video(dir, 2));
+    const e = await expectError(
+      (await open(dir)).decodeFrames(2, TOP, [0]),
+      'fragmented_mp4',
+      /episode_000002\.mp4: fragmented mp4 is not supported/,
+    );
+    expect(e.path).toBe(`videos/chunk-000/${TOP}/episode_000002.mp4`);
+  });
+
+  test('an ffmpeg process past its time limit is killed', async () => {
+    const ds = await LeRobotDataset.open(new NodeFileStorage(CR5), {
+      decoder: new FfmpegDecoder({ timeoutS: 1e-6 }),
+    });
+    await expectError(
+      ds.decodeFrames(0, TOP, [0]),
+      'video_error',
+      /episode_000000\.mp4/,
+      /ffmpeg ran longer than 0\.001 ms; killed it/,
+    );
   });
 });
