@@ -199,6 +199,9 @@ export class ChunkExecutor {
     const now = this.clock.now();
     this.counters.ticks++;
     const obs = robot.observe();
+    // No snapshot from a robot that had one means its state is unknown now: hold at once rather than
+    // when the last good observation times out.
+    if (obs === undefined) safety.clearObservations();
     const valid = obs !== undefined && safety.observe(obs.state, obs.timestampMs);
     if (!safety.started) {
       if (!valid) return undefined;

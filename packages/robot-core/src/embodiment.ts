@@ -125,6 +125,32 @@ export function defineEmbodiment(e: Embodiment): Embodiment {
   });
 }
 
+/**
+ * Why a measured state is not a believable reading of `e`, or undefined when it is: a value that is not
+ * a finite number, or that lies further outside its dim's limits than `tolerance` × the dim's range.
+ * `values` must already be the caller's own copy (see the safety layer's read-once rule). The text
+ * names the dim and value, e.g. `left_joint1 = 1e+308 is outside [-3.14, 3.14] by more than 10% of the
+ * range`; callers prefix where it came from.
+ */
+export function measuredStateProblem(
+  e: Embodiment,
+  values: readonly unknown[],
+  tolerance: number,
+): string | undefined {
+  if (values.length !== e.dims.length) return `${values.length} values, layout has ${e.dims.length}`;
+  for (let i = 0; i < values.length; i++) {
+    const d = e.dims[i];
+    const v = values[i];
+    if (typeof v !== 'number') return `${d.name} is ${String(v)} (${v === null ? 'null' : typeof v})`;
+    if (!Number.isFinite(v)) return `${d.name} is ${v}`;
+    const slack = tolerance * (d.upper - d.lower);
+    if (v < d.lower - slack || v > d.upper + slack) {
+      return `${d.name} = ${v} is outside [${d.lower}, ${d.upper}] by more than ${+(tolerance * 100).toPrecision(6)}% of the range`;
+    }
+  }
+  return undefined;
+}
+
 /** The delta mask of an embodiment: true where the policy predicts deltas. */
 export function deltaMask(e: Embodiment): boolean[] {
   return e.dims.map((d) => d.delta);

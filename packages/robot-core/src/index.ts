@@ -36,7 +36,7 @@ export {
 export { POLICY_DIM, type ActionChunk, type ActionSource, type PolicyObservation } from './actionSource.js';
 export type { CameraFrame, Observation, Robot, RobotStatus } from './robot.js';
 export { FakeClock, systemClock, type Clock } from './clock.js';
-export { SafeCommand, assertSafeCommand, type HoldReason, type SafeCommandFields } from './safeCommand.js';
+export { SafeCommand, acceptSafeCommand, type HoldReason, type SafeCommandFields } from './safeCommand.js';
 export { Watchdog, type WatchdogConfig } from './watchdog.js';
 export { SafetyLayer, type SafetyConfig, type SafetyStats } from './safetyLayer.js';
 export { actEnsembleWeights, ensemblePredictions } from './temporalEnsemble.js';
@@ -48,16 +48,29 @@ export {
 } from './chunkExecutor.js';
 export { backoffDelayMs, type BackoffOptions } from './ros/backoff.js';
 export { IDENTITY_MAP, applyMap, invertMap, type LinearMap } from './ros/linearMap.js';
-export { rosHeader, type Ros1Time, type Ros2Time, type RosHeader } from './ros/rosHeader.js';
+export { headerStampMs, rosHeader, type Ros1Time, type Ros2Time, type RosHeader } from './ros/rosHeader.js';
 export {
+  DEFAULT_IMAGE_LIMITS,
+  checkCompressedImage,
+  checkRawImage,
   decodeBase64,
   decodeCompressedImage,
   decodeRawImage,
   messageBytes,
+  type CheckedCompressedImage,
+  type ImageLimits,
   type RgbImage,
   type RosCompressedImage,
   type RosRawImage,
 } from './ros/imageDecoding.js';
+export { readEncodedImageInfo, type EncodedImageInfo } from './ros/imageHeader.js';
+export type { FragmentLimits } from './ros/fragmentAssembler.js';
+export {
+  defaultWebSocketFactory,
+  type SocketHandler,
+  type WebSocketFactory,
+  type WebSocketLike,
+} from './ros/webSocket.js';
 export {
   RosbridgeConnection,
   type ConnectionState,

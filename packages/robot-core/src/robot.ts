@@ -42,9 +42,13 @@ export interface RobotStatus {
 export interface Robot {
   /** The embodiment this driver speaks. */
   readonly embodiment: Embodiment;
-  /** Latest snapshot, or undefined before the first complete state. */
+  /** Latest snapshot, or undefined while there is no valid state (before the first, or after the driver rejected its newest one). */
   observe(): Observation | undefined;
-  /** Send joint targets. Implementations must call {@link assertSafeCommand} on the argument. */
+  /**
+   * Send joint targets. Implementations must first pass the argument through {@link acceptSafeCommand}
+   * (with themselves as the robot), which refuses anything but the next command of the layer driving
+   * them.
+   */
   command(cmd: SafeCommand): void;
   /** Transport and freshness; optional for in-process robots. */
   status?(): RobotStatus;

@@ -78,6 +78,16 @@ export class RosbridgeTestServer {
   }
 
   /**
+   * Send `data` as it is, one text frame (a string) or one binary frame (bytes), to every connected
+   * client, subscribed or not, for hostile-server tests (forged ops, malformed JSON, fragments). Returns
+   * how many clients got it.
+   */
+  sendRaw(data: string | Uint8Array): number {
+    for (const ws of this.clients.keys()) ws.send(data, { binary: typeof data !== 'string' });
+    return this.clients.size;
+  }
+
+  /**
    * The first operation at index ≥ `since` in {@link RosbridgeTestServer.received} matching `pred`;
    * waits for it up to `timeoutMs` (a guard against hanging tests, not a timing assertion).
    */

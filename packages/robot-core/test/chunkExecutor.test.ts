@@ -4,6 +4,7 @@ import {
   FakeClock,
   SafetyLayer,
   actEnsembleWeights,
+  defineEmbodiment,
   ensemblePredictions,
 } from '../src/index.js';
 import { PerfectRobot, ScriptedPolicy, toyEmbodiment, whichRow } from './fakes.js';
@@ -114,6 +115,61 @@ describe('ChunkExecutor (fake clock)', () => {
     expect(reasons).toContain('stale-observation');
     expect(reasons).toContain('stale-action');
     expect(policy.requests.length).toBeGreaterThan(before);
+    exec.stop();
+  });
+
+  it('holds at once when the robot has no valid state any more', async () => {
+    const { clock, robot, exec } = rig({ latencyTicks: 0 });
+    exec.start();
+    await ticks(clock, 5);
+    expect(robot.commands[robot.commands.length - 1].held).toBe(false);
+    robot.stateValid = false; // e.g. the driver rejected a state of 1e308
+    await ticks(clock, 1);
+    exec.stop();
+    // The observation timeout is 3 ticks; the hold comes on the very next one.
+    expect(robot.commands[robot.commands.length - 1].reason).toBe('stale-observation');
+  });
+
+  it('survives an e-stop and a re-anchor: a reset away from the robot is refused by it, one at its state resumes', async () => {
+    const slow = defineEmbodiment({
+      ...toyEmbodiment,
+      robotType: 'slow',
+      dims: toyEmbodiment.dims.map((d) =>
+        d.kind === 'joint' ? { ...d, lower: -3, upper: 3, maxVelocity: 3 } : { ...d, maxVelocity: 1 },
+      ),
+    });
+    const clock = new FakeClock(0);
+    const robot = new PerfectRobot(clock, slow);
+    const policy = new ScriptedPolicy(clock, 0, () => [2, -2, 0.5]);
+    const safety = new SafetyLayer(slow, { observationTimeoutMs: 100 });
+    const errors: string[] = [];
+    const exec = new ChunkExecutor({
+      robot,
+      source: policy.source,
+      safety,
+      clock,
+      actionsAreDelta: false,
+      onError: (err) => errors.push(err.message),
+    });
+    exec.start();
+    await ticks(clock, 5);
+    expect(robot.state[0]).toBeGreaterThan(0.3); // moving toward 2 at 0.1 rad per tick
+    safety.emergencyStop();
+    await ticks(clock, 2);
+    const stopped = [...robot.state];
+    expect(robot.commands.slice(-2).map((c) => c.reason)).toEqual(['estop', 'estop']);
+
+    safety.resetEmergencyStop([3, 3, 1], clock.now()); // not where the robot is
+    await ticks(clock, 3);
+    expect([...robot.state]).toEqual(stopped);
+    expect(errors.length).toBe(3);
+    expect(errors[0]).toMatch(/slow driver: command #\d+ starts from j1 = 3, but the robot reports/);
+
+    safety.emergencyStop();
+    safety.resetEmergencyStop(robot.observe()!.state, clock.now());
+    await ticks(clock, 3);
+    expect(errors.length).toBe(3);
+    expect(robot.state[0]).toBeCloseTo(stopped[0] + 0.3, 9);
     exec.stop();
   });
 

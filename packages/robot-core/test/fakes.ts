@@ -1,5 +1,5 @@
 import {
-  assertSafeCommand,
+  acceptSafeCommand,
   defineEmbodiment,
   type ActionChunk,
   type Clock,
@@ -23,19 +23,26 @@ export const toyEmbodiment: Embodiment = defineEmbodiment({
   home: [0, 0, 0],
 });
 
-/** A robot that tracks every command perfectly and reports it as its state. */
+/** A robot that tracks every command perfectly and reports it as its state; it starts at home. */
 export class PerfectRobot implements Robot {
-  readonly embodiment = toyEmbodiment;
   readonly commands: SafeCommand[] = [];
-  state = new Float64Array([0, 0, 0]);
+  state: Float64Array;
   online = true;
-  constructor(private readonly clock: Clock) {}
+  /** False: the driver has no valid state (it rejected its newest one). */
+  stateValid = true;
+  constructor(
+    private readonly clock: Clock,
+    readonly embodiment: Embodiment = toyEmbodiment,
+  ) {
+    this.state = Float64Array.from(embodiment.home);
+  }
   observe(): Observation | undefined {
+    if (!this.stateValid) return undefined;
     if (!this.online) return { state: this.state.slice(), images: {}, timestampMs: -1e9 };
     return { state: this.state.slice(), images: {}, timestampMs: this.clock.now() };
   }
   command(cmd: SafeCommand): void {
-    assertSafeCommand(cmd, 'toy', 3);
+    acceptSafeCommand(this, cmd);
     this.commands.push(cmd);
     this.state = Float64Array.from(cmd.positions);
   }

@@ -56,13 +56,16 @@ describe('protocol test: in-process rosbridge server', () => {
     const safety = new SafetyLayer(toyEmbodiment);
     safety.observe(robot.observe()!.state, 0);
     safety.start(robot.observe()!.state, 0);
-    const cmd = safety.step([1, 2, 0.5], 0);
+    const cmd = () => safety.step([1, 2, 0.5], 0);
 
     server.dropClients();
     await waitUntil(() => !robot!.connection.connected, 'drop noticed');
-    robot.command(cmd);
-    robot.command(cmd);
+    const dropped = cmd();
+    robot.command(dropped);
+    robot.command(cmd());
     expect(robot.stats.commandsDropped).toBe(2);
+    // A dropped command is used up: it cannot be sent later.
+    expect(() => robot!.command(dropped)).toThrow(/not newer/);
     const mark = server.received.length;
     await clock.advance(50);
     await waitUntil(() => server!.subscriptions().size === 2, 'resubscribed');
@@ -71,7 +74,7 @@ describe('protocol test: in-process rosbridge server', () => {
     expect(after.filter((o) => o.op === 'subscribe').length).toBe(2);
     expect(after.filter((o) => o.op === 'publish').length).toBe(0);
 
-    robot.command(cmd);
+    robot.command(cmd());
     const pub = await server.waitFor((o) => o.op === 'publish' && o.topic === '/toy/cmd', mark);
     expect((pub.msg as { data: number[] }).data).toEqual([1, 2, 0.5]);
     const mark2 = server.received.length;

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { SafeCommand, SafetyLayer, assertSafeCommand, defineEmbodiment } from '../src/index.js';
+import {
+  SafeCommand,
+  SafetyLayer,
+  acceptSafeCommand,
+  defineEmbodiment,
+  type Embodiment,
+  type Robot,
+} from '../src/index.js';
 
 const e = defineEmbodiment({
   robotType: 'two-dof',
@@ -100,13 +107,21 @@ describe('SafetyLayer', () => {
   });
 });
 
+/** A driver that only runs the gate, for embodiment `em`, standing at its home pose. */
+const gate = (em: Embodiment): Robot => ({
+  embodiment: em,
+  observe: () => ({ state: Float64Array.from(em.home), images: {}, timestampMs: 0 }),
+  command(cmd) {
+    acceptSafeCommand(this, cmd);
+  },
+});
+
 describe('SafeCommand cannot be forged', () => {
   it('only the safety layer creates one; drivers reject look-alikes', () => {
     const s = started();
     s.observe([0, 0], 0);
     const real = s.step([0, 0], 0);
     expect(SafeCommand.isSafeCommand(real)).toBe(true);
-    expect(() => assertSafeCommand(real, 'two-dof', 2)).not.toThrow();
     expect(Object.isFrozen(real) && Object.isFrozen(real.positions)).toBe(true);
 
     // The constructor is private in the types and guarded at run time.
@@ -117,12 +132,17 @@ describe('SafeCommand cannot be forged', () => {
     const proto = Object.create(SafeCommand.prototype) as SafeCommand;
     Object.assign(proto, { robotType: 'two-dof', positions: [9, 9] });
     const literal = { ...real, positions: [9, 9] };
-    for (const fake of [proto, literal, null, undefined, 'cmd']) {
+    const proxy = new Proxy(real, {});
+    const robot = gate(e);
+    for (const fake of [proto, literal, proxy, null, undefined, 'cmd']) {
       expect(SafeCommand.isSafeCommand(fake)).toBe(false);
-      expect(() => assertSafeCommand(fake, 'two-dof', 2)).toThrow(/not created by a SafetyLayer/);
+      expect(() => robot.command(fake as SafeCommand)).toThrow(/not created by a SafetyLayer/);
     }
-    expect(() => assertSafeCommand(real, 'other', 2)).toThrow(/robot type "two-dof"/);
-    expect(() => assertSafeCommand(real, 'two-dof', 3)).toThrow(/2 positions, expected 3/);
+    const other = defineEmbodiment({ ...e, robotType: 'other' });
+    expect(() => gate(other).command(real)).toThrow(/robot type "two-dof"/);
+    const three = defineEmbodiment({ ...e, dims: [...e.dims, { ...e.dims[0], name: 'k' }], home: [0, 0, 0] });
+    expect(() => gate(three).command(real)).toThrow(/2 positions, expected 3/);
+    expect(() => robot.command(real)).not.toThrow();
   });
 });
 

@@ -62,11 +62,8 @@ export function createAcOneDriver(options: AcOneDriverOptions): RosbridgeRobot {
     { feedback: topics.rightFeedback, command: topics.rightCommand, offset: 7 },
   ];
   return new RosbridgeRobot({
+    ...options, // connection, freshness and camera-cap settings pass through unchanged
     embodiment: ACONE,
-    url: options.url,
-    clock: options.clock,
-    backoff: options.backoff,
-    staleAfterMs: options.staleAfterMs,
     state: arms.map((a) => ({
       topic: a.feedback,
       messageType: 'arx5_arm_msg/RobotStatus',

@@ -10,7 +10,9 @@ export const ACONE_MJCF_SPEC: MjcfRobotSpec = {
   base: { halfSize: [0.3, 0.25, 0.12], mass: 35 },
   torso: {
     pos: [0, 0, 0.55],
-    halfSize: [0.08, 0.2, 0.2],
+    // Narrower than the shoulders (arms at y = ±0.2): the folded home pose tucks the wrists beside
+    // the torso, where a full-width torso would swallow the wrist cameras.
+    halfSize: [0.08, 0.14, 0.2],
     mass: 10,
     joints: [
       {

@@ -8,8 +8,9 @@ export interface ArxArmFields {
 
 /**
  * Copy one arm's feedback into the state vector: `joint_pos[0..5]` → dims `offset..offset+5`,
- * `gripperToRobot(joint_pos[6])` → dim `offset+6`. Returns false (writes nothing useful) when the array
- * is shorter than 7 or holds a non-number or non-finite value.
+ * `gripperToRobot(joint_pos[6])` → dim `offset+6`. Throws an Error naming the field and value, writing
+ * nothing, unless `joint_pos` is an array (or typed array) of exactly 7 finite numbers. How far the
+ * values may lie outside the limits is the driver's check, not the codec's.
  */
 export function readArxArm(
   msg: ArxArmFields,
@@ -17,11 +18,24 @@ export function readArxArm(
   offset: number,
   gripperToRobot: LinearMap,
 ): boolean {
-  const p = msg.joint_pos;
-  if (!p || typeof p.length !== 'number' || p.length < 7) return false;
-  for (let i = 0; i < 7; i++) if (typeof p[i] !== 'number' || !Number.isFinite(p[i])) return false;
-  for (let i = 0; i < 6; i++) state[offset + i] = p[i];
-  state[offset + 6] = applyMap(gripperToRobot, p[6]);
+  const p: unknown = msg?.joint_pos;
+  const isArray = Array.isArray(p) || (ArrayBuffer.isView(p) && !(p instanceof DataView));
+  if (!isArray) {
+    const what = p === null ? 'null' : Array.isArray(p) ? 'array' : typeof p;
+    throw new Error(`joint_pos is ${what === 'object' ? 'an object' : what}, not an array of 7 numbers`);
+  }
+  const a = p as ArrayLike<unknown>;
+  if (a.length !== 7) throw new Error(`joint_pos has ${a.length} values, expected 7`);
+  for (let i = 0; i < 7; i++) {
+    const v = a[i];
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      throw new Error(
+        `joint_pos[${i}] = ${typeof v === 'number' ? v : String(JSON.stringify(v)).slice(0, 40)} is not a finite number`,
+      );
+  }
+  const q = a as ArrayLike<number>;
+  for (let i = 0; i < 6; i++) state[offset + i] = q[i];
+  state[offset + 6] = applyMap(gripperToRobot, q[6]);
   return true;
 }
 

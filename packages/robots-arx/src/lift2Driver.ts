@@ -71,11 +71,8 @@ export function createLift2Driver(options: Lift2DriverOptions): RosbridgeRobot {
     { feedback: topics.rightFeedback, command: topics.rightCommand, offset: 7 },
   ];
   return new RosbridgeRobot({
+    ...options, // connection, freshness and camera-cap settings pass through unchanged
     embodiment: LIFT2,
-    url: options.url,
-    clock: options.clock,
-    backoff: options.backoff,
-    staleAfterMs: options.staleAfterMs,
     state: arms.map((a) => ({
       topic: a.feedback,
       messageType: 'arm_control/JointInformation',

@@ -80,6 +80,7 @@ describe('protocol test: in-process rosbridge server', () => {
     const headRgb = picture(w, h, 1);
     const leftRgb = picture(w, h, 2);
     const jpg = jpeg.encode({ width: w, height: h, data: rgbaOf(headRgb) }, 95).data;
+    const jpg2 = jpeg.encode({ width: w, height: h, data: rgbaOf(leftRgb) }, 95).data;
     server.publish('/camera_h/color/image_raw/compressed', { format: 'jpeg', data: b64(jpg) });
     server.publish('/camera_l/color/image_raw/compressed', {
       format: 'png',
@@ -105,7 +106,8 @@ describe('protocol test: in-process rosbridge server', () => {
       ['/joint_control', 0],
       ['/joint_control2', 7],
     ] as const) {
-      expect((await server.waitFor(ops('advertise', topic), mark)).type).toBe('arm_control/JointControl');
+      // Advertised on connect (before the first command), so ROS subscribers are matched in time.
+      expect((await server.waitFor(ops('advertise', topic))).type).toBe('arm_control/JointControl');
       const msg = (await server.waitFor(ops('publish', topic), mark)).msg as Record<string, unknown>;
       expect(Object.keys(msg).sort()).toEqual(['joint_cur', 'joint_pos', 'joint_vel', 'mode']);
       expect(msg.joint_pos).toEqual(cmd.positions.slice(offset, offset + 7));
@@ -142,6 +144,13 @@ describe('protocol test: in-process rosbridge server', () => {
     await server.waitFor(ops('advertise', '/joint_control2'), mark2);
     server.publish('/joint_information', info(left));
     server.publish('/joint_information2', info(right));
+    await waitUntil(() => driver.stats.stateMessages === 4, 'new state');
+    // The cameras last sent long ago: they hold the observation back and keep the driver stale...
+    expect(driver.status().stale).toBe(true);
+    expect(driver.observe()!.timestampMs).toBe(0);
+    // ...until each delivers a new frame.
+    server.publish('/camera_h/color/image_raw/compressed', { format: 'jpeg', data: b64(jpg2) });
+    server.publish('/camera_l/color/image_raw/compressed', { format: 'jpeg', data: b64(jpg2) });
     await waitUntil(() => driver.observe()!.timestampMs === clock.now(), 'fresh state');
     expect(driver.status().stale).toBe(false);
   });
@@ -234,7 +243,7 @@ describe('protocol test: in-process rosbridge server', () => {
       ['/arm_master_l_status', 0],
       ['/arm_master_r_status', 7],
     ] as const) {
-      expect((await server.waitFor(ops('advertise', topic), mark)).type).toBe('arx5_arm_msg/RobotStatus');
+      expect((await server.waitFor(ops('advertise', topic))).type).toBe('arx5_arm_msg/RobotStatus');
       const msg = (await server.waitFor(ops('publish', topic), mark)).msg as Record<string, unknown>;
       expect(Object.keys(msg).sort()).toEqual(['end_pos', 'header', 'joint_cur', 'joint_pos', 'joint_vel']);
       expect((msg.end_pos as number[]).length).toBe(6);
@@ -267,5 +276,92 @@ describe('protocol test: in-process rosbridge server', () => {
         clock.now(),
       ).held,
     ).toBe(false);
+  });
+
+  it('hostile feedback (issue 9, item 4): 1e308, joint_pos as an object, wrong lengths and strings are refused with named errors and the driver goes stale; a raw frame without step is refused and its camera goes stale', async () => {
+    server = await RosbridgeTestServer.start();
+    const clock = new FakeClock(0);
+    const driver = createLift2Driver({ url: server.url, clock, cameraKind: 'raw' });
+    cleanup = () => driver.close();
+    driver.connect();
+    await waitUntil(() => server!.subscriptions().size === 5, 'subscribed');
+    const left = armValues(LIFT2, 0, 0.4);
+    const right = armValues(LIFT2, 1, 0.4);
+    let sent = 0;
+    const publish = async (topic: string, msg: object) => {
+      server!.publish(topic, msg);
+      sent++;
+      await waitUntil(
+        () =>
+          driver.stats.stateMessages + driver.stats.rejectedMessages + driver.stats.cameraMessages === sent,
+        topic,
+      );
+    };
+    await publish('/joint_information', { joint_pos: left });
+    await publish('/joint_information2', { joint_pos: right });
+    expect(driver.status().stale).toBe(false);
+
+    const j1 = LIFT2.dims[0];
+    const beyond = j1.upper + 1.01 * (j1.upper - j1.lower);
+    const hostile: [unknown, RegExp][] = [
+      [[1e308, ...left.slice(1)], /left_joint1 = 1e\+308 is outside \[-2\.094, 3\.1416\]/],
+      [[beyond, ...left.slice(1)], /left_joint1 = [\d.]+ is outside/],
+      [{ ...left, length: 7 }, /joint_pos is an object, not an array of 7 numbers/],
+      [[...left, 0], /joint_pos has 8 values, expected 7/],
+      [
+        [left[0], left[1], String(left[2]), ...left.slice(3)],
+        /joint_pos\[2\] = "[\d.]+" is not a finite number/,
+      ],
+      [[null, ...left.slice(1)], /joint_pos\[0\] = null is not a finite number/],
+    ];
+    for (const [i, [jointPos, why]] of hostile.entries()) {
+      await publish('/joint_information', { joint_pos: jointPos });
+      expect(driver.stats.rejectedMessages).toBe(i + 1);
+      expect(driver.stats.lastRejection).toMatch(/^ARX Lift-2 driver: \/joint_information: /);
+      expect(driver.stats.lastRejection).toMatch(why);
+      expect(driver.observe()).toBeUndefined();
+      expect(driver.status().stale).toBe(true);
+      await publish('/joint_information', { joint_pos: left });
+      expect(driver.status().stale).toBe(false);
+      expect(Array.from(driver.observe()!.state.subarray(0, 7))).toEqual(left);
+    }
+
+    // A raw frame without step used to decode to an all-black image.
+    const [w, h] = [8, 6];
+    const rgb = picture(w, h, 3);
+    const raw = {
+      header: {},
+      height: h,
+      width: w,
+      encoding: 'rgb8',
+      is_bigendian: 0,
+      step: 3 * w,
+      data: b64(rgb),
+    };
+    await publish('/camera_h/color/image_raw', raw);
+    expect(driver.observe()!.images.head.data).toEqual(rgb);
+    await publish('/camera_h/color/image_raw', { ...raw, step: undefined, data: b64(picture(w, h, 4)) });
+    expect(driver.stats.rejectedFrames).toBe(1);
+    expect(driver.stats.lastRejection).toBe(
+      'camera "head" (/camera_h/color/image_raw): Image (rgb8): step undefined is not an integer',
+    );
+    expect(driver.status().stale).toBe(true);
+    expect(driver.observe()!.images.head.data).toEqual(rgb);
+  });
+
+  it('the range tolerance for measured values is configurable', async () => {
+    server = await RosbridgeTestServer.start();
+    const driver = createAcOneDriver({ url: server.url, stateRangeTolerance: 0.1 });
+    cleanup = () => driver.close();
+    driver.connect();
+    await waitUntil(() => server!.subscriptions().size === 5, 'subscribed');
+    const g = ACONE.dims[6];
+    const left = armValues(ACONE, 0, 0.5);
+    left[6] = g.upper + 0.2 * (g.upper - g.lower); // a default driver would take this
+    server.publish('/arm_slave_l_status', { joint_pos: left });
+    await waitUntil(() => driver.stats.rejectedMessages === 1, 'refused');
+    expect(driver.stats.lastRejection).toMatch(
+      /left_gripper = [\d.]+ is outside \[0, 1\] by more than 10% of the range/,
+    );
   });
 });

@@ -67,6 +67,37 @@ interface JointStateMsg {
   readonly position?: readonly number[];
 }
 
+const show = (v: unknown) => (typeof v === 'number' ? String(v) : String(JSON.stringify(v)).slice(0, 40));
+
+// /joint_states may carry more joints (head, waist) in any order; all 16 of ours must be there, once,
+// with a finite position. Throws naming the field and value; writes nothing unless all are good.
+function readGenie1JointState(
+  msg: JointStateMsg,
+  state: Float64Array,
+  names: readonly string[],
+  isGripper: readonly boolean[],
+  gripperState: LinearMap,
+): boolean {
+  const { name, position } = msg ?? {};
+  if (!Array.isArray(name)) throw new Error(`name is ${show(name)}, not an array`);
+  if (!Array.isArray(position)) throw new Error(`position is ${show(position)}, not an array`);
+  if (position.length !== name.length)
+    throw new Error(`position has ${position.length} values for ${name.length} names`);
+  const at = new Map<unknown, number>();
+  name.forEach((n, i) => at.set(n, at.has(n) ? -1 : i));
+  const values = names.map((joint) => {
+    const k = at.get(joint);
+    if (k === undefined) throw new Error(`joint "${joint}" is missing`);
+    if (k < 0) throw new Error(`joint "${joint}" appears more than once`);
+    const q: unknown = position[k];
+    if (typeof q !== 'number' || !Number.isFinite(q))
+      throw new Error(`position of "${joint}" = ${show(q)} is not a finite number`);
+    return q;
+  });
+  values.forEach((q, i) => (state[i] = isGripper[i] ? applyMap(gripperState, q) : q));
+  return true;
+}
+
 /**
  * A Genie-1 driver for its simulator's ROS 2 interface over rosbridge: reads sensor_msgs/JointState
  * from `/joint_states` (matched by joint name), publishes targets as sensor_msgs/JointState on
@@ -83,28 +114,13 @@ export function createGenie1Driver(options: Genie1DriverOptions): RosbridgeRobot
   const isGripper = GENIE1.dims.map((d) => d.kind === 'gripper');
 
   return new RosbridgeRobot({
+    ...options, // connection, freshness and camera-cap settings pass through unchanged
     embodiment: GENIE1,
-    url: options.url,
-    clock: options.clock,
-    backoff: options.backoff,
-    staleAfterMs: options.staleAfterMs,
     state: [
       {
         topic: topics.jointStates,
         messageType: 'sensor_msgs/JointState',
-        read: (msg: JointStateMsg, state) => {
-          if (!Array.isArray(msg.name) || !Array.isArray(msg.position)) return false;
-          const at = new Map(msg.name.map((n, i) => [n, i]));
-          // /joint_states may carry more joints (head, waist) in any order; all 16 of ours must be there.
-          for (let i = 0; i < names.length; i++) {
-            const k = at.get(names[i]);
-            if (k === undefined) return false;
-            const q = msg.position[k];
-            if (typeof q !== 'number' || !Number.isFinite(q)) return false;
-            state[i] = isGripper[i] ? applyMap(gripperState, q) : q;
-          }
-          return true;
-        },
+        read: (msg: JointStateMsg, state) => readGenie1JointState(msg, state, names, isGripper, gripperState),
       },
     ],
     commands: [

@@ -110,11 +110,10 @@ describe('protocol test: in-process rosbridge server', () => {
     expect(cmd.held).toBe(false);
     const before = server.received.length;
     driver.command(cmd);
-    const ad = await server.waitFor(
-      (o) => o.op === 'advertise' && o.topic === '/sim/target_joint_state',
-      before,
-    );
+    // Advertised on connect, before the first command.
+    const ad = await server.waitFor((o) => o.op === 'advertise' && o.topic === '/sim/target_joint_state');
     expect(ad.type).toBe('sensor_msgs/JointState');
+    expect(server.received.indexOf(ad)).toBeLessThan(before);
     const pub = await server.waitFor(
       (o) => o.op === 'publish' && o.topic === '/sim/target_joint_state',
       before,
@@ -161,9 +160,17 @@ describe('protocol test: in-process rosbridge server', () => {
     const resub = await server.waitFor((o) => o.op === 'subscribe' && o.topic === '/joint_states', mark);
     expect(resub.type).toBe('sensor_msgs/JointState');
     await waitUntil(() => server!.subscriptions().size === 4, 'all four topics resubscribed');
-    // roslib re-advertises the command topic by itself after a reconnect.
+    // The command topic is advertised again on the new connection.
     await server.waitFor((o) => o.op === 'advertise' && o.topic === '/sim/target_joint_state', mark);
     server.publish('/joint_states', jointState(arm, [0.8, 0.2]));
+    await waitUntil(() => driver.stats.stateMessages === 2, 'new state');
+    // The cameras last sent long ago: they hold the observation back and keep the driver stale...
+    expect(driver.status().stale).toBe(true);
+    expect(driver.observe()!.timestampMs).toBe(10_000);
+    // ...until each delivers a new frame.
+    server.publish('/sim/head_img', { header: {}, format: 'png', data: b64(png) });
+    server.publish('/sim/left_wrist_img', { header: {}, format: 'jpeg', data: b64(jpg) });
+    server.publish('/sim/right_wrist_img', { header: {}, format: 'png', data: b64(png) });
     await waitUntil(() => driver.observe()!.timestampMs === clock.now(), 'fresh state');
     expect(driver.status().stale).toBe(false);
     const fresh = driver.observe()!;
@@ -197,5 +204,50 @@ describe('protocol test: in-process rosbridge server', () => {
     driver.connect();
     await waitUntil(() => server!.subscriptions().size === 4, 'subscriptions');
     expect([...server.subscriptions().keys()].sort()).toEqual(['/g1/head', '/g1/js', '/g1/l', '/g1/r']);
+  });
+
+  it('hostile JointState (issue 9, item 4): missing, repeated or non-finite joints, mismatched arrays and absurd values are refused with named errors; the driver goes stale', async () => {
+    server = await RosbridgeTestServer.start();
+    const clock = new FakeClock(0);
+    const driver = createGenie1Driver({ url: server.url, clock });
+    close = () => driver.close();
+    driver.connect();
+    await waitUntil(() => server!.subscriptions().size === 4, 'subscribed');
+    const arm = GENIE1.dims.slice(0, 14).map((d, i) => d.lower + (d.upper - d.lower) * ((i + 1) / 16));
+    let sent = 0;
+    const publish = async (msg: object) => {
+      server!.publish('/joint_states', msg);
+      sent++;
+      await waitUntil(() => driver.stats.stateMessages + driver.stats.rejectedMessages === sent, 'state');
+    };
+    await publish({ ...jointState(arm, [0.4, 0.4]), header: {} });
+    expect(driver.status().stale).toBe(false);
+    const good = jointState(arm, [0.4, 0.4]);
+    const l1 = GENIE1_JOINT_NAMES.left_joint1;
+    const at = good.name.indexOf(l1);
+    const withPosition = (v: unknown) => good.position.map((q, i) => (i === at ? v : q));
+    const hostile: [object, RegExp][] = [
+      [{ position: withPosition(1e308) }, /left_joint1 = 1e\+308 is outside \[-3\.14, 3\.14\]/],
+      [{ position: withPosition(null) }, /position of "idx21_arm_l_joint1" = null is not a finite number/],
+      [{ position: withPosition('0.1') }, /position of "idx21_arm_l_joint1" = "0\.1" is not a finite number/],
+      [{ position: good.position.slice(1) }, /position has 17 values for 18 names/],
+      [{ name: good.name.map((n) => (n === l1 ? 'other' : n)) }, /joint "idx21_arm_l_joint1" is missing/],
+      [
+        { name: good.name.map((n) => (n === 'idx11_head_joint1' ? l1 : n)) },
+        /joint "idx21_arm_l_joint1" appears more than once/,
+      ],
+      [{ name: { ...good.name, length: good.name.length } }, /name is \{.*, not an array/],
+      [{ position: undefined }, /position is undefined, not an array/],
+    ];
+    for (const [i, [patch, why]] of hostile.entries()) {
+      await publish({ ...good, header: {}, ...patch });
+      expect(driver.stats.rejectedMessages).toBe(i + 1);
+      expect(driver.stats.lastRejection).toMatch(/^Genie-1 driver: \/joint_states: /);
+      expect(driver.stats.lastRejection).toMatch(why);
+      expect(driver.observe()).toBeUndefined();
+      expect(driver.status().stale).toBe(true);
+      await publish({ ...good, header: {} });
+      expect(driver.status().stale).toBe(false);
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { decode as decodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
+import { assertPngInflatesWithin, readEncodedImageInfo, type EncodedImageInfo } from './imageHeader.js';
 
 /** An RGB8 image, row-major HWC. */
 export interface RgbImage {
@@ -53,32 +54,112 @@ export function messageBytes(data: string | ArrayLike<number>): Uint8Array {
   return Uint8Array.from(data as ArrayLike<number>);
 }
 
-const isJpeg = (b: Uint8Array, o: number) =>
-  b.length > o + 2 && b[o] === 0xff && b[o + 1] === 0xd8 && b[o + 2] === 0xff;
-const isPng = (b: Uint8Array, o: number) =>
-  b.length > o + 7 && b[o] === 0x89 && b[o + 1] === 0x50 && b[o + 2] === 0x4e && b[o + 3] === 0x47;
+/**
+ * Caps checked against an image's header before any pixel is decoded. `maxDecodedBytes` bounds what
+ * decoding allocates, estimated as the decoder's samples (PNG width·height·channels·bytes per sample,
+ * JPEG width·height·components, raw step·height) plus the RGB8 output; it also caps the encoded size.
+ */
+export interface ImageLimits {
+  /** Largest accepted width in pixels. */
+  readonly maxWidth: number;
+  /** Largest accepted height in pixels. */
+  readonly maxHeight: number;
+  /** Largest accepted decoding footprint in bytes (see above). */
+  readonly maxDecodedBytes: number;
+}
+
+/** Caps used when none are given: 4096×4096 and 128 MiB. */
+export const DEFAULT_IMAGE_LIMITS: ImageLimits = Object.freeze({
+  maxWidth: 4096,
+  maxHeight: 4096,
+  maxDecodedBytes: 128 * 1024 * 1024,
+});
+
+/** A CompressedImage whose bytes and header passed {@link checkCompressedImage}. */
+export interface CheckedCompressedImage {
+  /** The encoded bytes. */
+  readonly bytes: Uint8Array;
+  /** What the header says. */
+  readonly info: EncodedImageInfo;
+}
+
+// Decoded length of a base64 string, known before decoding it.
+const base64Bytes = (s: string) => {
+  const pad = s.endsWith('==') ? 2 : s.endsWith('=') ? 1 : 0;
+  return Math.floor(((s.length - pad) * 3) / 4);
+};
+
+function dataLength(data: unknown, what: string): number {
+  if (typeof data === 'string') return base64Bytes(data);
+  if (data instanceof Uint8Array || Array.isArray(data)) return data.length;
+  throw new Error(`${what}: data is ${data === null ? 'null' : typeof data}, not base64 or bytes`);
+}
+
+function checkSize(what: string, width: number, height: number, decoded: number, limits: ImageLimits): void {
+  if (width > limits.maxWidth || height > limits.maxHeight)
+    throw new Error(`${what}: ${width}x${height} exceeds the cap ${limits.maxWidth}x${limits.maxHeight}`);
+  if (decoded > limits.maxDecodedBytes)
+    throw new Error(
+      `${what}: decoding ${width}x${height} needs ${decoded} bytes, cap ${limits.maxDecodedBytes}`,
+    );
+}
 
 /**
- * Decode a CompressedImage (JPEG or PNG, detected from the bytes, not the `format` string) to RGB8.
+ * Check a CompressedImage without decoding pixels: the encoded size (from the base64 length, before
+ * decoding it), the JPEG/PNG header, and the header's size against `limits`. Returns the bytes and
+ * header; throws an Error naming the format and the offending value.
+ */
+export function checkCompressedImage(
+  msg: RosCompressedImage,
+  limits: ImageLimits = DEFAULT_IMAGE_LIMITS,
+): CheckedCompressedImage {
+  const what = `CompressedImage (format "${msg.format}")`;
+  const n = dataLength(msg.data, what);
+  if (n > limits.maxDecodedBytes)
+    throw new Error(`${what}: ${n} encoded bytes exceed the cap ${limits.maxDecodedBytes}`);
+  const bytes = messageBytes(msg.data);
+  let info: EncodedImageInfo;
+  try {
+    info = readEncodedImageInfo(bytes);
+  } catch (e) {
+    throw new Error(`${what}: ${(e as Error).message}`);
+  }
+  const { width, height } = info;
+  const label = `${what} ${info.format.toUpperCase()}`;
+  if (info.format === 'png' && (info.colorType === 3 || info.depth < 8))
+    throw new Error(`${label}: indexed or sub-byte PNG is not supported`);
+  const samples =
+    info.format === 'png' ? info.channels * (info.depth === 16 ? 2 : 1) : Math.max(1, info.channels);
+  checkSize(label, width, height, width * height * (samples + 3), limits);
+  return { bytes, info };
+}
+
+/**
+ * Decode a CompressedImage (JPEG or PNG, detected from the bytes, not the `format` string) to RGB8,
+ * after {@link checkCompressedImage} accepted it under `limits` (default {@link DEFAULT_IMAGE_LIMITS}).
  * JPEG and PNG produced by image_transport are ordinary RGB files whatever the `format` says about the
  * source encoding. PNGs may be gray, gray+alpha, RGB or RGBA, 8 or 16 bit (16 bit keeps the high byte);
- * `compressedDepth` PNGs (12-byte header) decode as gray. Throws naming the format on anything else.
+ * `compressedDepth` PNGs (12-byte header) decode as gray. A PNG whose data inflates past the cap is
+ * refused while inflating. Throws naming the format on anything else.
  */
-export function decodeCompressedImage(msg: RosCompressedImage): RgbImage {
-  const bytes = messageBytes(msg.data);
-  if (isJpeg(bytes, 0)) {
-    const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false });
+export function decodeCompressedImage(
+  msg: RosCompressedImage,
+  limits: ImageLimits = DEFAULT_IMAGE_LIMITS,
+): RgbImage {
+  const { bytes, info } = checkCompressedImage(msg, limits);
+  if (info.format === 'jpeg') {
+    const img = jpeg.decode(bytes, {
+      useTArray: true,
+      formatAsRGBA: false,
+      maxMemoryUsageInMB: Math.max(1, Math.ceil(limits.maxDecodedBytes / 2 ** 20)),
+    });
     return { width: img.width, height: img.height, data: img.data };
   }
-  const offset = isPng(bytes, 0) ? 0 : isPng(bytes, 12) ? 12 : -1;
-  if (offset >= 0) {
-    const png = decodePng(offset ? bytes.subarray(offset) : bytes);
-    if (png.palette || png.depth < 8)
-      throw new Error(`CompressedImage (${msg.format}): indexed or sub-byte PNG is not supported`);
-    return toRgb(png.width, png.height, png.channels, png.depth === 16 ? 2 : 1, png.data, false);
-  }
-  const head = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
-  throw new Error(`CompressedImage (format "${msg.format}"): neither JPEG nor PNG (first bytes ${head})`);
+  assertPngInflatesWithin(bytes, info, limits.maxDecodedBytes);
+  const png = decodePng(info.offset ? bytes.subarray(info.offset) : bytes);
+  if (png.palette || png.depth < 8)
+    throw new Error(`CompressedImage (${msg.format}): indexed or sub-byte PNG is not supported`);
+  return toRgb(png.width, png.height, png.channels, png.depth === 16 ? 2 : 1, png.data, false);
 }
 
 const RAW: Record<string, { channels: number; bytes: 1 | 2; bgr: boolean }> = {
@@ -92,24 +173,44 @@ const RAW: Record<string, { channels: number; bytes: 1 | 2; bgr: boolean }> = {
   '16UC1': { channels: 1, bytes: 2, bgr: false },
 };
 
-/** Decode a raw sensor_msgs/Image (rgb8, bgr8, rgba8, bgra8, mono8, mono16) to RGB8, honouring `step` padding. */
-export function decodeRawImage(msg: RosRawImage): RgbImage {
-  const f = RAW[msg.encoding];
+/**
+ * Check a raw sensor_msgs/Image without converting it: `encoding` must be supported, `width`, `height`
+ * and `step` positive integers with `step >= width × bytes per pixel`, the size within `limits`, and
+ * `data` (its length known before base64 decoding) at least `step × height` bytes. Returns the pixel
+ * bytes; throws an Error naming the field and value.
+ */
+export function checkRawImage(msg: RosRawImage, limits: ImageLimits = DEFAULT_IMAGE_LIMITS): Uint8Array {
+  const f =
+    typeof msg.encoding === 'string' && Object.hasOwn(RAW, msg.encoding) ? RAW[msg.encoding] : undefined;
   if (!f)
     throw new Error(
-      `Image: encoding "${msg.encoding}" is not supported (rgb8, bgr8, rgba8, bgra8, mono8, mono16)`,
+      `Image: encoding ${JSON.stringify(msg.encoding)} is not supported (rgb8, bgr8, rgba8, bgra8, mono8, mono16)`,
     );
   const { width, height, step } = msg;
   if (!(Number.isInteger(width) && width > 0 && Number.isInteger(height) && height > 0)) {
-    throw new Error(`Image: bad size ${width}x${height}`);
+    throw new Error(`Image (${msg.encoding}): bad size ${width}x${height}`);
   }
-  if (step < width * f.channels * f.bytes)
+  const row = width * f.channels * f.bytes;
+  if (!Number.isInteger(step)) throw new Error(`Image (${msg.encoding}): step ${step} is not an integer`);
+  if (step < row)
     throw new Error(`Image (${msg.encoding}): step ${step} < ${width} × ${f.channels * f.bytes} bytes`);
-  const bytes = messageBytes(msg.data);
-  if (bytes.length < step * height)
-    throw new Error(
-      `Image (${msg.encoding} ${width}x${height}): ${bytes.length} bytes < step ${step} × ${height}`,
-    );
+  checkSize(`Image (${msg.encoding})`, width, height, step * height + width * height * 3, limits);
+  const n = dataLength(msg.data, `Image (${msg.encoding} ${width}x${height})`);
+  if (n < step * height)
+    throw new Error(`Image (${msg.encoding} ${width}x${height}): ${n} bytes < step ${step} × ${height}`);
+  if (n > step * height + limits.maxDecodedBytes)
+    throw new Error(`Image (${msg.encoding} ${width}x${height}): ${n} bytes exceed the cap`);
+  return messageBytes(msg.data);
+}
+
+/**
+ * Decode a raw sensor_msgs/Image (rgb8, bgr8, rgba8, bgra8, mono8, mono16) to RGB8, honouring `step`
+ * padding, after {@link checkRawImage} accepted it under `limits` (default {@link DEFAULT_IMAGE_LIMITS}).
+ */
+export function decodeRawImage(msg: RosRawImage, limits: ImageLimits = DEFAULT_IMAGE_LIMITS): RgbImage {
+  const bytes = checkRawImage(msg, limits);
+  const f = RAW[msg.encoding];
+  const { width, height, step } = msg;
   const img = toRgbRows(width, height, f.channels, f.bytes, bytes, step, Boolean(msg.is_bigendian));
   if (f.bgr) for (let i = 0; i < img.length; i += 3) [img[i], img[i + 2]] = [img[i + 2], img[i]];
   return { width, height, data: img };

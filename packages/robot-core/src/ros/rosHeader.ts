@@ -23,3 +23,23 @@ export function rosHeader(version: 1 | 2, epochMs: number = Date.now(), frameId 
     ? { seq: 0, stamp: { secs: s, nsecs: ns }, frame_id: frameId }
     : { stamp: { sec: s, nanosec: ns }, frame_id: frameId };
 }
+
+/**
+ * `header.stamp` of a message in ms, in the ROS 1 (`secs`, `nsecs`) or ROS 2 (`sec`, `nanosec`)
+ * layout; undefined when the message has no header or stamp, or the stamp is zero (ROS's "unset").
+ * Throws an Error naming the value when a stamp is there but is not a pair of finite numbers with
+ * `0 <= nanoseconds < 1e9`.
+ */
+export function headerStampMs(msg: unknown): number | undefined {
+  const header = (msg as { header?: unknown } | null)?.header;
+  if (typeof header !== 'object' || header === null) return undefined;
+  const stamp = (header as { stamp?: unknown }).stamp;
+  if (stamp === undefined) return undefined;
+  const st = (stamp ?? {}) as Record<string, unknown>;
+  const s = 'sec' in st ? st.sec : st.secs;
+  const ns = 'nanosec' in st ? st.nanosec : st.nsecs;
+  if (typeof s !== 'number' || typeof ns !== 'number' || !Number.isFinite(s) || !(ns >= 0 && ns < 1e9))
+    throw new Error(`header.stamp ${JSON.stringify(stamp)} is not a time`);
+  if (s === 0 && ns === 0) return undefined;
+  return s * 1000 + ns / 1e6;
+}
