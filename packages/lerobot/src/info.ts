@@ -127,6 +127,14 @@ export function parseInfo(json: unknown): DatasetInfo {
   }
   const hasVideo = Object.values(features).some((f) => f.dtype === 'video');
   if (hasVideo && typeof raw.video_path !== 'string') throw bad(`has video features but no 'video_path'`);
+  // Check the path templates' fields here, where the error can name the field, not at first use.
+  const fileFields =
+    version === 'v3.0'
+      ? ['chunk_index', 'file_index']
+      : ['episode_chunk', 'episode_index', 'chunk_index', 'file_index'];
+  checkTemplateFields('data_path', raw.data_path, fileFields, bad);
+  if (typeof raw.video_path === 'string')
+    checkTemplateFields('video_path', raw.video_path, [...fileFields, 'video_key'], bad);
   return {
     codebaseVersion: version,
     robotType: typeof raw.robot_type === 'string' ? raw.robot_type : null,
@@ -160,6 +168,23 @@ export function featureWidth(spec: FeatureSpec): number {
   return spec.shape.reduce((a, b) => a * b, 1);
 }
 
+const TEMPLATE_FIELD = /\{([A-Za-z_][A-Za-z0-9_]*)(?::(0?)(\d*)d)?\}/g;
+
+function checkTemplateFields(
+  field: string,
+  template: string,
+  allowed: readonly string[],
+  bad: (msg: string) => LeRobotError,
+): void {
+  for (const m of template.matchAll(TEMPLATE_FIELD)) {
+    if (!allowed.includes(m[1])) {
+      throw bad(
+        `field '${field}' (${JSON.stringify(template)}) uses unknown field '{${m[1]}}'; this version allows ${allowed.map((a) => `{${a}}`).join(', ')}`,
+      );
+    }
+  }
+}
+
 /**
  * Fills a Python format-string path template such as
  * `data/chunk-{episode_chunk:03d}/episode_{episode_index:06d}.parquet`.
@@ -167,7 +192,7 @@ export function featureWidth(spec: FeatureSpec): number {
  */
 export function formatPathTemplate(template: string, values: Record<string, string | number>): string {
   return template.replace(
-    /\{([A-Za-z_][A-Za-z0-9_]*)(?::(0?)(\d*)d)?\}/g,
+    TEMPLATE_FIELD,
     (_m, name: string, zero: string, width: string) => {
       const v = values[name];
       if (v === undefined) {

@@ -102,6 +102,19 @@ describe('malformed datasets produce clear errors', () => {
     );
   });
 
+  test('a path template with a field of another version names info.json and the field', async () => {
+    const dir = copy(SO101);
+    editInfo(dir, (i) => {
+      i.data_path = 'data/chunk-{episode_chunk:03d}/x.parquet';
+    });
+    await expectError(open(dir), 'malformed_info', /meta\/info\.json/, /'data_path'/, /\{episode_chunk\}/);
+    editInfo(dir, (i) => {
+      i.data_path = 'data/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet';
+      i.video_path = 'videos/{video_key}/{camera}/file-{file_index:03d}.mp4';
+    });
+    await expectError(open(dir), 'malformed_info', /'video_path'/, /\{camera\}/);
+  });
+
   test('missing data parquet names the path', async () => {
     const dir = copy(CR5);
     rmSync(join(dir, 'data/chunk-000/episode_000002.parquet'));
