@@ -1,21 +1,30 @@
 // Whole-policy checkpoints: one safetensors file whose __metadata__ carries a manifest (format
 // version, the configuration, and every tensor's name, shape, dtype and CRC-32), so a checkpoint
 // rebuilds its own policy and a damaged or mismatched file fails with a message saying what is wrong.
+// Loading validates the whole file first — config and manifest against their schemas, every tensor
+// against the parameters the config implies (built under meta(), nothing allocated), sizes against
+// the device — and only then allocates; any later failure disposes what was allocated.
 // The file is written atomically (temporary file, fsync, rename) by @vla/tensor-webgpu.
 import CRC32 from 'crc-32';
 import {
-  bf16ToFloats,
+  canLoadAs,
+  checkTensorFitsDevice,
+  engine,
   floatsToBf16,
-  fromHalfBits,
+  meta,
   readSafetensors,
   saveSafetensors,
-  Tensor,
+  SafetensorsError,
+  tensorFromSafetensors,
   toHalfBits,
   type ByteSourceInput,
   type SafetensorsDType,
   type SafetensorsFile,
+  type Tensor,
+  type TensorSpec,
 } from '@vla/tensor-webgpu';
-import type { InternVLAA1Config } from './config.js';
+import { z } from 'zod';
+import { PolicyConfigError, validatePolicyConfig, type InternVLAA1Config } from './config.js';
 import { InternVLAA1Policy, type CreatePolicyOptions } from './internvlaA1Policy.js';
 
 /** `format` value in the metadata of a policy checkpoint. */
@@ -48,7 +57,11 @@ export interface SavePolicyOptions {
   dtype?: 'F32' | 'F16' | 'BF16';
 }
 
-/** A checkpoint that cannot be loaded: unreadable, not a policy, corrupted, or for another model. */
+/**
+ * A checkpoint that cannot be loaded (or saved): unreadable, not a policy, a malformed config or
+ * manifest (the message names the field), corrupted, for another model, a tensor of the wrong
+ * type or too large for the device, or a value a conversion would change beyond rounding.
+ */
 export class CheckpointError extends Error {
   constructor(source: string, message: string) {
     super(`policy checkpoint ${source}: ${message}`);
@@ -64,19 +77,40 @@ function bytesOf(view: ArrayBufferView): Uint8Array {
   return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
 }
 
-function fileDtype(t: Tensor, name: string, floats: SavePolicyOptions['dtype']): SafetensorsDType {
+/** The dtypes {@link savePolicy} writes; a manifest naming another is malformed. */
+const STORED_DTYPES = ['F32', 'F16', 'BF16', 'I32', 'U32'] as const;
+
+function fileDtype(
+  t: Tensor,
+  name: string,
+  floats: SavePolicyOptions['dtype'],
+  src: string,
+): SafetensorsDType {
   if (t.dtype === 'f32' || t.dtype === 'f16') return floats ?? (t.dtype === 'f32' ? 'F32' : 'F16');
   if (t.dtype === 'i32') return 'I32';
   if (t.dtype === 'u32') return 'U32';
-  throw new Error(`savePolicy: tensor ${name} has dtype ${t.dtype}, which policy checkpoints do not store`);
+  throw new CheckpointError(
+    src,
+    `tensor ${name} has dtype ${t.dtype}, which policy checkpoints do not store`,
+  );
 }
 
-/** The bytes `saveSafetensors` writes for `t` as `dtype` (same conversions). */
-async function storedBytes(t: Tensor, dtype: SafetensorsDType): Promise<Uint8Array> {
+/** The bytes `saveSafetensors` writes for `t` as `dtype` (same conversions, same overflow rule). */
+async function storedBytes(
+  t: Tensor,
+  name: string,
+  dtype: SafetensorsDType,
+  src: string,
+): Promise<Uint8Array> {
   const values = await t.toArray();
   if (dtype === 'F16') {
-    const half = new Uint16Array(values.length);
-    for (let i = 0; i < values.length; i++) half[i] = toHalfBits(values[i]);
+    const half = Uint16Array.from(values, toHalfBits);
+    const bad = half.findIndex((b, i) => (b & 0x7fff) === 0x7c00 && Number.isFinite(values[i]));
+    if (bad >= 0)
+      throw new CheckpointError(
+        src,
+        `tensor ${name}: element ${bad} = ${values[bad]} overflows F16 (largest finite ±65504); save with dtype 'F32' or 'BF16'`,
+      );
     return bytesOf(half);
   }
   if (dtype === 'BF16') return bytesOf(floatsToBf16(values));
@@ -87,6 +121,7 @@ async function storedBytes(t: Tensor, dtype: SafetensorsDType): Promise<Uint8Arr
  * Saves the whole policy (every parameter and buffer, tokenizer included) with its manifest. With a
  * path (Node) the file is written atomically; with `undefined` the bytes are returned. Tensors are
  * read back twice (checksums first, then the data), one at a time, so memory stays at one tensor.
+ * Throws {@link CheckpointError} when a value would overflow the chosen dtype (F16: beyond ±65504).
  */
 export function savePolicy(
   path: string,
@@ -103,11 +138,17 @@ export async function savePolicy(
   policy: InternVLAA1Policy,
   options: SavePolicyOptions = {},
 ): Promise<void | Uint8Array> {
+  const src = path ?? '<bytes>';
   const sd = policy.stateDict();
   const tensors: ManifestTensor[] = [];
   for (const [name, t] of Object.entries(sd)) {
-    const dtype = fileDtype(t, name, options.dtype);
-    tensors.push({ name, shape: [...t.shape], dtype, crc32: hex(CRC32.buf(await storedBytes(t, dtype))) });
+    const dtype = fileDtype(t, name, options.dtype, src);
+    tensors.push({
+      name,
+      shape: [...t.shape],
+      dtype,
+      crc32: hex(CRC32.buf(await storedBytes(t, name, dtype, src))),
+    });
   }
   const metadata = {
     format: CHECKPOINT_FORMAT,
@@ -138,6 +179,48 @@ function describeSource(source: ByteSourceInput): string {
     : `<${(source as { constructor?: { name?: string } }).constructor?.name ?? 'bytes'}>`;
 }
 
+const hexCrc = z
+  .string({ error: 'must be 8 lower-case hex digits' })
+  .regex(/^[0-9a-f]{8}$/, { error: 'must be 8 lower-case hex digits' });
+const dimError = 'must be a list of non-negative integers';
+const dim = z
+  .number({ error: dimError })
+  .int({ error: dimError })
+  .min(0, { error: dimError })
+  .max(Number.MAX_SAFE_INTEGER, { error: dimError });
+
+/** Type of every manifest field (zod); agreement with the header is checked separately. */
+const manifestSchema = z.array(
+  z.object(
+    {
+      name: z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }),
+      shape: z.array(dim, { error: dimError }),
+      dtype: z.enum(STORED_DTYPES, { error: `must be one of ${STORED_DTYPES.join(', ')}` }),
+      crc32: hexCrc,
+    },
+    { error: 'must be an object {name, shape, dtype, crc32}' },
+  ),
+  { error: 'must be a list of tensors' },
+);
+
+function shown(v: unknown): string {
+  if (v === undefined) return 'undefined (missing)';
+  if (typeof v === 'number') return String(v);
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+/** Parses one JSON-valued metadata field, naming it when it is missing or not JSON. */
+function metadataJson(file: SafetensorsFile, key: string): unknown {
+  const text = file.metadata[key];
+  if (text === undefined) throw new CheckpointError(file.source, `__metadata__.${key} is missing`);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new CheckpointError(file.source, `__metadata__.${key} is not valid JSON (${(e as Error).message})`);
+  }
+}
+
 function parseManifest(file: SafetensorsFile): PolicyManifest {
   const m = file.metadata;
   const src = file.source;
@@ -147,25 +230,42 @@ function parseManifest(file: SafetensorsFile): PolicyManifest {
       `is not an InternVLA-A1 policy checkpoint (__metadata__.format is ${JSON.stringify(m.format)}, expected "${CHECKPOINT_FORMAT}")`,
     );
   }
-  const version = Number(m.format_version);
-  if (version !== CHECKPOINT_VERSION)
+  if (m.format_version !== String(CHECKPOINT_VERSION))
     throw new CheckpointError(
       src,
-      `has format_version ${m.format_version}; this package reads version ${CHECKPOINT_VERSION}`,
+      `__metadata__.format_version is ${JSON.stringify(m.format_version)}; this package reads version ${CHECKPOINT_VERSION}`,
     );
-  let config: InternVLAA1Config;
-  let tensors: ManifestTensor[];
+  const config = metadataJson(file, 'config');
   try {
-    config = JSON.parse(m.config) as InternVLAA1Config;
-    tensors = JSON.parse(m.manifest) as ManifestTensor[];
+    validatePolicyConfig(config);
   } catch (e) {
-    throw new CheckpointError(
-      src,
-      `has an unreadable manifest or config in __metadata__ (${(e as Error).message})`,
-    );
+    if (!(e instanceof PolicyConfigError)) throw e;
+    throw new CheckpointError(src, `__metadata__.config${e.field ? `.${e.field}` : ''} ${e.problem}`);
   }
-  if (!Array.isArray(tensors))
-    throw new CheckpointError(src, '__metadata__.manifest is not a list of tensors');
+  const raw = metadataJson(file, 'manifest');
+  const parsed = manifestSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const [index, ...rest] = issue.path;
+    let value: unknown = raw;
+    for (const k of issue.path)
+      value =
+        value !== null && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[k] : undefined;
+    const entry = typeof index === 'number' ? (raw as unknown[])[index] : undefined;
+    const name = (entry as { name?: unknown } | null)?.name;
+    const where =
+      typeof index === 'number'
+        ? `[${index}]${typeof name === 'string' ? ` (tensor ${name})` : ''}${rest.map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`)).join('')}`
+        : '';
+    throw new CheckpointError(src, `__metadata__.manifest${where} ${issue.message}, got ${shown(value)}`);
+  }
+  const tensors: ManifestTensor[] = parsed.data;
+  const seen = new Set<string>();
+  for (const t of tensors) {
+    if (seen.has(t.name))
+      throw new CheckpointError(src, `__metadata__.manifest lists tensor ${t.name} twice`);
+    seen.add(t.name);
+  }
   // The header is what the data follows; it must agree with the manifest written next to it.
   const header = new Map(file.header.tensors.map((t) => [t.name, t]));
   for (const t of tensors) {
@@ -184,10 +284,10 @@ function parseManifest(file: SafetensorsFile): PolicyManifest {
       src,
       `file holds ${header.size} tensors but the manifest lists ${tensors.length}`,
     );
-  return { format: m.format, version, config, tensors };
+  return { format: m.format, version: CHECKPOINT_VERSION, config, tensors };
 }
 
-/** Reads a checkpoint's manifest (header only; no tensor data is read). */
+/** Reads a checkpoint's manifest (header only; no tensor data is read). Config and manifest are validated. */
 export async function readPolicyManifest(source: ByteSourceInput): Promise<PolicyManifest> {
   const file = await openCheckpoint(source);
   try {
@@ -216,85 +316,127 @@ function differences(a: unknown, b: unknown, path = '', out: string[] = [], limi
   return out;
 }
 
-function toFloats(dtype: SafetensorsDType, data: ArrayBufferView): Float32Array | Int32Array | Uint32Array {
-  switch (dtype) {
-    case 'F32':
-      return data as Float32Array;
-    case 'F16': {
-      const bits = data as Uint16Array;
-      const out = new Float32Array(bits.length);
-      for (let i = 0; i < bits.length; i++) out[i] = fromHalfBits(bits[i]);
-      return out;
+function checkSameConfig(
+  src: string,
+  expected: InternVLAA1Config,
+  manifest: PolicyManifest,
+  who: string,
+): void {
+  const diff = differences(JSON.parse(JSON.stringify(expected)), manifest.config);
+  if (diff.length)
+    throw new CheckpointError(
+      src,
+      `was saved for another configuration (${who} vs checkpoint): ${diff.join('; ')}`,
+    );
+}
+
+/** Parameter specs of the policy `config` describes, built under meta() (nothing is allocated). */
+function expectedSpecs(
+  src: string,
+  config: InternVLAA1Config,
+  options: CreatePolicyOptions,
+): Map<string, TensorSpec> {
+  try {
+    return new Map(meta(() => InternVLAA1Policy.create(config, options)).namedSpecs());
+  } catch (e) {
+    throw new CheckpointError(src, `__metadata__.config cannot be built (${(e as Error).message})`);
+  }
+}
+
+/**
+ * Every check that needs no tensor data: the file's tensors are exactly `specs` (names, shapes, a
+ * dtype that loads into each without reinterpretation) and each fits the device. The file's own
+ * size bounds the total, since every expected tensor must be in it with its full shape.
+ */
+function checkTensors(src: string, manifest: PolicyManifest, specs: Map<string, TensorSpec>): void {
+  const inFile = new Map(manifest.tensors.map((t) => [t.name, t]));
+  const missing = [...specs.keys()].filter((k) => !inFile.has(k));
+  const unexpected = [...inFile.keys()].filter((k) => !specs.has(k));
+  const wrongShape: string[] = [];
+  const wrongType: string[] = [];
+  for (const [k, s] of specs) {
+    const t = inFile.get(k);
+    if (!t) continue;
+    if (t.shape.join() !== s.shape.join())
+      wrongShape.push(`${k} [${t.shape.join(', ')}] vs [${s.shape.join(', ')}]`);
+    else if (!canLoadAs(t.dtype, s.dtype))
+      wrongType.push(`${k} is ${t.dtype} in the file but the policy holds ${s.dtype}`);
+  }
+  if (missing.length || unexpected.length || wrongShape.length || wrongType.length) {
+    const show = (xs: string[]) => xs.slice(0, 6).join(', ') + (xs.length > 6 ? `, … (${xs.length})` : '');
+    const parts = [
+      missing.length ? `missing ${show(missing)}` : '',
+      unexpected.length ? `unexpected ${show(unexpected)}` : '',
+      wrongShape.length ? `shape mismatch ${show(wrongShape)}` : '',
+      wrongType.length ? `type mismatch ${show(wrongType)}` : '',
+    ];
+    throw new CheckpointError(
+      src,
+      `does not match the policy's tensors: ${parts.filter(Boolean).join('; ')}`,
+    );
+  }
+  for (const t of manifest.tensors) {
+    try {
+      checkTensorFitsDevice(t, specs.get(t.name)!.dtype, { source: src });
+    } catch (e) {
+      if (e instanceof SafetensorsError) throw new CheckpointError(src, e.problem);
+      throw e;
     }
-    case 'BF16':
-      return bf16ToFloats(data as Uint16Array);
-    case 'I32':
-      return data as Int32Array;
-    case 'U32':
-      return data as Uint32Array;
-    default:
-      throw new Error(`dtype ${dtype} is not used by policy checkpoints`);
+  }
+}
+
+/** Streams the (already checked) tensors into `policy` one at a time, verifying each CRC-32. */
+async function loadTensors(
+  policy: InternVLAA1Policy,
+  file: SafetensorsFile,
+  manifest: PolicyManifest,
+): Promise<void> {
+  const src = file.source;
+  const own = new Map(policy.namedSpecs());
+  for (const t of manifest.tensors) {
+    const entry = file.tensors.get(t.name)!;
+    let data: Awaited<ReturnType<typeof entry.data>>;
+    try {
+      data = await entry.data();
+    } catch (e) {
+      throw new CheckpointError(src, `tensor ${t.name} cannot be read (${(e as Error).message})`);
+    }
+    const crc = hex(CRC32.buf(bytesOf(data)));
+    if (crc !== t.crc32)
+      throw new CheckpointError(
+        src,
+        `tensor ${t.name} is corrupted (CRC-32 ${crc}, manifest says ${t.crc32})`,
+      );
+    let value: Tensor;
+    try {
+      // F16 into f16 storage uploads the file's bits unchanged; other conversions refuse overflow.
+      value = tensorFromSafetensors(entry, data, own.get(t.name)!.dtype, { source: src });
+    } catch (e) {
+      if (e instanceof SafetensorsError) throw new CheckpointError(src, e.problem);
+      throw e;
+    }
+    try {
+      await policy.loadStateDict(new Map([[t.name, value]]), { strict: false });
+    } finally {
+      value.dispose();
+    }
   }
 }
 
 /**
  * Loads a checkpoint's weights into `policy` in place, strictly: the checkpoint's configuration must
- * equal the policy's, every tensor must be present with its shape, and each tensor's CRC-32 must
- * match the manifest. Throws {@link CheckpointError} naming the problem.
+ * equal the policy's, every tensor must be present with its shape and a float dtype for float
+ * parameters, and each tensor's CRC-32 must match the manifest. All of this except the CRC-32 is
+ * checked before the first tensor is read; a corrupted tensor found later leaves the tensors before
+ * it loaded. Throws {@link CheckpointError} naming the problem.
  */
 export async function loadPolicyWeights(policy: InternVLAA1Policy, source: ByteSourceInput): Promise<void> {
   const file = await openCheckpoint(source);
-  const src = file.source;
   try {
     const manifest = parseManifest(file);
-    const diff = differences(JSON.parse(JSON.stringify(policy.config)), manifest.config);
-    if (diff.length)
-      throw new CheckpointError(
-        src,
-        `was saved for another configuration (policy vs checkpoint): ${diff.join('; ')}`,
-      );
-    const own = new Map(policy.namedSpecs());
-    const inFile = new Map(manifest.tensors.map((t) => [t.name, t]));
-    const missing = [...own.keys()].filter((k) => !inFile.has(k));
-    const unexpected = [...inFile.keys()].filter((k) => !own.has(k));
-    const wrongShape = [...own].filter(
-      ([k, s]) => inFile.has(k) && inFile.get(k)!.shape.join() !== s.shape.join(),
-    );
-    if (missing.length || unexpected.length || wrongShape.length) {
-      const show = (xs: string[]) => xs.slice(0, 6).join(', ') + (xs.length > 6 ? `, … (${xs.length})` : '');
-      const parts = [
-        missing.length ? `missing ${show(missing)}` : '',
-        unexpected.length ? `unexpected ${show(unexpected)}` : '',
-        wrongShape.length
-          ? `shape mismatch ${show(wrongShape.map(([k, s]) => `${k} [${inFile.get(k)!.shape.join(', ')}] vs [${s.shape.join(', ')}]`))}`
-          : '',
-      ];
-      throw new CheckpointError(
-        src,
-        `does not match the policy's tensors: ${parts.filter(Boolean).join('; ')}`,
-      );
-    }
-    for (const t of manifest.tensors) {
-      const entry = file.tensors.get(t.name)!;
-      const data = await entry.data();
-      const crc = hex(CRC32.buf(bytesOf(data)));
-      if (crc !== t.crc32)
-        throw new CheckpointError(
-          src,
-          `tensor ${t.name} is corrupted (CRC-32 ${crc}, manifest says ${t.crc32})`,
-        );
-      const spec = own.get(t.name)!;
-      // F16 into f16 storage: the file's bits are what the GPU holds; no conversion.
-      const value =
-        t.dtype === 'F16' && spec.dtype === 'f16'
-          ? Tensor.fromHalfBits(data as Uint16Array, t.shape)
-          : Tensor.fromData(toFloats(t.dtype, data), t.shape, spec.dtype);
-      try {
-        await policy.loadStateDict(new Map([[t.name, value]]), { strict: false });
-      } finally {
-        value.dispose();
-      }
-    }
+    checkSameConfig(file.source, policy.config, manifest, 'policy');
+    checkTensors(file.source, manifest, new Map(policy.namedSpecs()));
+    await loadTensors(policy, file, manifest);
   } finally {
     await file.close();
   }
@@ -307,29 +449,37 @@ export interface LoadPolicyOptions extends CreatePolicyOptions {
 }
 
 /**
- * Builds the policy a checkpoint describes and loads its weights (see {@link loadPolicyWeights}).
+ * Builds the policy a checkpoint describes and loads its weights. The whole file is validated
+ * before anything is allocated: the config and manifest against their schemas, every tensor
+ * against the parameters the config implies (names, shapes, dtypes), each tensor's size against
+ * the device's buffer limits. A failure after allocation (a corrupted tensor, a value that would
+ * overflow f16, the device running out of memory) disposes the policy: nothing stays allocated.
  * With `weightDtype: 'f16'` the weight matrices are stored in f16 (F16 files load bit for bit,
- * F32/BF16 values are rounded), on any device.
+ * F32/BF16 values are rounded, and values beyond ±65504 are an error), on any device.
+ * Throws {@link CheckpointError} naming the file and the field or tensor.
  */
 export async function loadPolicy(
   source: ByteSourceInput,
   options: LoadPolicyOptions = {},
 ): Promise<InternVLAA1Policy> {
-  const manifest = await readPolicyManifest(source);
-  if (options.config) {
-    const diff = differences(JSON.parse(JSON.stringify(options.config)), manifest.config);
-    if (diff.length)
-      throw new CheckpointError(
-        describeSource(source),
-        `was saved for another configuration (expected vs checkpoint): ${diff.join('; ')}`,
-      );
-  }
-  const policy = InternVLAA1Policy.create(manifest.config, { weightDtype: options.weightDtype });
+  const file = await openCheckpoint(source);
+  const src = file.source;
   try {
-    await loadPolicyWeights(policy, source);
-  } catch (e) {
-    policy.dispose();
-    throw e;
+    const manifest = parseManifest(file);
+    if (options.config) checkSameConfig(src, options.config, manifest, 'expected');
+    const create = { weightDtype: options.weightDtype };
+    checkTensors(src, manifest, expectedSpecs(src, manifest.config, create));
+    const policy = InternVLAA1Policy.create(manifest.config, create);
+    try {
+      await loadTensors(policy, file, manifest);
+      // Surfaces an out-of-memory from the allocation here, while the policy can still be freed.
+      await engine().sync();
+    } catch (e) {
+      policy.dispose();
+      throw e;
+    }
+    return policy;
+  } finally {
+    await file.close();
   }
-  return policy;
 }

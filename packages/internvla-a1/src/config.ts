@@ -5,6 +5,7 @@ import type { ExpertConfig } from '@vla/mot-attention';
 import type { Qwen3VLConfig } from '@vla/qwen3-vl';
 import { validateQwen3VLConfig } from '@vla/qwen3-vl';
 import { spatialCompression, validateTokenizerConfig, type CosmosTokenizerConfig } from '@vla/vae';
+import { z } from 'zod';
 
 /** Width of one expert that is not the understanding expert (heads are shared with it). */
 export interface ExpertSize {
@@ -95,51 +96,183 @@ export function expertConfigs(config: InternVLAA1Config): ExpertConfig[] {
   return experts;
 }
 
-function positiveInt(value: unknown, field: string): void {
-  if (!Number.isInteger(value) || (value as number) <= 0)
-    throw new Error(`InternVLAA1Config.${field} must be a positive integer, got ${String(value)}`);
+// Bounds are ~10x the released 3B sizes: generous for any real model, yet they stop a corrupt or
+// hostile value (numLayers: 2000, a width of 1e9) before anything is built from it.
+const MAX_LAYERS = 512;
+const MAX_WIDTH = 65_536;
+const MAX_MLP = 262_144;
+const MAX_HEADS = 1024;
+const MAX_VOCAB = 1 << 24;
+
+/** A configuration that cannot be built; `field` is the dotted path of the offending field. */
+export class PolicyConfigError extends Error {
+  /** Dotted path of the field, e.g. `vlm.text.numLayers` (empty for the whole object). */
+  readonly field: string;
+  /** What is wrong with it, e.g. `must be a positive integer <= 512, got 2000`. */
+  readonly problem: string;
+  constructor(field: string, problem: string) {
+    super(`InternVLAA1Config${field ? `.${field}` : ''} ${problem}`);
+    this.name = 'PolicyConfigError';
+    this.field = field;
+    this.problem = problem;
+  }
 }
 
-/** Throws an Error naming the field when a configuration cannot be built. */
-export function validatePolicyConfig(config: InternVLAA1Config): void {
-  validateQwen3VLConfig(config.vlm);
-  validateTokenizerConfig(config.vae);
-  for (const f of ['views', 'imageSize', 'textTokens', 'chunkSize', 'stateDim', 'genGrid'] as const)
-    positiveInt(config[f], f);
-  for (const [name, e] of [
-    ['action', config.action],
-    ['generation', config.generation],
+function integer(min: number, max: number) {
+  const kind =
+    min === 1 ? 'a positive integer' : min === 0 ? 'a non-negative integer' : `an integer >= ${min}`;
+  const error = `must be ${kind} <= ${max}`;
+  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+}
+
+/** A finite number in (0, max] (epsilons, rotary bases). */
+function positive(max: number) {
+  const error = `must be a number in (0, ${max}]`;
+  return z.number({ error }).gt(0, { error }).max(max, { error });
+}
+
+function object<T extends z.ZodRawShape>(shape: T) {
+  return z.object(shape, { error: 'must be an object' });
+}
+
+const expertSize = object({ width: integer(1, MAX_WIDTH), mlpWidth: integer(1, MAX_MLP) });
+
+/**
+ * Type and range of every field (zod). Numbers must be finite numbers (no null, no strings),
+ * counts integers, sizes bounded. Relations between fields are checked by
+ * {@link validatePolicyConfig} once the types are known to be right.
+ */
+const policyConfigSchema = object({
+  name: z
+    .string({ error: 'must be a string' })
+    .min(1, { error: 'must not be empty' })
+    .max(200, { error: 'must be at most 200 characters' }),
+  vlm: object({
+    vision: object({
+      depth: integer(1, MAX_LAYERS),
+      hiddenSize: integer(1, MAX_WIDTH),
+      intermediateSize: integer(1, MAX_MLP),
+      numHeads: integer(1, MAX_HEADS),
+      inChannels: integer(1, 64),
+      patchSize: integer(1, 1024),
+      temporalPatchSize: integer(1, 64),
+      spatialMergeSize: integer(1, 64),
+      outHiddenSize: integer(1, MAX_WIDTH),
+      numPositionEmbeddings: integer(1, MAX_VOCAB),
+      deepstackVisualIndexes: z
+        .array(integer(0, MAX_LAYERS - 1), { error: 'must be a list of block indexes' })
+        .max(MAX_LAYERS),
+      layerNormEps: positive(1),
+      ropeTheta: positive(1e12),
+    }),
+    text: object({
+      vocabSize: integer(1, MAX_VOCAB),
+      hiddenSize: integer(1, MAX_WIDTH),
+      intermediateSize: integer(1, MAX_MLP),
+      numLayers: integer(1, MAX_LAYERS),
+      numHeads: integer(1, MAX_HEADS),
+      numKvHeads: integer(1, MAX_HEADS),
+      headDim: integer(1, 1024),
+      rmsNormEps: positive(1),
+      ropeTheta: positive(1e12),
+      mropeSection: z.tuple([integer(0, 512), integer(0, 512), integer(0, 512)], {
+        error: 'must be a list of 3 slot counts',
+      }),
+      tieWordEmbeddings: z.boolean({ error: 'must be true or false' }),
+    }),
+  }),
+  generation: expertSize.nullable(),
+  action: expertSize,
+  vae: object({
+    haarLevels: integer(0, 8),
+    inChannels: integer(1, 64),
+    channels: integer(1, MAX_WIDTH),
+    channelMult: z.array(integer(1, 64), { error: 'must be a list of positive integers' }).min(1).max(16),
+    numResBlocks: integer(1, 64),
+    numDownsamples: integer(0, 15),
+    latentChannels: integer(1, 4096),
+    groups: integer(1, 4096),
+    eps: positive(1),
+  }),
+  views: integer(1, 64),
+  imageSize: integer(1, 8192),
+  textTokens: integer(1, 65_536),
+  chunkSize: integer(1, 4096),
+  stateDim: integer(1, 4096),
+  genGrid: integer(1, 1024),
+  genLossWeight: z
+    .number({ error: 'must be a finite number >= 0' })
+    .min(0, { error: 'must be a finite number >= 0' }),
+  tokenIds: object({
+    visionStart: integer(0, MAX_VOCAB),
+    visionEnd: integer(0, MAX_VOCAB),
+  }),
+});
+
+function shown(v: unknown): string {
+  if (v === undefined) return 'undefined (missing)';
+  // JSON would print NaN and ±Infinity as null.
+  if (typeof v === 'number') return String(v);
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let v = root;
+  for (const k of path)
+    v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
+  return v;
+}
+
+/**
+ * Throws {@link PolicyConfigError} naming the field when a configuration cannot be built: a wrong
+ * type (null, a string for a number, an array for an object), a missing field, a value out of
+ * range, or fields that disagree (image size vs patch and tokenizer, token ids vs vocabulary, ...).
+ */
+export function validatePolicyConfig(config: unknown): asserts config is InternVLAA1Config {
+  const parsed = policyConfigSchema.safeParse(config);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    // Missing and unrecognised keys have no input of their own: show the value at the path.
+    const field = issue.path
+      .map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`))
+      .join('')
+      .replace(/^\./, '');
+    throw new PolicyConfigError(field, `${issue.message}, got ${shown(valueAt(config, issue.path))}`);
+  }
+  const c = config as InternVLAA1Config;
+  const fail = (field: string, problem: string) => new PolicyConfigError(field, problem);
+  for (const [part, check] of [
+    ['vlm', () => validateQwen3VLConfig(c.vlm)],
+    ['vae', () => validateTokenizerConfig(c.vae)],
   ] as const) {
-    if (!e) continue;
-    positiveInt(e.width, `${name}.width`);
-    positiveInt(e.mlpWidth, `${name}.mlpWidth`);
+    try {
+      check();
+    } catch (e) {
+      throw fail(part, `is inconsistent: ${(e as Error).message}`);
+    }
   }
   // The sine-cosine time embedding splits the action width in halves.
-  if (config.action.width % 2 !== 0)
-    throw new Error(`InternVLAA1Config.action.width must be even, got ${config.action.width}`);
-  const v = config.vlm.vision;
+  if (c.action.width % 2 !== 0) throw fail('action.width', `must be even, got ${c.action.width}`);
+  const v = c.vlm.vision;
   const pixelsPerToken = v.patchSize * v.spatialMergeSize;
-  if (config.imageSize % pixelsPerToken !== 0) {
-    throw new Error(
-      `InternVLAA1Config.imageSize ${config.imageSize} must be a multiple of patch·merge = ${pixelsPerToken} (vision tower)`,
+  if (c.imageSize % pixelsPerToken !== 0)
+    throw fail(
+      'imageSize',
+      `${c.imageSize} must be a multiple of patch·merge = ${pixelsPerToken} (vision tower)`,
+    );
+  const f = spatialCompression(c.vae);
+  if (c.imageSize % f !== 0)
+    throw fail('imageSize', `${c.imageSize} must be a multiple of the tokenizer compression ${f}`);
+  const latent = c.imageSize / f;
+  if (c.generation && latent % c.genGrid !== 0) {
+    throw fail(
+      'genGrid',
+      `${c.genGrid} must divide the latent side ${latent} (imageSize ${c.imageSize} / ${f})`,
     );
   }
-  const f = spatialCompression(config.vae);
-  if (config.imageSize % f !== 0)
-    throw new Error(
-      `InternVLAA1Config.imageSize ${config.imageSize} must be a multiple of the tokenizer compression ${f}`,
-    );
-  const latent = config.imageSize / f;
-  if (config.generation && latent % config.genGrid !== 0) {
-    throw new Error(
-      `InternVLAA1Config.genGrid ${config.genGrid} must divide the latent side ${latent} (imageSize ${config.imageSize} / ${f})`,
-    );
-  }
-  if (!(config.genLossWeight >= 0))
-    throw new Error(`InternVLAA1Config.genLossWeight must be >= 0, got ${config.genLossWeight}`);
-  const vocab = config.vlm.text.vocabSize;
-  for (const [k, id] of Object.entries(config.tokenIds)) {
-    if (!Number.isInteger(id) || id < 0 || id >= vocab)
-      throw new Error(`InternVLAA1Config.tokenIds.${k} ${id} is outside the vocabulary [0, ${vocab})`);
+  const vocab = c.vlm.text.vocabSize;
+  for (const [k, id] of Object.entries(c.tokenIds)) {
+    if (id >= vocab) throw fail(`tokenIds.${k}`, `${id} is outside the vocabulary [0, ${vocab})`);
   }
 }

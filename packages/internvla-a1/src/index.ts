@@ -4,7 +4,7 @@
  * Mixture-of-Transformers, its training loss, KV-cached sampling and whole-policy checkpoints.
  * @packageDocumentation
  */
-export { derivedSizes, expertConfigs, validatePolicyConfig } from './config.js';
+export { derivedSizes, expertConfigs, PolicyConfigError, validatePolicyConfig } from './config.js';
 export type { DerivedSizes, ExpertSize, InternVLAA1Config, PolicyTokenIds } from './config.js';
 export {
   a13bConfig,

@@ -5,6 +5,7 @@
  */
 export { Engine, DeviceLostError, GpuOpError } from './runtime/engine.js';
 export type { Kernel, Dispatch, StorageBinding, EngineOptions } from './runtime/engine.js';
+export { GpuMemoryBudgetError } from './runtime/memoryBudget.js';
 export { requestGpu } from './runtime/device.js';
 export type { Gpu, RequestGpuOptions } from './runtime/device.js';
 export { findSwiftShader, hasGpuDeviceNode, SWIFTSHADER_ICD_PATHS } from './runtime/findVulkanDriver.js';
@@ -39,6 +40,8 @@ export type { SafetensorsFile, SafetensorsEntry, SafetensorsArray, ReadSafetenso
 export { serializeSafetensors, writeSafetensors } from './io/safetensorsWriter.js';
 export type { HostTensor, NamedTensors } from './io/safetensorsWriter.js';
 export { loadSafetensors, saveSafetensors } from './io/safetensors.js';
+export { tensorFromSafetensors, checkTensorFitsDevice, canLoadAs } from './io/safetensorsTensor.js';
+export type { SafetensorsTensorRef, SafetensorsTensorOptions } from './io/safetensorsTensor.js';
 export type { LoadSafetensorsOptions, SaveSafetensorsOptions } from './io/safetensors.js';
 export type { ByteSourceInput } from './io/byteSource.js';
 // optim

@@ -37,7 +37,8 @@ function collect(value: unknown, out: Set<Tensor>, seen = new Set<unknown>()): v
 
 /**
  * Runs `fn` and disposes every tensor it created, except the ones it returns and kept ones.
- * Returned tensors move to the enclosing scope. Async functions are not supported: await outside.
+ * Returned tensors move to the enclosing scope. When `fn` throws, every tensor it created that was not
+ * kept is disposed before the error propagates. Async functions are not supported: await outside.
  */
 export function tidy<T>(fn: () => T): T {
   const scope: Scope = { tensors: [] };
@@ -45,6 +46,13 @@ export function tidy<T>(fn: () => T): T {
   let result: T;
   try {
     result = fn();
+  } catch (err) {
+    // A throwing callback returns nothing, so everything it created (and did not keep) is garbage:
+    // free it now, or a failed step (a budget error, a bad shape) leaks its intermediates.
+    const reachable = new Set<unknown>();
+    for (const t of scope.tensors) if (t.kept) t.collectGraph(reachable);
+    for (const t of scope.tensors) if (!t.kept) t.disposeData(!reachable.has(t.gradNode));
+    throw err;
   } finally {
     scopes.pop();
   }

@@ -90,7 +90,8 @@ export class Tensor {
   static empty(shape: readonly number[], dtype: DType = 'f32', eng: Engine = defaultEngine()): Tensor {
     checkShape(shape, 'empty');
     const bytes = storageBytes(dtype, shapeSize(shape));
-    return new Tensor(new Storage(eng, eng.alloc(bytes), bytes), [...shape], dtype);
+    const buffer = eng.alloc(bytes, `tensor [${shape.join(', ')}] ${dtype}`);
+    return new Tensor(new Storage(eng, buffer, bytes), [...shape], dtype);
   }
 
   /** Uploads host data as a contiguous tensor (f32 values are converted to half for f16). */
@@ -224,7 +225,7 @@ export class Tensor {
       const start = src.byteOffset;
       // Reads must start on a 4-byte boundary; f16 views may start mid-word.
       const aligned = start - (start % 4);
-      const raw = await src.engine.read(src.buffer, aligned, n * bpe + (start - aligned));
+      const raw = await src.engine.read(src.buffer, aligned, n * bpe + (start - aligned), `tensor${this.describe()}`);
       const skip = start - aligned;
       switch (src.dtype) {
         case 'f32':

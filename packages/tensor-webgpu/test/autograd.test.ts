@@ -114,6 +114,28 @@ describe('ownership', () => {
     expect(eng.poolStats().inUseBytes).toBe(base);
   });
 
+  it('a tidy whose callback throws frees what it created, keeps what was kept, and rethrows', async () => {
+    const base = eng.poolStats().inUseBytes;
+    const x = T.tensor(randomArray(24, 6), [4, 6]);
+    let survivor: T.Tensor | undefined;
+    for (let i = 0; i < 3; i++) {
+      expect(() =>
+        T.tidy(() => {
+          const a = T.exp(x);
+          survivor?.dispose();
+          survivor = T.keep(T.mul(a, 2));
+          T.softmax(a, -1);
+          throw new Error(`step ${i} failed`);
+        }),
+      ).toThrow(`step ${i} failed`);
+    }
+    expect(survivor!.isDisposed).toBe(false);
+    expect(await survivor!.toArray()).toHaveLength(24);
+    survivor!.dispose();
+    x.dispose();
+    expect(eng.poolStats().inUseBytes).toBe(base);
+  });
+
   it('views keep storage alive until the last one is disposed', async () => {
     const base = eng.poolStats().inUseBytes;
     const x = T.tensor([1, 2, 3, 4], [2, 2]);

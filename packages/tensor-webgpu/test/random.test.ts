@@ -96,6 +96,6 @@ describe('random', () => {
     const x = await T.randUniform([16], { seed: new T.Generator(7) }).toArray();
     expect(Array.from(x)).toEqual(Array.from(await T.randUniform([16], { seed: s1[0] }).toArray()));
     expect(() => T.randUniform([2], { seed: -1 })).toThrow(/randUniform: seed/);
-    expect(() => T.randBeta([2], 0, 1, { seed: 1 })).toThrow(/randBeta: alpha and beta must be > 0/);
+    expect(() => T.randBeta([2], 0, 1, { seed: 1 })).toThrow(/randBeta: alpha must be > 0 and finite, got 0/);
   });
 });

@@ -54,7 +54,7 @@ describe('resizeBilinear', () => {
 
   it('rejects a bad size', () => {
     expect(() => T.resizeBilinear(T.zeros([1, 1, 2, 2]), [0, 3])).toThrow(
-      /size must be two positive integers/,
+      /resizeBilinear: size must be integers >= 1, got \[0, 3\]/,
     );
   });
 });

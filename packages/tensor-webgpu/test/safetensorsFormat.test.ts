@@ -164,6 +164,9 @@ describe('safetensors format: host round trip of every dtype', () => {
     expect(() =>
       serializeSafetensors({ __metadata__: { dtype: 'U8', shape: [0], data: new Uint8Array(0) } }),
     ).toThrow(/__metadata__/);
+    expect(() =>
+      serializeSafetensors({ z: { dtype: 'F32', shape: [1e15, 1e15, 0], data: new Float32Array(0) } }),
+    ).toThrow(/tensor "z": shape \[1000000000000000, 1000000000000000, 0\] is absurd/);
     expect(() => serializeSafetensors({}, { n: 3 as unknown as string })).toThrow(
       /metadata value for "n" must be a string/,
     );
@@ -247,6 +250,16 @@ describe('safetensors format: corrupted files are rejected with a clear message'
       'fractional dim',
       handBuilt(`{"a":${entry('"F32"', '[1.5]', '[0,8]')}}`, eight),
       /shape must be an array of non-negative integers, got \[1.5\]/,
+    ],
+    [
+      'absurd dims behind a zero dim',
+      handBuilt(`{"a":${entry('"F32"', '[1000000000000000,1000000000000000,0]', '[0,0]')}}`),
+      /tensor "a": shape \[1000000000000000, 1000000000000000, 0\] is absurd: its non-zero dims make 1e\+30 elements/,
+    ],
+    [
+      'dims whose product overflows',
+      handBuilt(`{"a":${entry('"U8"', '[4294967296,4294967296]', '[0,8]')}}`, eight),
+      /tensor "a": shape \[4294967296, 4294967296\] is absurd/,
     ],
     [
       'shape not an array',

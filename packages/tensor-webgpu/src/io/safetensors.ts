@@ -1,19 +1,15 @@
 // Tensor-level safetensors: load a file straight into GPU tensors (one tensor's bytes on the host at
 // a time) and save tensors back, streaming to disk in Node.
 import type { DType } from '../dtype.js';
-import { bf16ToFloats, floatsToBf16, floatsToHalf, halfToFloats } from '../half.js';
+import { floatsToBf16, floatsToHalf } from '../half.js';
 import type { Engine } from '../runtime/engine.js';
 import { engine as defaultEngine } from '../runtime/session.js';
-import { Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
 import { writeFileAtomic } from './atomicWrite.js';
 import type { ByteSourceInput } from './byteSource.js';
 import { planSafetensors, SafetensorsError, type SafetensorsDType } from './safetensorsFormat.js';
-import {
-  readSafetensors,
-  type ReadSafetensorsOptions,
-  type SafetensorsArray,
-  type SafetensorsEntry,
-} from './safetensorsReader.js';
+import { readSafetensors, type ReadSafetensorsOptions, type SafetensorsEntry } from './safetensorsReader.js';
+import { checkTensorFitsDevice, gpuDtypeFor, tensorFromSafetensors } from './safetensorsTensor.js';
 import { entriesOf, type NamedTensors } from './safetensorsWriter.js';
 
 /** Options for {@link loadSafetensors}. */
@@ -30,103 +26,13 @@ export interface LoadSafetensorsOptions extends ReadSafetensorsOptions {
   filter?: (name: string) => boolean;
 }
 
-const HALF_MAX = 65504;
-const I32_MIN = -(2 ** 31);
-const I32_MAX = 2 ** 31 - 1;
-
-function toI32(name: string, src: BigInt64Array, source: string): Int32Array {
-  const out = new Int32Array(src.length);
-  for (let i = 0; i < src.length; i++) {
-    const v = src[i];
-    if (v < I32_MIN || v > I32_MAX) {
-      throw new SafetensorsError(
-        source,
-        `tensor ${JSON.stringify(name)}: I64 element ${i} = ${v} does not fit in i32 (the GPU integer type)`,
-      );
-    }
-    out[i] = Number(v);
-  }
-  return out;
-}
-
-function halfTarget(
-  entry: SafetensorsEntry,
-  eng: Engine,
-  floatDtype: LoadSafetensorsOptions['floatDtype'],
-): DType {
-  if (floatDtype === 'f32') return 'f32';
-  if (floatDtype === 'f16') return 'f16';
-  if (entry.dtype === 'F32' || entry.dtype === 'F64') return 'f32';
-  return eng.hasF16 ? 'f16' : 'f32';
-}
-
-function upload(
-  entry: SafetensorsEntry,
-  data: SafetensorsArray,
-  eng: Engine,
-  options: LoadSafetensorsOptions,
-  source: string,
-): Tensor {
-  const { name, shape } = entry;
-  switch (entry.dtype) {
-    case 'F32':
-    case 'F64': {
-      const floats = data instanceof Float32Array ? data : Float32Array.from(data as Float64Array);
-      return Tensor.fromData(floats, shape, halfTarget(entry, eng, options.floatDtype), eng);
-    }
-    case 'F16': {
-      if (halfTarget(entry, eng, options.floatDtype) === 'f32')
-        return Tensor.fromData(halfToFloats(data as Uint16Array), shape, 'f32', eng);
-      // The bits are already what the GPU stores: upload them as they are.
-      const t = Tensor.empty(shape, 'f16', eng);
-      if (data.length) eng.upload(t.buffer, data);
-      return t;
-    }
-    case 'BF16': {
-      const floats = bf16ToFloats(data as Uint16Array);
-      const target = halfTarget(entry, eng, options.floatDtype);
-      if (target === 'f16') {
-        const bad = floats.findIndex((x) => Math.abs(x) > HALF_MAX && Number.isFinite(x));
-        if (bad >= 0) {
-          throw new SafetensorsError(
-            source,
-            `tensor ${JSON.stringify(name)}: BF16 element ${bad} = ${floats[bad]} overflows f16; load with floatDtype: 'f32'`,
-          );
-        }
-      }
-      return Tensor.fromData(floats, shape, target, eng);
-    }
-    case 'I64':
-      return Tensor.fromData(toI32(name, data as BigInt64Array, source), shape, 'i32', eng);
-    case 'I32':
-      return Tensor.fromData(data as Int32Array, shape, 'i32', eng);
-    case 'I16':
-    case 'I8':
-    case 'U16':
-      return Tensor.fromData(Int32Array.from(data as Int16Array), shape, 'i32', eng);
-    case 'U32':
-      return Tensor.fromData(data as Uint32Array, shape, 'u32', eng);
-    case 'U8':
-      return Tensor.fromData(data as Uint8Array, shape, 'u8', eng);
-    case 'BOOL':
-      return Tensor.fromData(
-        Uint32Array.from(data as Uint8Array, (b) => (b ? 1 : 0)),
-        shape,
-        'bool',
-        eng,
-      );
-    default:
-      throw new SafetensorsError(
-        source,
-        `tensor ${JSON.stringify(name)}: dtype ${entry.dtype} cannot be loaded as a GPU tensor`,
-      );
-  }
-}
-
 /**
  * Loads a safetensors file (path in Node, Blob/File or bytes) into GPU tensors, one tensor at a time.
- * The returned tensors belong to the caller (or the enclosing `tidy`). Throws {@link SafetensorsError}
- * for malformed files and for values the GPU types cannot hold (I64 outside the i32 range).
+ * The returned tensors belong to the caller (or the enclosing `tidy`). Every tensor's dtype and size
+ * (against the device's buffer limits) is checked before the first is allocated. Throws
+ * {@link SafetensorsError} naming the tensor for malformed files, tensors too large for the device,
+ * and values a conversion would change beyond rounding (see {@link tensorFromSafetensors}); on
+ * error nothing stays allocated.
  */
 export async function loadSafetensors(
   source: ByteSourceInput,
@@ -136,9 +42,17 @@ export async function loadSafetensors(
   const file = await readSafetensors(source, options);
   const out = new Map<string, Tensor>();
   try {
+    // Every tensor's dtype and size is checked before the first one is allocated.
+    const plan: [SafetensorsEntry, DType][] = [];
     for (const entry of file.tensors.values()) {
       if (options.filter && !options.filter(entry.name)) continue;
-      out.set(entry.name, upload(entry, await entry.data(), eng, options, file.source));
+      const target = gpuDtypeFor(entry, options.floatDtype ?? 'auto', eng.hasF16, file.source);
+      checkTensorFitsDevice(entry, target, { engine: eng, source: file.source });
+      plan.push([entry, target]);
+    }
+    for (const [entry, target] of plan) {
+      const data = await entry.data();
+      out.set(entry.name, tensorFromSafetensors(entry, data, target, { engine: eng, source: file.source }));
     }
   } catch (e) {
     for (const t of out.values()) t.dispose();
@@ -179,7 +93,7 @@ function fileDtype(t: Tensor, name: string, options: SaveSafetensorsOptions): Sa
   }
 }
 
-async function hostBytes(t: Tensor, dtype: SafetensorsDType): Promise<Uint8Array> {
+async function hostBytes(t: Tensor, name: string, dtype: SafetensorsDType): Promise<Uint8Array> {
   if (t.size === 0) return new Uint8Array(0);
   const values = await t.toArray();
   let out: ArrayBufferView;
@@ -187,9 +101,18 @@ async function hostBytes(t: Tensor, dtype: SafetensorsDType): Promise<Uint8Array
     case 'F32':
       out = values;
       break;
-    case 'F16':
-      out = floatsToHalf(values);
+    case 'F16': {
+      const bits = floatsToHalf(values);
+      // Like loading, saving refuses to turn a finite value into an infinity.
+      const bad = bits.findIndex((b, i) => (b & 0x7fff) === 0x7c00 && Number.isFinite(values[i]));
+      if (bad >= 0)
+        throw new SafetensorsError(
+          undefined,
+          `tensor ${JSON.stringify(name)}: element ${bad} = ${values[bad]} overflows F16 (largest finite ±65504); save it as F32 or BF16`,
+        );
+      out = bits;
       break;
+    }
     case 'BF16':
       out = floatsToBf16(values);
       break;
@@ -238,11 +161,11 @@ export async function saveSafetensors(
     const out = new Uint8Array(layout.fileBytes);
     out.set(layout.prefix);
     for (const e of layout.order)
-      out.set(await hostBytes(byName.get(e.name)!, e.dtype), layout.prefix.byteLength + e.begin);
+      out.set(await hostBytes(byName.get(e.name)!, e.name, e.dtype), layout.prefix.byteLength + e.begin);
     return out;
   }
   await writeFileAtomic(path, async (write) => {
     await write(layout.prefix);
-    for (const e of layout.order) await write(await hostBytes(byName.get(e.name)!, e.dtype));
+    for (const e of layout.order) await write(await hostBytes(byName.get(e.name)!, e.name, e.dtype));
   });
 }

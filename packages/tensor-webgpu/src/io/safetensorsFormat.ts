@@ -80,12 +80,42 @@ export interface HeaderOptions {
   source?: string;
 }
 
-/** A file that is not valid safetensors; the message names the tensor and the problem. */
+/**
+ * A file that is not valid safetensors, or whose tensors cannot be loaded as asked (a value that
+ * would change in conversion, a type mismatch, a tensor too large for the device); the message
+ * names the file, the tensor and the problem.
+ */
 export class SafetensorsError extends Error {
+  /** The file or source the problem is in (undefined for writer-side errors). */
+  readonly source: string | undefined;
+  /** The message without its `safetensors (source):` prefix, for callers that wrap it. */
+  readonly problem: string;
   constructor(source: string | undefined, message: string) {
     super(`safetensors${source ? ` (${source})` : ''}: ${message}`);
     this.name = 'SafetensorsError';
+    this.source = source;
+    this.problem = message;
   }
+}
+
+/**
+ * Why `shape` cannot describe a tensor of `dtype`, or null when it can: every dim must be a
+ * non-negative safe integer, and the non-zero dims' product in bytes must stay below 2^53, so a
+ * zero dim cannot hide absurd sizes such as `[1e15, 1e15, 0]` and no byte count loses precision.
+ */
+export function shapeProblem(shape: unknown, dtype: SafetensorsDType): string | null {
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0))
+    return `shape must be an array of non-negative integers, got ${shown(shape)}`;
+  let nonZero = 1;
+  for (const d of shape as number[]) if (d > 0) nonZero *= d;
+  const bytes = nonZero * SAFETENSORS_DTYPE_BYTES[dtype];
+  if (!Number.isSafeInteger(bytes)) {
+    return (
+      `shape [${shape.join(', ')}] is absurd: its non-zero dims make ${nonZero} elements of ${dtype} ` +
+      `(${bytes} bytes), beyond 2^53`
+    );
+  }
+  return null;
 }
 
 /** True when `dtype` is one of the format's dtype names. */
@@ -220,9 +250,8 @@ export function parseHeaderJson(
     for (const key of ['dtype', 'shape', 'data_offsets']) if (!(key in e)) throw t(`missing field "${key}"`);
     if (!isSafetensorsDType(e.dtype)) throw t(`unknown dtype ${shown(e.dtype)}`);
     const shape = e.shape;
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      throw t(`shape must be an array of non-negative integers, got ${shown(shape)}`);
-    }
+    const bad = shapeProblem(shape, e.dtype);
+    if (bad) throw t(bad);
     const offs = e.data_offsets;
     if (
       !Array.isArray(offs) ||
@@ -355,12 +384,8 @@ export function planSafetensors(
         undefined,
         `tensor ${JSON.stringify(e.name)}: unknown dtype ${shown(e.dtype)}`,
       );
-    if (!e.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      throw new SafetensorsError(
-        undefined,
-        `tensor ${JSON.stringify(e.name)}: invalid shape [${e.shape.join(', ')}]`,
-      );
-    }
+    const bad = shapeProblem(e.shape, e.dtype);
+    if (bad) throw new SafetensorsError(undefined, `tensor ${JSON.stringify(e.name)}: ${bad}`);
     const bytes = e.shape.reduce((a, b) => a * b, 1) * SAFETENSORS_DTYPE_BYTES[e.dtype];
     placed.push({ ...e, begin: at, end: at + bytes });
     // Object keys that look like integers would be reordered by JSON.stringify; order does not matter to readers.

@@ -12,6 +12,7 @@ import {
 import type { Tensor } from '../tensor.js';
 import { initGenerator, kaimingUniform } from './init.js';
 import { Module } from './module.js';
+import { checkNumber, spatialPair } from '../ops/validate.js';
 
 /** Options shared by {@link Conv2d} and {@link ConvTranspose2d}. */
 export interface Conv2dOptions {
@@ -26,12 +27,11 @@ export interface Conv2dOptions {
   dtype?: DType;
 }
 
-function pair(v: SpatialSize): [number, number] {
-  return typeof v === 'number' ? [v, v] : [v[0], v[1]];
-}
-
 function checkGroups(layer: string, inChannels: number, outChannels: number, groups: number): void {
-  if (!Number.isInteger(groups) || groups < 1 || inChannels % groups !== 0 || outChannels % groups !== 0) {
+  checkNumber(layer, 'inChannels', inChannels, { integer: true, min: 1 });
+  checkNumber(layer, 'outChannels', outChannels, { integer: true, min: 1 });
+  checkNumber(layer, 'groups', groups, { integer: true, min: 1 });
+  if (inChannels % groups !== 0 || outChannels % groups !== 0) {
     throw new Error(
       `${layer}: in ${inChannels} and out ${outChannels} channels must both be divisible by groups ${groups}`,
     );
@@ -54,7 +54,7 @@ export class Conv2d extends Module {
     super();
     const groups = options.groups ?? 1;
     checkGroups('Conv2d', inChannels, outChannels, groups);
-    this.kernelSize = pair(kernelSize);
+    this.kernelSize = spatialPair('Conv2d', 'kernelSize', kernelSize, 1, 1);
     const [kh, kw] = this.kernelSize;
     const fanIn = (inChannels / groups) * kh * kw;
     const o = { seed: initGenerator(options.seed), dtype: options.dtype };
@@ -107,7 +107,7 @@ export class ConvTranspose2d extends Module {
     super();
     const groups = options.groups ?? 1;
     checkGroups('ConvTranspose2d', inChannels, outChannels, groups);
-    this.kernelSize = pair(kernelSize);
+    this.kernelSize = spatialPair('ConvTranspose2d', 'kernelSize', kernelSize, 1, 1);
     const [kh, kw] = this.kernelSize;
     const fanIn = (outChannels / groups) * kh * kw;
     const o = { seed: initGenerator(options.seed), dtype: options.dtype };

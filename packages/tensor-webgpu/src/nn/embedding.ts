@@ -4,6 +4,7 @@ import { cast, embedding, type SeedLike } from '../ops/index.js';
 import type { Tensor } from '../tensor.js';
 import { initGenerator, initNormal } from './init.js';
 import { currentMatrixDtype, Module, type ToDtypeOptions } from './module.js';
+import { checkNumber } from '../ops/validate.js';
 
 /** Options of {@link Embedding}. */
 export interface EmbeddingOptions {
@@ -21,6 +22,8 @@ export class Embedding extends Module {
     options: EmbeddingOptions = {},
   ) {
     super();
+    checkNumber('Embedding', 'numEmbeddings', numEmbeddings, { integer: true, min: 0 });
+    checkNumber('Embedding', 'embeddingDim', embeddingDim, { integer: true, min: 0 });
     this.outputDtype = null;
     const o = { seed: initGenerator(options.seed), dtype: options.dtype };
     this.weight = this.param('weight', [numEmbeddings, embeddingDim], (s) => initNormal(s, 1, 0, o), {

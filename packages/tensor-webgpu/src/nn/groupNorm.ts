@@ -4,6 +4,7 @@ import { groupNorm } from '../ops/index.js';
 import type { Tensor } from '../tensor.js';
 import { initConstant } from './init.js';
 import { Module } from './module.js';
+import { checkNumber } from '../ops/validate.js';
 
 /** Options of {@link GroupNorm}. */
 export interface GroupNormOptions {
@@ -26,10 +27,12 @@ export class GroupNorm extends Module {
     options: GroupNormOptions = {},
   ) {
     super();
-    if (!Number.isInteger(numGroups) || numGroups < 1 || numChannels % numGroups !== 0) {
+    checkNumber('GroupNorm', 'numGroups', numGroups, { integer: true, min: 1 });
+    checkNumber('GroupNorm', 'numChannels', numChannels, { integer: true, min: 1 });
+    if (numChannels % numGroups !== 0) {
       throw new Error(`GroupNorm: ${numChannels} channels cannot be split into ${numGroups} groups`);
     }
-    this.eps = options.eps ?? 1e-5;
+    this.eps = checkNumber('GroupNorm', 'eps', options.eps ?? 1e-5, { min: 0 });
     const dtype = options.dtype ?? 'f32';
     const affine = options.affine ?? true;
     this.weight = affine

@@ -4,6 +4,7 @@ import { layerNorm } from '../ops/index.js';
 import type { Tensor } from '../tensor.js';
 import { initConstant } from './init.js';
 import { Module } from './module.js';
+import { checkNumber } from '../ops/validate.js';
 
 /** Options of {@link LayerNorm}. */
 export interface LayerNormOptions {
@@ -27,7 +28,8 @@ export class LayerNorm extends Module {
     options: LayerNormOptions = {},
   ) {
     super();
-    this.eps = options.eps ?? 1e-5;
+    checkNumber('LayerNorm', 'dim', dim, { integer: true, min: 1 });
+    this.eps = checkNumber('LayerNorm', 'eps', options.eps ?? 1e-5, { min: 0 });
     const affine = options.elementwiseAffine ?? true;
     const dtype = options.dtype ?? 'f32';
     this.weight = affine ? this.param('weight', [dim], (s) => initConstant(s, 1, dtype), { dtype }) : null;

@@ -4,6 +4,7 @@ import { linear, type SeedLike } from '../ops/index.js';
 import type { Tensor } from '../tensor.js';
 import { initGenerator, kaimingUniform } from './init.js';
 import { Module } from './module.js';
+import { checkNumber } from '../ops/validate.js';
 
 /** Options of {@link Linear}. */
 export interface LinearOptions {
@@ -25,6 +26,8 @@ export class Linear extends Module {
     options: LinearOptions = {},
   ) {
     super();
+    checkNumber('Linear', 'inFeatures', inFeatures, { integer: true, min: 0 });
+    checkNumber('Linear', 'outFeatures', outFeatures, { integer: true, min: 0 });
     const o = { seed: initGenerator(options.seed), dtype: options.dtype };
     this.weight = this.param('weight', [outFeatures, inFeatures], (s) => kaimingUniform(s, inFeatures, o), {
       dtype: options.dtype,

@@ -4,6 +4,7 @@ import { rmsNorm } from '../ops/index.js';
 import type { Tensor } from '../tensor.js';
 import { initConstant } from './init.js';
 import { Module } from './module.js';
+import { checkNumber } from '../ops/validate.js';
 
 /** Options of {@link RMSNorm}. */
 export interface RMSNormOptions {
@@ -22,7 +23,8 @@ export class RMSNorm extends Module {
     options: RMSNormOptions = {},
   ) {
     super();
-    this.eps = options.eps ?? 1e-6;
+    checkNumber('RMSNorm', 'dim', dim, { integer: true, min: 1 });
+    this.eps = checkNumber('RMSNorm', 'eps', options.eps ?? 1e-6, { min: 0 });
     const dtype = options.dtype ?? 'f32';
     this.weight = this.param('weight', [dim], (s) => initConstant(s, 1, dtype), { dtype });
   }

@@ -6,6 +6,7 @@ import type { Tensor } from '../tensor.js';
 import { initGenerator } from './init.js';
 import { Linear } from './linear.js';
 import { Module } from './module.js';
+import { checkNumber, checkOneOf } from '../ops/validate.js';
 
 /** Options of {@link SwiGLU}. */
 export interface SwiGLUOptions {
@@ -30,11 +31,14 @@ export class SwiGLU extends Module {
     options: SwiGLUOptions = {},
   ) {
     super();
+    checkNumber('SwiGLU', 'hiddenSize', hiddenSize, { integer: true, min: 1 });
+    checkNumber('SwiGLU', 'intermediateSize', intermediateSize, { integer: true, min: 1 });
+    const activation = checkOneOf('SwiGLU', 'activation', options.activation ?? 'silu', ['silu', 'gelu', 'gelu_tanh'] as const);
     const o = { bias: options.bias ?? false, seed: initGenerator(options.seed), dtype: options.dtype };
     this.gateProj = this.module('gate_proj', new Linear(hiddenSize, intermediateSize, o));
     this.upProj = this.module('up_proj', new Linear(hiddenSize, intermediateSize, o));
     this.downProj = this.module('down_proj', new Linear(intermediateSize, hiddenSize, o));
-    this.activation = options.activation ?? 'silu';
+    this.activation = activation;
   }
 
   /** x [..., hidden] → [..., hidden]. */

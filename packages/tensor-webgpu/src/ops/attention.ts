@@ -15,6 +15,7 @@ import { cast } from './creation.js';
 import { mul } from './elementwise.js';
 import { sum } from './reduce.js';
 import { contiguous } from './shape.js';
+import { checkNumber } from './validate.js';
 
 /** Options of {@link scaledDotProductAttention}. */
 export interface AttentionOptions {
@@ -58,6 +59,7 @@ export function scaledDotProductAttention(
   options: AttentionOptions = {},
 ): Tensor {
   const op = 'scaledDotProductAttention';
+  if (options.scale !== undefined) checkNumber(op, 'scale', options.scale);
   for (const [name, t] of [
     ['q', q],
     ['k', k],

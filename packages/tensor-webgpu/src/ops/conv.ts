@@ -7,6 +7,7 @@ import { tidy } from '../scope.js';
 import { Tensor } from '../tensor.js';
 import { sum } from './reduce.js';
 import { contiguous, slice } from './shape.js';
+import { checkNumber, checkNumberList, spatialPair } from './validate.js';
 import { asDtypeOf } from './weightGrad.js';
 
 /** A size given once for both spatial dims or as [h, w]. */
@@ -35,33 +36,20 @@ export interface ConvTranspose2dParams extends Conv2dParams {
 
 const fmt = (s: readonly number[]) => `[${s.join(',')}]`;
 
-function pair(
-  op: string,
-  what: string,
-  v: SpatialSize | undefined,
-  dflt: number,
-  min: number,
-): [number, number] {
-  const p: [number, number] = v === undefined ? [dflt, dflt] : typeof v === 'number' ? [v, v] : [v[0], v[1]];
-  if (!p.every((x) => Number.isInteger(x) && x >= min))
-    throw new Error(`${op}: ${what} must be integers >= ${min}, got ${JSON.stringify(v)}`);
-  return p;
-}
-
 /** Normalises padding to [top, bottom, left, right]. */
 function padding4(op: string, p: Padding2d | undefined): [number, number, number, number] {
-  let out: [number, number, number, number];
-  if (p === undefined) out = [0, 0, 0, 0];
-  else if (typeof p === 'number') out = [p, p, p, p];
-  else if (p.length === 2) out = [p[0], p[0], p[1], p[1]];
-  else if (p.length === 4) out = [p[0], p[1], p[2], p[3]];
-  else
+  if (p === undefined) return [0, 0, 0, 0];
+  const rule = { integer: true, min: 0 };
+  if (typeof p === 'number') {
+    const v = checkNumber(op, 'padding', p, rule);
+    return [v, v, v, v];
+  }
+  if (!Array.isArray(p) || (p.length !== 2 && p.length !== 4))
     throw new Error(
       `${op}: padding must be a number, [ph, pw] or [top, bottom, left, right], got ${JSON.stringify(p)}`,
     );
-  if (!out.every((x) => Number.isInteger(x) && x >= 0))
-    throw new Error(`${op}: padding must be non-negative integers, got ${JSON.stringify(p)}`);
-  return out;
+  const v = checkNumberList(op, 'padding', p, rule);
+  return v.length === 2 ? [v[0], v[0], v[1], v[1]] : [v[0], v[1], v[2], v[3]];
 }
 
 function checkInputs(op: string, x: Tensor, w: Tensor, bias: Tensor | undefined, groups: number): void {
@@ -75,8 +63,7 @@ function checkInputs(op: string, x: Tensor, w: Tensor, bias: Tensor | undefined,
     if (t.dtype !== x.dtype && !halfWeight)
       throw new Error(`${op}: dtypes differ,${x.describe()} and${t.describe()}`);
   }
-  if (!Number.isInteger(groups) || groups < 1)
-    throw new Error(`${op}: groups must be a positive integer, got ${groups}`);
+  checkNumber(op, 'groups', groups, { integer: true, min: 1 });
 }
 
 /** Runs one conv kernel on contiguous copies/views of its operands. */
@@ -133,8 +120,8 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, params: 
   const op = 'conv2d';
   const groups = params.groups ?? 1;
   checkInputs(op, x, weight, bias ?? undefined, groups);
-  const [sh, sw] = pair(op, 'stride', params.stride, 1, 1);
-  const [dh, dw] = pair(op, 'dilation', params.dilation, 1, 1);
+  const [sh, sw] = spatialPair(op, 'stride', params.stride, 1, 1);
+  const [dh, dw] = spatialPair(op, 'dilation', params.dilation, 1, 1);
   const [pt, pb, pl, pr] = padding4(op, params.padding);
   const [n, cin, h, w] = x.shape;
   const [cout, cinG, kh, kw] = weight.shape;
@@ -215,9 +202,9 @@ export function convTranspose2d(
   const op = 'convTranspose2d';
   const groups = params.groups ?? 1;
   checkInputs(op, x, weight, bias ?? undefined, groups);
-  const [sh, sw] = pair(op, 'stride', params.stride, 1, 1);
-  const [dh, dw] = pair(op, 'dilation', params.dilation, 1, 1);
-  const [oph, opw] = pair(op, 'outputPadding', params.outputPadding, 0, 0);
+  const [sh, sw] = spatialPair(op, 'stride', params.stride, 1, 1);
+  const [dh, dw] = spatialPair(op, 'dilation', params.dilation, 1, 1);
+  const [oph, opw] = spatialPair(op, 'outputPadding', params.outputPadding, 0, 0);
   const [pt, pb, pl, pr] = padding4(op, params.padding);
   const [n, cin, h, w] = x.shape;
   const [wcin, coutG, kh, kw] = weight.shape;

@@ -9,6 +9,7 @@ import { fmtShape } from '../kernels/shape.js';
 import { Tensor } from '../tensor.js';
 import { zerosLike } from './creation.js';
 import { sumToShape } from './reduce.js';
+import { checkOneOf } from './validate.js';
 
 /** A tensor, or a number standing for a scalar of the other operands' dtype. */
 export type TensorOrScalar = Tensor | number;
@@ -202,7 +203,7 @@ export interface GeluOptions {
 
 /** GELU activation. */
 export function gelu(x: Tensor, opts: GeluOptions = {}): Tensor {
-  const tanhApprox = (opts.approximate ?? 'none') === 'tanh';
+  const tanhApprox = checkOneOf('gelu', 'approximate', opts.approximate ?? 'none', ['none', 'tanh'] as const) === 'tanh';
   return unary(tanhApprox ? 'geluTanh' : 'gelu', x, false, (g, sx) =>
     launchElementwise(tanhApprox ? 'geluTanhGrad' : 'geluGrad', [{ tensor: sx }, { tensor: g }], sx.dtype),
   );

@@ -19,6 +19,7 @@ import { Tensor } from '../tensor.js';
 import { cast } from './creation.js';
 import { sum } from './reduce.js';
 import { contiguous, reshape, slice } from './shape.js';
+import { checkNumber } from './validate.js';
 
 const fmt = (s: readonly number[]) => `[${s.join(',')}]`;
 
@@ -141,6 +142,7 @@ function normOp(
  * variance, statistics in f32. weight and bias are optional, [D]. Differentiable in all inputs.
  */
 export function layerNorm(x: Tensor, weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
+  checkNumber('layerNorm', 'eps', eps, { min: 0 });
   if (x.rank < 1) throw new Error(`layerNorm: input must have at least 1 dim, got ${fmt(x.shape)}`);
   const d = x.shape[x.rank - 1];
   checkParam('layerNorm', x, weight, d, 'weight');
@@ -160,6 +162,7 @@ export function layerNorm(x: Tensor, weight?: Tensor | null, bias?: Tensor | nul
  * once, after the weight multiply). weight [D]. Differentiable in x and weight.
  */
 export function rmsNorm(x: Tensor, weight: Tensor | null | undefined, eps = 1e-6): Tensor {
+  checkNumber('rmsNorm', 'eps', eps, { min: 0 });
   if (x.rank < 1) throw new Error(`rmsNorm: input must have at least 1 dim, got ${fmt(x.shape)}`);
   const d = x.shape[x.rank - 1];
   checkParam('rmsNorm', x, weight, d, 'weight');
@@ -184,9 +187,11 @@ export function groupNorm(
   bias?: Tensor | null,
   eps = 1e-5,
 ): Tensor {
+  checkNumber('groupNorm', 'groups', groups, { integer: true, min: 1 });
+  checkNumber('groupNorm', 'eps', eps, { min: 0 });
   if (x.rank < 2) throw new Error(`groupNorm: input must be [N, C, ...], got ${fmt(x.shape)}`);
   const [n, c] = x.shape;
-  if (!Number.isInteger(groups) || groups < 1 || c % groups !== 0)
+  if (c % groups !== 0)
     throw new Error(`groupNorm: ${c} channels are not divisible into ${groups} groups`);
   checkParam('groupNorm', x, weight, c, 'weight');
   checkParam('groupNorm', x, bias, c, 'bias');

@@ -5,6 +5,7 @@ import { tidy } from '../scope.js';
 import { Tensor } from '../tensor.js';
 import { contiguous } from './shape.js';
 import type { SpatialSize } from './conv.js';
+import { spatialPair } from './validate.js';
 
 /** Options of {@link avgPool2d}. */
 export interface AvgPool2dOptions {
@@ -17,13 +18,6 @@ export interface AvgPool2dOptions {
 }
 
 const fmt = (s: readonly number[]) => `[${s.join(',')}]`;
-
-function pair(what: string, v: SpatialSize, min: number): [number, number] {
-  const p: [number, number] = typeof v === 'number' ? [v, v] : [v[0], v[1]];
-  if (!p.every((x) => Number.isInteger(x) && x >= min))
-    throw new Error(`avgPool2d: ${what} must be integers >= ${min}, got ${JSON.stringify(v)}`);
-  return p;
-}
 
 function run(backward: boolean, input: Tensor, g: PoolGeometry, shape: number[]): Tensor {
   return noGrad(() =>
@@ -54,9 +48,10 @@ export function avgPool2d(x: Tensor, options: AvgPool2dOptions): Tensor {
     throw new Error(`avgPool2d: input must be [N, C, H, W] or [C, H, W], got ${fmt(x.shape)}`);
   if (x.dtype !== 'f32' && x.dtype !== 'f16')
     throw new Error(`avgPool2d: expected f32 or f16, got${x.describe()}`);
-  const [kh, kw] = pair('kernel', options.kernel, 1);
-  const [sh, sw] = pair('stride', options.stride ?? options.kernel, 1);
-  const [ph, pw] = pair('padding', options.padding ?? 0, 0);
+  if (options.kernel === undefined) throw new Error('avgPool2d: options.kernel (the window size) is required');
+  const [kh, kw] = spatialPair('avgPool2d', 'kernel', options.kernel, 1, 1);
+  const [sh, sw] = spatialPair('avgPool2d', 'stride', options.stride ?? [kh, kw], 1, 1);
+  const [ph, pw] = spatialPair('avgPool2d', 'padding', options.padding, 0, 0);
   if (ph * 2 > kh || pw * 2 > kw)
     throw new Error(`avgPool2d: padding [${ph},${pw}] must be at most half the kernel [${kh},${kw}]`);
   const [h, w] = x.shape.slice(-2);

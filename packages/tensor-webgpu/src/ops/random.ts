@@ -5,6 +5,7 @@ import { launchRandom } from '../kernels/random.js';
 import type { Engine } from '../runtime/engine.js';
 import { engine as defaultEngine } from '../runtime/session.js';
 import type { Tensor } from '../tensor.js';
+import { checkNumber } from './validate.js';
 
 const MASK64 = (1n << 64n) - 1n;
 
@@ -62,19 +63,24 @@ function prepare(op: string, shape: readonly number[], opts: RandomOptions): { e
 
 /** Uniform samples in [low, high) (default [0, 1)). */
 export function randUniform(shape: readonly number[], opts: RandomOptions & { low?: number; high?: number }): Tensor {
+  const low = checkNumber('randUniform', 'low', opts.low ?? 0);
+  const high = checkNumber('randUniform', 'high', opts.high ?? 1, { min: low });
   const { eng, dtype, seed } = prepare('randUniform', shape, opts);
-  return launchRandom(eng, 'uniform', shape, dtype, seed, opts.low ?? 0, opts.high ?? 1);
+  return launchRandom(eng, 'uniform', shape, dtype, seed, low, high);
 }
 
 /** Normal samples (Box–Muller) with the given mean (default 0) and std (default 1). */
 export function randNormal(shape: readonly number[], opts: RandomOptions & { mean?: number; std?: number }): Tensor {
+  const mean = checkNumber('randNormal', 'mean', opts.mean ?? 0);
+  const std = checkNumber('randNormal', 'std', opts.std ?? 1, { min: 0 });
   const { eng, dtype, seed } = prepare('randNormal', shape, opts);
-  return launchRandom(eng, 'normal', shape, dtype, seed, opts.mean ?? 0, opts.std ?? 1);
+  return launchRandom(eng, 'normal', shape, dtype, seed, mean, std);
 }
 
 /** Beta(alpha, beta) samples in (0, 1), via two Gamma samples (Marsaglia–Tsang; shapes < 1 boosted). */
 export function randBeta(shape: readonly number[], alpha: number, beta: number, opts: RandomOptions): Tensor {
-  if (!(alpha > 0) || !(beta > 0)) throw new Error(`randBeta: alpha and beta must be > 0, got ${alpha}, ${beta}`);
+  checkNumber('randBeta', 'alpha', alpha, { above: 0 });
+  checkNumber('randBeta', 'beta', beta, { above: 0 });
   const { eng, dtype, seed } = prepare('randBeta', shape, opts);
   return launchRandom(eng, 'beta', shape, dtype, seed, alpha, beta);
 }

@@ -5,6 +5,7 @@ import { launchResize, type ResizeGeometry, type ResizeMode } from '../kernels/r
 import { tidy } from '../scope.js';
 import { Tensor } from '../tensor.js';
 import { contiguous } from './shape.js';
+import { checkNumberList } from './validate.js';
 
 /** Options of {@link resizeBilinear}. */
 export interface ResizeBilinearOptions {
@@ -21,9 +22,8 @@ function resize(op: string, mode: ResizeMode, x: Tensor, size: readonly [number,
   if (x.rank < 3) throw new Error(`${op}: input must be [N, C, H, W] (or [C, H, W]), got ${fmt(x.shape)}`);
   if (x.dtype !== 'f32' && x.dtype !== 'f16')
     throw new Error(`${op}: expected f32 or f16, got${x.describe()}`);
-  const [outH, outW] = size;
-  if (!Number.isInteger(outH) || !Number.isInteger(outW) || outH < 1 || outW < 1)
-    throw new Error(`${op}: size must be two positive integers, got ${JSON.stringify(size)}`);
+  if (!Array.isArray(size) || size.length !== 2) throw new Error(`${op}: size must be [h, w], got ${JSON.stringify(size)}`);
+  const [outH, outW] = checkNumberList(op, 'size', size, { integer: true, min: 1 });
   const [inH, inW] = x.shape.slice(-2);
   if (inH < 1 || inW < 1) throw new Error(`${op}: empty input ${fmt(x.shape)}`);
   const g: ResizeGeometry = { planes: x.size / (inH * inW), inH, inW, outH, outW };

@@ -7,6 +7,7 @@ import { Tensor } from '../tensor.js';
 import { add, mul, neg } from './elementwise.js';
 import { sumToShape } from './reduce.js';
 import { concat, contiguous, slice } from './shape.js';
+import { checkNumber } from './validate.js';
 
 const fmt = (s: readonly number[]) => `[${s.join(',')}]`;
 
@@ -107,6 +108,12 @@ export function rotaryEmbedding(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
   );
 }
 
+function checkRope(op: string, headDim: number, theta: number): void {
+  if (checkNumber(op, 'headDim', headDim, { integer: true, min: 2 }) % 2 !== 0)
+    throw new Error(`${op}: headDim must be a positive even integer, got ${headDim}`);
+  checkNumber(op, 'theta', theta, { above: 0 });
+}
+
 /** Host positions or a tensor of them (any integer or float dtype). */
 type Positions = Tensor | ArrayLike<number>;
 
@@ -119,9 +126,6 @@ function tables(
   hLimit: number,
   wLimit: number,
 ): RopeTables {
-  if (!Number.isInteger(headDim) || headDim < 2 || headDim % 2 !== 0)
-    throw new Error(`${op}: headDim must be a positive even integer, got ${headDim}`);
-  if (!(theta > 0)) throw new Error(`${op}: theta must be positive, got ${theta}`);
   if (positions.dtype === 'u8' || positions.dtype === 'f16')
     throw new Error(`${op}: positions must be i32, u32 or f32, got${positions.describe()}`);
   const lead = positions.shape.slice(axes === 3 ? 1 : 0);
@@ -162,6 +166,7 @@ function asTensor(p: Positions, shape: readonly number[]): { t: Tensor; owned: b
  * → cos, sin [..., S, D/2] f32 (pass them to {@link rotaryEmbedding}). Not differentiable.
  */
 export function ropeTables(positions: Positions, headDim: number, theta: number): RopeTables {
+  checkRope('ropeTables', headDim, theta);
   const isT = (positions as Tensor).isTensor === true;
   const { t, owned } = asTensor(positions, isT ? [] : [(positions as ArrayLike<number>).length]);
   try {
@@ -204,6 +209,7 @@ export function mropeTables(
   options: MropeOptions = {},
 ): RopeTables {
   const op = 'mropeTables';
+  checkRope(op, headDim, theta);
   const section = options.section ?? defaultMropeSection(headDim);
   if (
     section.length !== 3 ||

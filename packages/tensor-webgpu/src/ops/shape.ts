@@ -9,6 +9,7 @@ import { fmtShape, normAxis } from '../kernels/shape.js';
 import { Tensor, contiguousStrides, shapeSize } from '../tensor.js';
 import { full } from './creation.js';
 import { sumToShape } from './reduce.js';
+import { checkNumber, checkNumberList } from './validate.js';
 
 /** Records a view op whose gradient is `grad(g)`. */
 function viewOp(name: string, x: Tensor, out: Tensor, grad: (g: Tensor) => Tensor): Tensor {
@@ -119,6 +120,8 @@ export function transpose(x: Tensor, a = -2, b = -1): Tensor {
  */
 export function slice(x: Tensor, axis: number, start: number, end?: number): Tensor {
   const ax = normAxis(axis, x.rank, 'slice');
+  checkNumber('slice', 'start', start, { integer: true });
+  if (end !== undefined) checkNumber('slice', 'end', end, { integer: true });
   const n = x.shape[ax];
   const fix = (v: number) => Math.min(n, Math.max(0, v < 0 ? v + n : v));
   const s = fix(start);
@@ -148,6 +151,7 @@ function narrowView(op: string, x: Tensor, ax: number, start: number, length: nu
 /** Broadcasts to `shape` without copying (stride 0); -1 keeps a dim; new leading dims allowed. */
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
   const lead = shape.length - x.rank;
+  checkNumberList('expand', 'shape', shape, { integer: true, min: -1 });
   if (lead < 0) throw new Error(`expand: ${fmtShape(shape)} has fewer dims than ${fmtShape(x.shape)}`);
   const outShape: number[] = [];
   const strides: number[] = [];

@@ -8,6 +8,7 @@ import {
   type ParamState,
   type StepContext,
 } from './optimizer.js';
+import { checkNumber } from '../ops/validate.js';
 
 /** Options of {@link AdamW}; defaults follow the project's recipe. */
 export interface AdamWOptions extends Partial<OptimizerOptions> {
@@ -47,7 +48,7 @@ export class AdamW extends Optimizer {
     const [b1, b2] = this.betas;
     if (!(b1 >= 0 && b1 < 1 && b2 >= 0 && b2 < 1))
       throw new Error(`AdamW: betas must be in [0, 1), got [${b1}, ${b2}]`);
-    if (!(this.eps > 0)) throw new Error(`AdamW: eps must be > 0, got ${this.eps}`);
+    checkNumber('AdamW', 'eps', this.eps, { above: 0 });
   }
 
   protected update(param: Tensor, grad: Tensor, state: ParamState, ctx: StepContext): void {

@@ -6,6 +6,7 @@ import { hooks } from '../hooks.js';
 import { launchClipScale, launchGlobalNorm } from '../kernels/optimizer.js';
 import { Tensor } from '../tensor.js';
 import { engine } from '../runtime/session.js';
+import { checkNumber } from '../ops/validate.js';
 
 /** Gradients of `params` as contiguous tensors (views are copied). @internal */
 export function contiguousGrad(p: Tensor): Tensor | null {
@@ -32,7 +33,7 @@ export function globalGradNorm(params: readonly Tensor[]): Tensor | null {
  * scope do so). Parameters without a gradient are skipped; returns a zero tensor if none has one.
  */
 export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number): Tensor {
-  if (!(maxNorm > 0)) throw new Error(`clipGradNorm: maxNorm must be > 0, got ${maxNorm}`);
+  checkNumber('clipGradNorm', 'maxNorm', maxNorm, { above: 0 });
   const list = [...params];
   return noGrad(() => {
     const norm = globalGradNorm(list);

@@ -5,6 +5,7 @@ import { noGrad } from '../autograd.js';
 import { keep } from '../scope.js';
 import { Tensor } from '../tensor.js';
 import type { FusedClip } from '../kernels/optimizer.js';
+import { checkNumber } from '../ops/validate.js';
 import { contiguousGrad, globalGradNorm } from './clipGradNorm.js';
 import type { LrSchedule } from './schedules.js';
 
@@ -72,7 +73,10 @@ export abstract class Optimizer {
       Array.isArray(params) && params.length && 'params' in params[0]
         ? (params as ParamGroup[])
         : [{ params: params as Iterable<Tensor> }];
+    const kind = new.target.name;
     for (const g of groups) {
+      if (g.weightDecay !== undefined) checkNumber(kind, 'group weightDecay', g.weightDecay, { min: 0 });
+      if (g.lrScale !== undefined) checkNumber(kind, 'group lrScale', g.lrScale, { min: 0 });
       for (const p of g.params) {
         if (this.groupOf.has(p))
           throw new Error(`${new.target.name}: parameter${p.describe()} is listed twice`);
@@ -85,10 +89,10 @@ export abstract class Optimizer {
     this.params = list;
     this.options = options;
     const lr = options.lr;
+    if (typeof lr !== 'function') checkNumber(kind, 'lr', lr, { min: 0 });
     this.schedule = typeof lr === 'function' ? lr : () => lr;
-    if (options.maxGradNorm !== undefined && !(options.maxGradNorm > 0)) {
-      throw new Error(`${new.target.name}: maxGradNorm must be > 0, got ${options.maxGradNorm}`);
-    }
+    if (options.weightDecay !== undefined) checkNumber(kind, 'weightDecay', options.weightDecay, { min: 0 });
+    if (options.maxGradNorm !== undefined) checkNumber(kind, 'maxGradNorm', options.maxGradNorm, { above: 0 });
   }
 
   /** The learning rate the next step will use. */
@@ -102,7 +106,8 @@ export abstract class Optimizer {
    */
   step(): void {
     noGrad(() => {
-      const lr = this.lr;
+      // A schedule is user code: check what it returns before any update runs.
+      const lr = checkNumber(this.kind, `lr (from the schedule at step ${this.stepCount})`, this.lr, { min: 0 });
       let clip: FusedClip | undefined;
       if (this.options.maxGradNorm !== undefined) {
         this.lastGradNorm?.dispose();

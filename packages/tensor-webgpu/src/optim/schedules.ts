@@ -1,12 +1,13 @@
 // Learning-rate schedules are plain functions of the step index (0 for the first optimizer step), so
 // they are trivially resumable: the optimizer's step count is the only state.
+import { checkNumber } from '../ops/validate.js';
 
 /** Learning rate as a function of the 0-based optimizer step. */
 export type LrSchedule = (step: number) => number;
 
 /** The same learning rate at every step (pretraining recipe). */
 export function constantSchedule(lr: number): LrSchedule {
-  if (!(lr >= 0)) throw new Error(`constantSchedule: lr must be >= 0, got ${lr}`);
+  checkNumber('constantSchedule', 'lr', lr, { min: 0 });
   return () => lr;
 }
 
@@ -30,13 +31,11 @@ export interface WarmupCosineOptions {
  */
 export function warmupCosineSchedule(o: WarmupCosineOptions): LrSchedule {
   const { peakLr, decayLr, warmupSteps: W, decaySteps: D } = o;
-  if (!(peakLr >= 0) || !(decayLr >= 0))
-    throw new Error(`warmupCosineSchedule: learning rates must be >= 0 (peak ${peakLr}, floor ${decayLr})`);
-  if (!Number.isInteger(W) || W < 0 || !Number.isInteger(D) || D <= 0) {
-    throw new Error(
-      `warmupCosineSchedule: warmupSteps must be an integer >= 0 and decaySteps > 0 (got ${W}, ${D})`,
-    );
-  }
+  const op = 'warmupCosineSchedule';
+  checkNumber(op, 'peakLr', peakLr, { min: 0 });
+  checkNumber(op, 'decayLr', decayLr, { min: 0 });
+  checkNumber(op, 'warmupSteps', W, { integer: true, min: 0 });
+  checkNumber(op, 'decaySteps', D, { integer: true, min: 1 });
   return (s) => {
     if (s < W) {
       if (s <= 0) return peakLr / (W + 1);

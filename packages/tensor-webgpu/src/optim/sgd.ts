@@ -8,6 +8,7 @@ import {
   type ParamState,
   type StepContext,
 } from './optimizer.js';
+import { checkNumber } from '../ops/validate.js';
 
 /** Options of {@link SGD}. */
 export interface SGDOptions extends OptimizerOptions {
@@ -35,7 +36,8 @@ export class SGD extends Optimizer {
     this.momentum = options.momentum ?? 0;
     this.dampening = options.dampening ?? 0;
     this.nesterov = options.nesterov ?? false;
-    if (!(this.momentum >= 0)) throw new Error(`SGD: momentum must be >= 0, got ${this.momentum}`);
+    checkNumber('SGD', 'momentum', this.momentum, { min: 0 });
+    checkNumber('SGD', 'dampening', this.dampening);
     if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0))
       throw new Error('SGD: Nesterov momentum needs momentum > 0 and zero dampening');
     this.bufferNames = this.momentum > 0 ? ['momentum_buffer'] : [];

@@ -26,6 +26,8 @@ export interface PoolStats {
   created: number;
   /** Live GPU buffers (in use + free + parked). */
   live: number;
+  /** Bytes of all live buffers: in use + free + parked (what a memory budget caps). */
+  liveBytes: number;
 }
 
 /** A pool of GPU storage buffers keyed by bucket size. */
@@ -33,7 +35,7 @@ export class BufferPool {
   private readonly free = new Map<number, GPUBuffer[]>();
   private parked: GPUBuffer[] = [];
   private readonly sizes = new WeakMap<GPUBuffer, number>();
-  private stats: PoolStats = { inUseBytes: 0, freeBytes: 0, parkedBytes: 0, created: 0, live: 0 };
+  private stats: Omit<PoolStats, 'liveBytes'> = { inUseBytes: 0, freeBytes: 0, parkedBytes: 0, created: 0, live: 0 };
 
   constructor(
     private readonly create: (size: number, usage: number) => GPUBuffer,
@@ -79,20 +81,40 @@ export class BufferPool {
     this.parked = [];
   }
 
+  /** True when {@link BufferPool.acquire} of `bytes` would reuse a free buffer instead of creating one. */
+  hasFree(bytes: number): boolean {
+    return !!this.free.get(bucketSize(bytes))?.length;
+  }
+
   /** Destroys every free buffer (e.g. after a memory-hungry phase). */
   trim(): void {
-    for (const list of this.free.values()) {
-      for (const buf of list) {
-        buf.destroy();
+    this.evict(Infinity);
+  }
+
+  /**
+   * Destroys free buffers, largest buckets first, until at least `bytes` bytes are given back or
+   * none is left; returns the bytes given back.
+   */
+  evict(bytes: number): number {
+    let freed = 0;
+    const sizes = [...this.free.keys()].sort((a, b) => b - a);
+    for (const size of sizes) {
+      const list = this.free.get(size)!;
+      while (list.length && freed < bytes) {
+        list.pop()!.destroy();
         this.stats.live--;
+        this.stats.freeBytes -= size;
+        freed += size;
       }
+      if (!list.length) this.free.delete(size);
+      if (freed >= bytes) break;
     }
-    this.free.clear();
-    this.stats.freeBytes = 0;
+    return freed;
   }
 
   /** A snapshot of the pool's byte counts. */
   getStats(): PoolStats {
-    return { ...this.stats };
+    const s = this.stats;
+    return { ...s, liveBytes: s.inUseBytes + s.freeBytes + s.parkedBytes };
   }
 }

@@ -1,10 +1,12 @@
 // The engine owns the device: buffer pool, compiled kernels, and a deferred command stream. Many
 // dispatches share one compute pass and one submission (like tfjs and ORT WebGPU); readbacks and
 // explicit syncs flush. Errors from allocation, compilation and validation are collected through
-// error scopes and rethrown, with the op label, at the next sync point.
+// error scopes and rethrown, with the op label, at the next sync point. An optional memory budget
+// caps the bytes of live tensor buffers (memoryBudget.ts).
 import { halfStorageOnlyMessage } from '../dtype.js';
-import { BufferPool, type PoolStats } from './bufferPool.js';
+import { BufferPool, bucketSize, type PoolStats } from './bufferPool.js';
 import { requestGpu, type Gpu, type RequestGpuOptions } from './device.js';
+import { GpuMemoryBudgetError, parseByteSize, resolveMemoryBudget } from './memoryBudget.js';
 
 /** A WGSL program and the key that identifies its compiled variant. */
 export interface Kernel {
@@ -37,8 +39,17 @@ export interface Dispatch {
 
 /** Thrown when the GPU device is lost; the engine is unusable afterwards. */
 export class DeviceLostError extends Error {
-  constructor(reason: string, message: string) {
-    super(`GPU device lost (${reason}): ${message || 'no message'}. Create a new engine to continue.`);
+  constructor(
+    /** The loss reason the device reported (`destroyed`, `unknown`). */
+    readonly reason: string,
+    /** The device's own message. */
+    readonly detail: string,
+    /** What was under way when the loss surfaced (e.g. `readback of tensor [2, 3] f32`). */
+    readonly during?: string,
+  ) {
+    super(
+      `GPU device lost (${reason})${during ? ` during ${during}` : ''}: ${detail || 'no message'}. Create a new engine to continue.`,
+    );
     this.name = 'DeviceLostError';
   }
 }
@@ -63,6 +74,15 @@ const MAP_READ = 0x1;
 export interface EngineOptions extends RequestGpuOptions {
   /** Dispatches recorded before an automatic submit (default 16). */
   dispatchesPerSubmit?: number;
+  /**
+   * Cap on the bytes of live tensor buffers (the pool's in-use, parked and free buffers; the small
+   * uniform and readback staging buffers are not counted): bytes, or a string such as `"6GiB"` or
+   * `"512MB"`. When an allocation would cross it, free pooled buffers are destroyed first; if that is
+   * not enough, the allocation throws a {@link GpuMemoryBudgetError} instead of growing until the
+   * process is killed. Default: the environment variable `VLA_GPU_MEMORY_BUDGET` (same format) when
+   * set, else no cap; `null` turns the cap off whatever the environment says.
+   */
+  memoryBudget?: number | string | null;
 }
 
 /** Owns a GPUDevice and runs kernels on it. */
@@ -93,6 +113,7 @@ export class Engine {
   private checks: Promise<void>[] = [];
   private lost: DeviceLostError | null = null;
   private destroyed = false;
+  private budget: number | null;
   /** Total dispatches and submissions, for tests and profiling. */
   readonly counters = { dispatches: 0, submits: 0, readbacks: 0 };
 
@@ -104,6 +125,7 @@ export class Engine {
     this.hasSubgroups = gpu.features.has('subgroups');
     this.hasTimestamps = gpu.features.has('timestamp-query');
     this.dispatchesPerSubmit = options.dispatchesPerSubmit ?? 16;
+    this.budget = resolveMemoryBudget(options.memoryBudget);
     this.pool = new BufferPool((size, usage) => this.createBufferChecked(size, usage));
     void this.device.lost.then((info) => {
       if (!this.destroyed) this.lost = new DeviceLostError(String(info.reason), info.message);
@@ -116,6 +138,8 @@ export class Engine {
 
   /** Requests a device (see {@link requestGpu}) and builds an engine on it. */
   static async create(options: EngineOptions = {}): Promise<Engine> {
+    // A malformed budget fails before a device is requested.
+    resolveMemoryBudget(options.memoryBudget);
     return new Engine(await requestGpu(options), options);
   }
 
@@ -127,9 +151,9 @@ export class Engine {
     return [Math.ceil(n / y), y, 1];
   }
 
-  private assertUsable(): void {
-    if (this.lost) throw this.lost;
-    if (this.destroyed) throw new Error('Engine has been destroyed');
+  private assertUsable(op?: string): void {
+    if (this.lost) throw op ? new DeviceLostError(this.lost.reason, this.lost.detail, op) : this.lost;
+    if (this.destroyed) throw new Error(op ? `${op}: the engine has been destroyed` : 'Engine has been destroyed');
   }
 
   private watch(label: string, filter: GPUErrorFilter): void {
@@ -155,10 +179,47 @@ export class Engine {
   /** Label of the op being recorded, for allocation errors. */
   currentLabel = '(no op)';
 
-  /** A pooled storage buffer of at least `bytes` bytes. Release with {@link Engine.release}. */
-  alloc(bytes: number): GPUBuffer {
+  /**
+   * A pooled storage buffer of at least `bytes` bytes. Release with {@link Engine.release}. `what`
+   * (e.g. `tensor [2, 3] f32`) names the allocation in a {@link GpuMemoryBudgetError}.
+   */
+  alloc(bytes: number, what?: string): GPUBuffer {
     this.assertUsable();
+    if (this.budget !== null) this.makeRoom(bytes, what ?? `a buffer of ${bytes} bytes`);
     return this.pool.acquire(bytes);
+  }
+
+  /** The memory budget in bytes (see {@link EngineOptions.memoryBudget}); null when uncapped. */
+  get memoryBudget(): number | null {
+    return this.budget;
+  }
+
+  /**
+   * Changes the memory budget (bytes or a string such as `"2GiB"`; null removes it). Buffers already
+   * alive stay alive; the next allocation that does not fit throws.
+   */
+  setMemoryBudget(budget: number | string | null): void {
+    this.budget = budget === null ? null : parseByteSize(budget, 'Engine.setMemoryBudget');
+  }
+
+  /**
+   * Makes room for a new buffer of `bytes` within the budget, or throws before anything changes
+   * (flushing and destroying free pooled buffers only happen when they are enough).
+   */
+  private makeRoom(bytes: number, what: string): void {
+    const budget = this.budget!;
+    const size = bucketSize(bytes);
+    const fits = () => this.pool.hasFree(bytes) || this.pool.getStats().liveBytes + size <= budget;
+    if (fits()) return;
+    // Parked and free buffers can be given back; buffers in use cannot.
+    const inUse = this.pool.getStats().inUseBytes;
+    if (inUse + size > budget) throw new GpuMemoryBudgetError(what, size, inUse, budget);
+    // Released buffers wait for the submission of the commands that used them; with nothing
+    // recorded they are reusable now.
+    if (this.encoder) this.flush();
+    else this.pool.submitted();
+    if (fits()) return;
+    this.pool.evict(this.pool.getStats().liveBytes + size - budget);
   }
 
   /** Returns a buffer to the pool; it is reused only after the submission that last used it. */
@@ -304,26 +365,51 @@ export class Engine {
     }
   }
 
-  /** Reads `bytes` bytes of a buffer back to the host. */
-  async read(buf: GPUBuffer, offset: number, bytes: number): Promise<ArrayBuffer> {
-    this.assertUsable();
+  /**
+   * Reads `bytes` bytes of a buffer back to the host. `what` (e.g. `tensor [2, 3] f32`) names the
+   * readback in errors: when the device is lost, the engine destroyed or the map aborted while the
+   * read is pending, the error says which readback failed and why.
+   */
+  async read(buf: GPUBuffer, offset: number, bytes: number, what = `${bytes} bytes`): Promise<ArrayBuffer> {
+    const op = `readback of ${what}`;
+    this.assertUsable(op);
     const size = Math.ceil(bytes / 4) * 4;
     const staging = this.device.createBuffer({ size: Math.max(4, size), usage: MAP_READ | COPY_DST });
     this.endPass();
     this.beginEncoder().copyBufferToBuffer(buf, offset, staging, 0, size);
-    this.batchLabels.push('readback');
+    this.batchLabels.push(op);
     this.flush();
     this.counters.readbacks++;
+    let data: ArrayBuffer;
     try {
       await staging.mapAsync(MAP_READ);
-      return staging.getMappedRange(0, size).slice(0, bytes);
+      data = staging.getMappedRange(0, size).slice(0, bytes);
     } catch (e) {
-      await this.throwCollected();
-      throw e;
-    } finally {
       staging.destroy();
-      await this.throwCollected();
+      throw await this.readFailure(op, e);
     }
+    staging.destroy();
+    await this.throwCollected();
+    return data;
+  }
+
+  /** The error for a readback whose map was aborted: a device loss, engine.destroy(), or a GPU error. */
+  private async readFailure(op: string, cause: unknown): Promise<Error> {
+    // Dawn may abort the map just before it reports the loss: wait for the loss or an idle queue.
+    if (!this.destroyed && !this.lost) {
+      await Promise.race([this.device.lost, this.device.queue.onSubmittedWorkDone()]).catch(() => undefined);
+    }
+    if (this.lost) return new DeviceLostError(this.lost.reason, this.lost.detail, op);
+    if (this.destroyed) {
+      return new Error(`${op} was aborted: the engine was destroyed (engine.destroy() or shutdown()) before the data arrived`, { cause });
+    }
+    try {
+      await this.throwCollected();
+    } catch (err) {
+      return err as Error;
+    }
+    const c = cause as { name?: string; message?: string } | undefined;
+    return new Error(`${op} failed: ${c?.name ?? 'Error'}: ${c?.message || 'no message'}`, { cause });
   }
 
   /** Flushes and waits until the GPU has finished every submitted command; rethrows collected errors. */
@@ -334,7 +420,7 @@ export class Engine {
     await this.throwCollected();
   }
 
-  /** Bytes held by the storage-buffer pool. */
+  /** Bytes held by the storage-buffer pool (`liveBytes` is what {@link EngineOptions.memoryBudget} caps). */
   poolStats(): PoolStats {
     return this.pool.getStats();
   }
