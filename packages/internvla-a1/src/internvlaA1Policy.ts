@@ -21,6 +21,7 @@ import {
   contiguous,
   Conv2d,
   ConvTranspose2d,
+  detach,
   Embedding,
   expand,
   isMeta,
@@ -154,33 +155,56 @@ export interface ParameterCounts {
 }
 
 /**
- * The KV cache and the suffix mask/positions of one observation batch (SPEC §1 "Inference with KV
- * cache"): built once by {@link InternVLAA1Policy.prefill}, reused by every denoising step.
+ * What cached sampling keeps across the denoising steps of one observation batch (SPEC §1 "Inference
+ * with KV cache"): the KV cache of the prefix and generation tokens, the suffix mask and rotary
+ * tables, the state and the predicted t+15 latent. Built by {@link InternVLAA1Policy.prefill}.
+ *
+ * Ownership: the context takes the cache and holds its own handles on the tensors it is given (views
+ * sharing their data), so the given tensors stay under their creator's scope rules and no scope ever
+ * frees what the context holds; only {@link SamplingContext.dispose} does. Read its tensors, never
+ * dispose or return them: take a handle (`detach`) to keep data beyond the context.
  */
 export class SamplingContext {
+  /** Keys/values of the prefix and generation tokens for every layer (not grown by the action steps). */
+  readonly cache: KVCache;
+  /** Mask of the state + action rows against the whole sequence. */
+  readonly suffixMask: Tensor;
+  /** Rotary tables of the state + action tokens. */
+  readonly suffixRope: RopeTables;
+  /** The observation's state `[B, stateDim]`. */
+  readonly state: Tensor;
+  /** Predicted t+15 latent `[B · views, 16, h, w]` (null without the generation expert). */
+  readonly latent: Tensor | null;
+  private disposed = false;
+
+  /** Takes ownership of `cache`; holds its own handles on the tensors. */
   constructor(
-    /** Keys/values of the prefix and generation tokens for every layer (not grown by the action steps). */
-    readonly cache: KVCache,
+    cache: KVCache,
     /** The batch's joint sequence. */
     readonly sequence: JointSequence,
-    /** Mask of the state + action rows against the whole sequence. */
-    readonly suffixMask: Tensor,
-    /** Rotary tables of the state + action tokens. */
-    readonly suffixRope: RopeTables,
-    /** The observation's state `[B, stateDim]` (borrowed, not owned). */
-    readonly state: Tensor,
-    /** Predicted t+15 latent (owned; null without the generation expert). */
-    public latent: Tensor | null,
-  ) {}
+    suffixMask: Tensor,
+    suffixRope: RopeTables,
+    state: Tensor,
+    latent: Tensor | null,
+  ) {
+    this.cache = cache;
+    this.suffixMask = own(suffixMask);
+    this.suffixRope = { cos: own(suffixRope.cos), sin: own(suffixRope.sin) };
+    this.state = own(state);
+    this.latent = latent ? own(latent) : null;
+  }
 
-  /** Frees the cache, the suffix tables and the latent (if still owned). */
+  /** True once {@link SamplingContext.dispose} ran. */
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  /** Frees the cache and the context's handles. Safe to call twice. */
   dispose(): void {
+    this.disposed = true;
     this.cache.dispose();
-    this.suffixMask.dispose();
-    this.suffixRope.cos.dispose();
-    this.suffixRope.sin.dispose();
-    this.latent?.dispose();
-    this.latent = null;
+    for (const t of [this.suffixMask, this.suffixRope.cos, this.suffixRope.sin, this.state, this.latent])
+      t?.dispose();
   }
 }
 
@@ -432,49 +456,49 @@ export class InternVLAA1Policy extends Module implements ActionTimeLayers {
   /**
    * Inference steps 1–2: the understanding expert alone on the prefix, then the generation expert
    * on its tokens against the cached prefix, both appending their keys/values to a fresh cache.
-   * Also predicts the t+15 latent. Dispose the context when done.
+   * Also predicts the t+15 latent. The caller owns the context: dispose it when done.
    */
   prefill(obs: PolicyObservation): SamplingContext {
     const B = checkObservation(this.config, obs);
-    return noGrad(() =>
-      tidy(() => {
-        const seq = new JointSequence(this.config, B, obs.imageMasks, obs.textMask);
-        const { prefix, generation, suffix } = seq.layout;
-        const cache = new KVCache(this.mot.numLayers);
-        const pre = this.experts(this.embedPrefix(obs), null, null);
-        this.mot.forward(pre, {
-          mask: seq.mask(prefix),
-          rope: seq.rope(prefix),
-          cache,
-          append: true,
-          finalNorm: false,
-        });
-        let latent: Tensor | null = null;
-        if (this.gen) {
-          const gen = this.experts(null, this.embedGeneration(this.inputLatents(obs)), null);
-          const out = this.mot.forward(gen, {
-            mask: seq.mask(generation),
-            rope: seq.rope(generation),
+    const seq = new JointSequence(this.config, B, obs.imageMasks, obs.textMask);
+    const { prefix, generation, suffix } = seq.layout;
+    const cache = new KVCache(this.mot.numLayers);
+    try {
+      return noGrad(() =>
+        tidy(() => {
+          const pre = this.experts(this.embedPrefix(obs), null, null);
+          this.mot.forward(pre, {
+            mask: seq.mask(prefix),
+            rope: seq.rope(prefix),
             cache,
             append: true,
+            finalNorm: false,
           });
-          latent = keep(this.predictLatent(out[this.slot.gen]!));
-        }
-        const rope = seq.rope(suffix);
-        return new SamplingContext(
-          cache,
-          seq,
-          keep(seq.mask(suffix)),
-          { cos: keep(rope.cos), sin: keep(rope.sin) },
-          obs.state,
-          latent,
-        );
-      }),
-    );
+          let latent: Tensor | null = null;
+          if (this.gen) {
+            const gen = this.experts(null, this.embedGeneration(this.inputLatents(obs)), null);
+            const out = this.mot.forward(gen, {
+              mask: seq.mask(generation),
+              rope: seq.rope(generation),
+              cache,
+              append: true,
+            });
+            latent = this.predictLatent(out[this.slot.gen]!);
+          }
+          // The context takes its own handles; this scope frees the originals.
+          return new SamplingContext(cache, seq, seq.mask(suffix), seq.rope(suffix), obs.state, latent);
+        }),
+      );
+    } catch (err) {
+      // No context owns the cache yet: free what the steps before the failure appended.
+      cache.dispose();
+      throw err;
+    }
   }
 
   /** Inference step 3: the action expert's 1 + chunkSize tokens against the cache → velocity. */
   denoiseStep(ctx: SamplingContext, xt: Tensor, t: TimeInput): Tensor {
+    if (ctx.isDisposed) throw new Error('InternVLAA1Policy.denoiseStep: the sampling context was disposed');
     return tidy(() => {
       const hidden = this.experts(null, null, this.embedSuffix(ctx.state, xt, t));
       const out = this.mot.forward(hidden, { mask: ctx.suffixMask, rope: ctx.suffixRope, cache: ctx.cache });
@@ -484,26 +508,27 @@ export class InternVLAA1Policy extends Module implements ActionTimeLayers {
 
   /**
    * An action chunk by Euler integration of the velocity from noise (t = 1) to data (t = 0), with
-   * the prefix and generation computed once and only the action expert run per step.
+   * the prefix and generation computed once and only the action expert run per step. The sampling
+   * context lives only inside this call; every returned tensor is a fresh one in the caller's scope.
    */
   sampleActions(obs: PolicyObservation, options: SampleOptions = {}): SampleResult {
     const B = checkObservation(this.config, obs);
     const { chunkSize: H, stateDim: D, views, imageSize } = this.config;
     const ctx = this.prefill(obs);
     try {
-      const actions = eulerSample((x, t) => this.denoiseStep(ctx, x, t), [B, H, D], {
-        steps: options.steps ?? 10,
-        seed: options.seed ?? 0,
-        noise: options.noise,
-      });
-      if (!options.foresight || !ctx.latent) return { actions };
-      const latent = ctx.latent;
-      ctx.latent = null;
-      latent.kept = false;
-      const images = noGrad(() =>
-        tidy(() => reshape(this.vae.decodeClamped(latent), [B, views, 3, imageSize, imageSize])),
+      // One scope for the chunk: a failure anywhere frees what was made so far.
+      return noGrad(() =>
+        tidy((): SampleResult => {
+          const noise = options.noise ?? randNormal([B, H, D], { seed: options.seed ?? 0 });
+          const steps = options.steps ?? 10;
+          const actions = eulerSample((x, t) => this.denoiseStep(ctx, x, t), [B, H, D], { steps, noise });
+          if (!options.foresight || !ctx.latent) return { actions };
+          // The caller's own handle on the latent's data, which outlives the context's handle.
+          const latent = detach(ctx.latent);
+          const images = reshape(this.vae.decodeClamped(latent), [B, views, 3, imageSize, imageSize]);
+          return { actions, latent, images };
+        }),
       );
-      return { actions, latent, images };
     } finally {
       ctx.dispose();
     }
@@ -570,6 +595,11 @@ export class InternVLAA1Policy extends Module implements ActionTimeLayers {
         .join(', ')})`,
     ].join('\n');
   }
+}
+
+/** A handle on `t`'s data that only its owner references: no scope frees it, the owner's dispose() does. */
+function own(t: Tensor): Tensor {
+  return keep(detach(t));
 }
 
 /** 0/1 flags as an f32 tensor (`invert`: 1 where the flag is off). */

@@ -103,3 +103,45 @@ export function refPredictLatent(
     }
   return { data: res, shape: [B * views, C, h, h] };
 }
+
+/**
+ * The flow-matching action loss (SPEC §1): `u = ε − a`, mean of `(v − u)²` over the non-padded steps
+ * of `[B, H, D]` data (all D dims of a step count); `isPad[b·H + h]` marks a padded step.
+ */
+export function refActionLoss(
+  v: ArrayLike<number>,
+  noise: ArrayLike<number>,
+  actions: ArrayLike<number>,
+  isPad: ArrayLike<number | boolean>,
+  D: number,
+): number {
+  if (v.length !== isPad.length * D) throw new Error('refActionLoss: v and isPad disagree in size');
+  let sum = 0;
+  let n = 0;
+  for (let s = 0; s < isPad.length; s++) {
+    if (isPad[s]) continue;
+    for (let d = 0; d < D; d++) {
+      const i = s * D + d;
+      sum += (v[i] - (noise[i] - actions[i])) ** 2;
+      n++;
+    }
+  }
+  return sum / n;
+}
+
+/** MSE of predicted vs target latents `[B·views, …]` over the views with `viewMask[b·views + v]` set. */
+export function refLatentLoss(
+  pred: ArrayLike<number>,
+  target: ArrayLike<number>,
+  viewMask: ArrayLike<number | boolean>,
+): number {
+  const per = pred.length / viewMask.length;
+  let sum = 0;
+  let n = 0;
+  for (let k = 0; k < viewMask.length; k++) {
+    if (!viewMask[k]) continue;
+    for (let i = k * per; i < (k + 1) * per; i++) sum += (pred[i] - target[i]) ** 2;
+    n += per;
+  }
+  return sum / n;
+}

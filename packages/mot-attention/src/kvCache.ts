@@ -1,6 +1,8 @@
 // Keys and values of every layer for the tokens computed so far (SPEC §1 "Inference with KV cache").
-// The cache owns its tensors: they are kept (no tidy scope frees them) until replaced or disposed.
-import { keep } from '@vla/tensor-webgpu';
+// The cache owns its own handles on the keys/values (views sharing their data): the tensors it is
+// given stay under their creator's scope rules, and no scope frees the cache's handles; only
+// replacing an entry or dispose() does.
+import { detach, keep, type Tensor } from '@vla/tensor-webgpu';
 import type { LayerKV } from './motLayer.js';
 
 /** Per-layer keys/values `[B, kvHeads, S, headDim]` (after k-norm and rotary) of cached tokens. */
@@ -24,17 +26,20 @@ export class KVCache {
 
   /** Layer `i`'s keys/values, or null when empty. */
   layer(i: number): LayerKV | null {
-    if (i < 0 || i >= this.numLayers)
-      throw new Error(`KVCache: layer ${i} out of range (${this.numLayers} layers)`);
+    this.checkLayer(i);
     return this.entries[i];
   }
 
-  /** Replaces layer `i`'s entry with `kv` (kept), disposing the previous tensors. @internal */
+  /**
+   * Replaces layer `i`'s entry with the cache's own handles on `kv` (stop-gradient: the cache serves
+   * inference) and frees the previous ones. `kv` itself stays the caller's. @internal
+   */
   set(i: number, kv: LayerKV): void {
+    this.checkLayer(i);
     const old = this.entries[i];
-    this.entries[i] = { k: keep(kv.k), v: keep(kv.v) };
-    if (old && old.k !== kv.k) old.k.dispose();
-    if (old && old.v !== kv.v) old.v.dispose();
+    this.entries[i] = { k: own(kv.k), v: own(kv.v) };
+    old?.k.dispose();
+    old?.v.dispose();
   }
 
   /** Frees every cached tensor; the cache is empty afterwards. */
@@ -45,4 +50,14 @@ export class KVCache {
       this.entries[i] = null;
     }
   }
+
+  private checkLayer(i: number): void {
+    if (!Number.isInteger(i) || i < 0 || i >= this.numLayers)
+      throw new Error(`KVCache: layer ${i} out of range (${this.numLayers} layers)`);
+  }
+}
+
+/** A handle on `t`'s data that only the cache references (no scope frees it). */
+function own(t: Tensor): Tensor {
+  return keep(detach(t));
 }
