@@ -40,7 +40,8 @@ function statsWidth(spec: FeatureSpec): number | undefined {
 /**
  * Checks stored statistics against info.json: every vector statistic of a declared feature has
  * the feature's width (channels for images), and `count` is one non-negative integer, at most
- * `maxCount` when given. Raises `bad_stats` naming `where` and the file.
+ * `maxCount` when given (the episode's length, read from `lengthSource`). Raises `bad_stats` naming
+ * `where` and the file.
  */
 export function checkStats(
   stats: DatasetStats,
@@ -48,6 +49,7 @@ export function checkStats(
   where: string,
   path: string,
   maxCount?: number,
+  lengthSource?: string,
 ): void {
   for (const [feature, s] of Object.entries(stats)) {
     const spec = Object.hasOwn(info.features, feature) ? info.features[feature] : undefined;
@@ -72,7 +74,8 @@ export function checkStats(
     ) {
       throw new LeRobotError(
         'bad_stats',
-        `${where}: '${feature}' count ${JSON.stringify(c)} must be one integer in 0..${maxCount ?? 'total'}`,
+        `${where}: '${feature}' count ${JSON.stringify(c)} must be one integer in 0..${maxCount ?? 'total'}` +
+          (maxCount !== undefined && lengthSource ? ` (the episode's length in ${lengthSource})` : ''),
         { path },
       );
     }
@@ -126,6 +129,7 @@ export function checkEpisodeRows(
   },
   fps: number,
   tolerance: number,
+  episodeTable = 'the episode table',
 ): void {
   const path = ep.dataPath;
   const at = (i: number) => `${path}: episode ${ep.episodeIndex} row ${i}`;
@@ -168,7 +172,7 @@ export function checkEpisodeRows(
       if (index[i] !== ep.datasetFromIndex + i) {
         throw new LeRobotError(
           'malformed_data',
-          `${at(i)} has index ${index[i]}, expected ${ep.datasetFromIndex + i} (dataset_from_index ${ep.datasetFromIndex} + row)`,
+          `${at(i)} has index ${index[i]}, expected ${ep.datasetFromIndex + i} (dataset_from_index ${ep.datasetFromIndex} from ${episodeTable} + row)`,
           { path },
         );
       }

@@ -247,6 +247,7 @@ export class LeRobotDataset {
       },
       this.fps,
       this.tolerance,
+      this.info.codebaseVersion === 'v3.0' ? 'meta/episodes' : 'meta/episodes.jsonl',
     );
     const epCol = columns.episode_index?.values;
     if (epCol) {

@@ -109,7 +109,7 @@ async function readV2(storage: DatasetStorage, info: DatasetInfo): Promise<Datas
     const own = epStats.get(p.episodeIndex);
     if (own) {
       const where = `meta/episodes_stats.jsonl episode ${p.episodeIndex}`;
-      checkStats(own, info, where, 'meta/episodes_stats.jsonl', p.length);
+      checkStats(own, info, where, 'meta/episodes_stats.jsonl', p.length, epPath);
     }
     const ep: EpisodeMeta = {
       ...p,
@@ -246,7 +246,7 @@ async function readV3(storage: DatasetStorage, info: DatasetInfo): Promise<Datas
         };
       }
       const epStats = statsFromColumns(row, path, ep);
-      if (epStats) checkStats(epStats, info, `${path} episode ${ep}`, path, length);
+      if (epStats) checkStats(epStats, info, `${path} episode ${ep}`, path, length, path);
       episodes.push({
         episodeIndex: ep,
         length,

@@ -407,7 +407,8 @@ function infoEdit(rng: Rng, d: CaseDir): Applied {
         7,
       ]);
       what = `data_path = ${JSON.stringify(info.data_path)}`;
-      subjects.push('data_path');
+      // A template with valid fields points at a file that does not exist: naming that file is clear too.
+      subjects.push('data_path', 'x.parquet');
       break;
     case 'chunks_size':
       info.chunks_size = rng.pick<unknown>([0, -1, '1000', 1.5, null]);
