@@ -26,6 +26,7 @@ import {
 import { z } from 'zod';
 import { PolicyConfigError, validatePolicyConfig, type InternVLAA1Config } from './config.js';
 import { InternVLAA1Policy, type CreatePolicyOptions } from './internvlaA1Policy.js';
+import { PolicyProcessor, PolicyProcessorError } from './policyProcessor.js';
 
 /** `format` value in the metadata of a policy checkpoint. */
 export const CHECKPOINT_FORMAT = 'vla/internvla-a1';
@@ -55,6 +56,8 @@ export interface PolicyManifest {
 export interface SavePolicyOptions {
   /** Storage dtype of floating-point tensors (default F32; F16 and BF16 halve the file). */
   dtype?: 'F32' | 'F16' | 'BF16';
+  /** The policy's I/O layer, stored beside the weights so the checkpoint alone can drive a robot. */
+  processor?: PolicyProcessor;
 }
 
 /**
@@ -139,6 +142,7 @@ export async function savePolicy(
   options: SavePolicyOptions = {},
 ): Promise<void | Uint8Array> {
   const src = path ?? '<bytes>';
+  if (options.processor) checkProcessorFits(src, options.processor, policy.config);
   const sd = policy.stateDict();
   const tensors: ManifestTensor[] = [];
   for (const [name, t] of Object.entries(sd)) {
@@ -155,11 +159,73 @@ export async function savePolicy(
     format_version: String(CHECKPOINT_VERSION),
     config: JSON.stringify(policy.config),
     manifest: JSON.stringify(tensors),
+    ...(options.processor ? processorMetadata(options.processor) : {}),
   };
   const save = { floatDtype: options.dtype };
   return path === undefined
     ? saveSafetensors(undefined, sd, metadata, save)
     : saveSafetensors(path, sd, metadata, save);
+}
+
+/** The processor's metadata fields: its JSON and that text's CRC-32 (metadata has no other checksum). */
+function processorMetadata(processor: PolicyProcessor): Record<string, string> {
+  const text = JSON.stringify(processor.toJSON());
+  return { processor: text, processor_crc32: hex(CRC32.buf(new TextEncoder().encode(text))) };
+}
+
+/** The processor's sizes must be the network's: the same image side, text length, chunk, width and views. */
+function checkProcessorFits(src: string, processor: PolicyProcessor, config: InternVLAA1Config): void {
+  const p = processor.json;
+  const pairs: [string, number, string, number][] = [
+    ['imageSize', p.imageSize, 'imageSize', config.imageSize],
+    ['textLength', p.textLength, 'textTokens', config.textTokens],
+    ['chunkSize', p.chunkSize, 'chunkSize', config.chunkSize],
+    ['policyDim', p.policyDim, 'stateDim', config.stateDim],
+    ['cameras', p.cameras.length, 'views', config.views],
+  ];
+  for (const [field, value, key, expected] of pairs)
+    if (value !== expected)
+      throw new CheckpointError(
+        src,
+        `__metadata__.processor.${field} is ${value} but the policy's ${key} is ${expected}`,
+      );
+}
+
+/** The checkpoint's processor (validated, agreeing with `config`), or null when it has none. */
+function parseProcessor(file: SafetensorsFile, config: InternVLAA1Config): PolicyProcessor | null {
+  const src = file.source;
+  const text = file.metadata.processor;
+  if (text === undefined) {
+    if (file.metadata.processor_crc32 !== undefined)
+      throw new CheckpointError(src, '__metadata__.processor is missing but processor_crc32 is present');
+    return null;
+  }
+  const crc = hex(CRC32.buf(new TextEncoder().encode(text)));
+  if (crc !== file.metadata.processor_crc32)
+    throw new CheckpointError(
+      src,
+      `__metadata__.processor is corrupted (CRC-32 ${crc}, __metadata__.processor_crc32 says ${JSON.stringify(file.metadata.processor_crc32)})`,
+    );
+  const json = metadataJson(file, 'processor');
+  let processor: PolicyProcessor;
+  try {
+    processor = PolicyProcessor.fromJSON(json);
+  } catch (e) {
+    if (!(e instanceof PolicyProcessorError)) throw e;
+    throw new CheckpointError(src, `__metadata__.processor${e.field ? `.${e.field}` : ''} ${e.problem}`);
+  }
+  checkProcessorFits(src, processor, config);
+  return processor;
+}
+
+/** Reads a checkpoint's processor (header only), or null when it was saved without one. */
+export async function readPolicyProcessor(source: ByteSourceInput): Promise<PolicyProcessor | null> {
+  const file = await openCheckpoint(source);
+  try {
+    return parseProcessor(file, parseManifest(file).config);
+  } finally {
+    await file.close();
+  }
 }
 
 async function openCheckpoint(source: ByteSourceInput): Promise<SafetensorsFile> {
@@ -462,11 +528,32 @@ export async function loadPolicy(
   source: ByteSourceInput,
   options: LoadPolicyOptions = {},
 ): Promise<InternVLAA1Policy> {
+  return (await loadPolicyBundle(source, options)).policy;
+}
+
+/** A loaded checkpoint: the policy and the processor saved with it. */
+export interface PolicyBundle {
+  /** The policy, with its weights. */
+  policy: InternVLAA1Policy;
+  /** Its I/O layer, or null for a checkpoint saved without one. */
+  processor: PolicyProcessor | null;
+}
+
+/**
+ * {@link loadPolicy} plus the checkpoint's processor: what turns robot observations into the
+ * network's inputs and its actions back into robot units. The processor is validated (and checked
+ * against the configuration) before anything is allocated.
+ */
+export async function loadPolicyBundle(
+  source: ByteSourceInput,
+  options: LoadPolicyOptions = {},
+): Promise<PolicyBundle> {
   const file = await openCheckpoint(source);
   const src = file.source;
   try {
     const manifest = parseManifest(file);
     if (options.config) checkSameConfig(src, options.config, manifest, 'expected');
+    const processor = parseProcessor(file, manifest.config);
     const create = { weightDtype: options.weightDtype };
     checkTensors(src, manifest, expectedSpecs(src, manifest.config, create));
     const policy = InternVLAA1Policy.create(manifest.config, create);
@@ -478,7 +565,7 @@ export async function loadPolicy(
       policy.dispose();
       throw e;
     }
-    return policy;
+    return { policy, processor };
   } finally {
     await file.close();
   }

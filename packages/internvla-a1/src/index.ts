@@ -34,8 +34,27 @@ export {
   CHECKPOINT_VERSION,
   CheckpointError,
   loadPolicy,
+  loadPolicyBundle,
   loadPolicyWeights,
   readPolicyManifest,
+  readPolicyProcessor,
   savePolicy,
 } from './checkpoint.js';
-export type { LoadPolicyOptions, ManifestTensor, PolicyManifest, SavePolicyOptions } from './checkpoint.js';
+export type {
+  LoadPolicyOptions,
+  ManifestTensor,
+  PolicyBundle,
+  PolicyManifest,
+  SavePolicyOptions,
+} from './checkpoint.js';
+export { NORMALIZATION_EPS, PolicyProcessor, PolicyProcessorError } from './policyProcessor.js';
+export type {
+  FeatureStatsLike,
+  FromStatsOptions,
+  GripperRule,
+  Normalization,
+  PolicyImages,
+  PolicyProcessorJson,
+  RgbFrame,
+  VectorStats,
+} from './policyProcessor.js';

@@ -1,0 +1,433 @@
+// Everything between robot units and the network, as plain data that travels inside the checkpoint:
+// the robot's state/action layout, which action dims are deltas from the current state (joints) and
+// which are absolute (grippers), the normalisation statistics, the camera order and the sizes the
+// network was built for. It knows no robot or dataset package: callers hand it plain arrays and
+// statistics objects (LeRobot's per-feature stats fit as they are).
+import {
+  cast,
+  mul,
+  ones,
+  permute,
+  reshape,
+  resizeBilinear,
+  sub,
+  tensor,
+  tidy,
+  type Tensor,
+} from '@vla/tensor-webgpu';
+import { z } from 'zod';
+
+/** How vectors are normalised for the network. */
+export type Normalization = 'mean_std' | 'quantile';
+
+/** Epsilon of both normalisations (LeRobot and openpi use the same). */
+export const NORMALIZATION_EPS = 1e-6;
+
+/** Per-dim statistics of one vector feature (robot units; over deltas on an action's delta dims). */
+export interface VectorStats {
+  /** Mean per dim. */
+  mean: number[];
+  /** Standard deviation per dim. */
+  std: number[];
+  /** 1st percentile per dim (required by `quantile` normalisation). */
+  q01?: number[];
+  /** 99th percentile per dim (required by `quantile` normalisation). */
+  q99?: number[];
+}
+
+/** Grippers driven open/closed: these action dims are snapped to 0 or 1 in robot units. */
+export interface GripperRule {
+  /** Action dims (indexes into `actionNames`) that are binary grippers. */
+  dims: number[];
+  /** Values at or above it become 1, below it 0. */
+  threshold: number;
+}
+
+/** The processor as JSON (what `processor` in a checkpoint's metadata holds). */
+export interface PolicyProcessorJson {
+  /** Robot type the layout belongs to (e.g. `Genie-1`, `cr5`). */
+  robotType: string;
+  /** Names of the robot's state dims, in order (robot units). */
+  stateNames: string[];
+  /** Names of the robot's action dims, in order (robot units). */
+  actionNames: string[];
+  /** Per action dim: true = delta from the current state of the same index (joints), false = absolute. */
+  deltaMask: boolean[];
+  /** Normalisation of state and actions. */
+  normalization: Normalization;
+  /** Statistics of the state and of the actions (the latter over deltas on delta dims). */
+  stats: { state: VectorStats; action: VectorStats };
+  /** Camera names in the policy's view order: camera i feeds view slot i. */
+  cameras: string[];
+  /** Square image side the network takes. */
+  imageSize: number;
+  /** Text tokens of the prompt. */
+  textLength: number;
+  /** Actions per chunk. */
+  chunkSize: number;
+  /** Padded state/action width of the network (32). */
+  policyDim: number;
+  /** Binary gripper dims, or null. */
+  gripper: GripperRule | null;
+}
+
+/** Statistics of one feature as a dataset reports them (LeRobot's `FeatureStats` fits). */
+export interface FeatureStatsLike {
+  /** Mean per dim. */
+  mean: ArrayLike<number>;
+  /** Standard deviation per dim. */
+  std: ArrayLike<number>;
+  /** 1st percentile per dim. */
+  q01?: ArrayLike<number>;
+  /** 99th percentile per dim. */
+  q99?: ArrayLike<number>;
+}
+
+/** Arguments of {@link PolicyProcessor.fromStats}. */
+export interface FromStatsOptions {
+  /** See {@link PolicyProcessorJson.robotType}. */
+  robotType: string;
+  /** Names of the state dims (their count is the state dim). */
+  stateNames: readonly string[];
+  /** Names of the action dims (their count is the action dim). */
+  actionNames: readonly string[];
+  /** Per action dim; default all false (absolute actions). */
+  deltaMask?: readonly boolean[];
+  /** Camera names in view-slot order. */
+  cameras: readonly string[];
+  /** Statistics of the state and the action features (extra fields such as min/max/count are ignored). */
+  stats: { state: FeatureStatsLike; action: FeatureStatsLike };
+  /** Default `mean_std`. */
+  normalization?: Normalization;
+  /** The network's square image side (its config's `imageSize`). */
+  imageSize: number;
+  /** The network's text tokens (its config's `textTokens`). */
+  textLength: number;
+  /** The network's action chunk (its config's `chunkSize`). */
+  chunkSize: number;
+  /** Default 32. */
+  policyDim?: number;
+  /** Binary gripper dims; default none. */
+  gripper?: GripperRule | null;
+}
+
+/** One camera frame: RGB8, height × width × 3, row-major. */
+export interface RgbFrame {
+  /** Pixels per row. */
+  width: number;
+  /** Rows. */
+  height: number;
+  /** `height · width · 3` bytes. */
+  data: Uint8Array;
+}
+
+/** Images of one time step, ready for {@link ViewFrames}: one tensor per view slot. */
+export interface PolicyImages {
+  /** Per view slot, `[1, 3, imageSize, imageSize]` in [-1, 1] (all ones for a missing camera). */
+  images: Tensor[];
+  /** Per view slot: 1 = camera present, 0 = missing. */
+  masks: Uint8Array;
+}
+
+/** A processor that cannot be built; `field` is the dotted path of the offending field. */
+export class PolicyProcessorError extends Error {
+  /** Dotted path, e.g. `stats.action.std[3]` (empty for the whole object). */
+  readonly field: string;
+  /** What is wrong with it. */
+  readonly problem: string;
+  constructor(field: string, problem: string) {
+    super(`PolicyProcessor${field ? `.${field}` : ''} ${problem}`);
+    this.name = 'PolicyProcessorError';
+    this.field = field;
+    this.problem = problem;
+  }
+}
+
+const MAX_DIM = 4096;
+
+function integer(min: number, max: number) {
+  const error = `must be an integer in [${min}, ${max}]`;
+  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+}
+const finite = z.number({ error: 'must be a finite number' });
+const numbers = z.array(finite, { error: 'must be a list of finite numbers' }).max(MAX_DIM);
+const name = z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }).max(200);
+const names = z.array(name, { error: 'must be a list of names' }).max(MAX_DIM);
+const object = <T extends z.ZodRawShape>(shape: T) => z.strictObject(shape, { error: 'must be an object' });
+const vectorStats = object({ mean: numbers, std: numbers, q01: numbers.optional(), q99: numbers.optional() });
+
+const processorSchema = object({
+  robotType: name,
+  stateNames: names,
+  actionNames: names,
+  deltaMask: z.array(z.boolean({ error: 'must be true or false' }), { error: 'must be a list of booleans' }),
+  normalization: z.enum(['mean_std', 'quantile'], { error: 'must be "mean_std" or "quantile"' }),
+  stats: object({ state: vectorStats, action: vectorStats }),
+  cameras: names.min(1, { error: 'must name at least one camera' }),
+  imageSize: integer(1, 8192),
+  textLength: integer(1, 65_536),
+  chunkSize: integer(1, 4096),
+  policyDim: integer(1, MAX_DIM),
+  gripper: object({
+    dims: z.array(integer(0, MAX_DIM - 1), { error: 'must be a list of dims' }),
+    threshold: finite,
+  }).nullable(),
+});
+
+function shown(v: unknown): string {
+  if (v === undefined) return 'undefined (missing)';
+  if (typeof v === 'number') return String(v);
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let v = root;
+  for (const k of path)
+    v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
+  return v;
+}
+
+/** Throws {@link PolicyProcessorError} naming the field when `json` is not a consistent processor. */
+function validate(json: unknown): asserts json is PolicyProcessorJson {
+  const parsed = processorSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue.path
+      .map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`))
+      .join('')
+      .replace(/^\./, '');
+    // A misspelt field would otherwise be dropped silently (and its default used).
+    if (issue.code === 'unrecognized_keys')
+      throw new PolicyProcessorError(field, `has unknown field(s) ${issue.keys.join(', ')}`);
+    throw new PolicyProcessorError(field, `${issue.message}, got ${shown(valueAt(json, issue.path))}`);
+  }
+  const p = json as PolicyProcessorJson;
+  const fail = (field: string, problem: string) => new PolicyProcessorError(field, problem);
+  const S = p.stateNames.length;
+  const A = p.actionNames.length;
+  for (const [field, list] of [
+    ['stateNames', p.stateNames],
+    ['actionNames', p.actionNames],
+    ['cameras', p.cameras],
+  ] as const) {
+    const dup = list.findIndex((n, i) => list.indexOf(n) !== i);
+    if (dup >= 0) throw fail(`${field}[${dup}]`, `repeats ${JSON.stringify(list[dup])}`);
+  }
+  if (S > p.policyDim) throw fail('stateNames', `has ${S} dims, more than policyDim ${p.policyDim}`);
+  if (A > p.policyDim) throw fail('actionNames', `has ${A} dims, more than policyDim ${p.policyDim}`);
+  if (p.deltaMask.length !== A)
+    throw fail('deltaMask', `has ${p.deltaMask.length} entries, actionNames ${A}`);
+  // A delta dim is relative to the state dim of the same index, so that state dim must exist.
+  const beyond = p.deltaMask.findIndex((d, i) => d && i >= S);
+  if (beyond >= 0) throw fail(`deltaMask[${beyond}]`, `is a delta but the state has only ${S} dims`);
+  for (const [part, dims] of [
+    ['state', S],
+    ['action', A],
+  ] as const) {
+    const s = p.stats[part];
+    const keys = ['mean', 'std', 'q01', 'q99'] as const;
+    for (const k of keys) {
+      const v = s[k];
+      if (v === undefined) {
+        if (p.normalization === 'quantile' && (k === 'q01' || k === 'q99'))
+          throw fail(`stats.${part}.${k}`, 'is required by quantile normalization, got undefined (missing)');
+        continue;
+      }
+      if (v.length !== dims) throw fail(`stats.${part}.${k}`, `has ${v.length} entries, expected ${dims}`);
+    }
+    const neg = s.std.findIndex((x) => x < 0);
+    if (neg >= 0) throw fail(`stats.${part}.std[${neg}]`, `must be >= 0, got ${s.std[neg]}`);
+    if (s.q01 && s.q99) {
+      const bad = s.q01.findIndex((x, i) => x > s.q99![i]);
+      if (bad >= 0) throw fail(`stats.${part}.q99[${bad}]`, `${s.q99[bad]} is below q01 ${s.q01[bad]}`);
+    }
+  }
+  if (p.gripper) {
+    const bad = p.gripper.dims.findIndex((d) => d >= A);
+    if (bad >= 0)
+      throw fail(`gripper.dims[${bad}]`, `${p.gripper.dims[bad]} is not an action dim (actionDim ${A})`);
+  }
+}
+
+function copyStats(s: FeatureStatsLike): VectorStats {
+  const out: VectorStats = { mean: Array.from(s.mean), std: Array.from(s.std) };
+  if (s.q01) out.q01 = Array.from(s.q01);
+  if (s.q99) out.q99 = Array.from(s.q99);
+  return out;
+}
+
+/** Per-dim `x ↦ (x − offset) / scale` of one feature, in float64. */
+interface Affine {
+  offset: Float64Array;
+  scale: Float64Array;
+}
+
+function affine(stats: VectorStats, mode: Normalization): Affine {
+  const n = stats.mean.length;
+  const offset = new Float64Array(n);
+  const scale = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    if (mode === 'mean_std') {
+      offset[i] = stats.mean[i];
+      scale[i] = stats.std[i] + NORMALIZATION_EPS;
+    } else {
+      // 2 (x − q01) / (q99 − q01 + ε) − 1 = (x − mid) / half, mid = q01 + half.
+      const half = (stats.q99![i] - stats.q01![i] + NORMALIZATION_EPS) / 2;
+      offset[i] = stats.q01![i] + half;
+      scale[i] = half;
+    }
+  }
+  return { offset, scale };
+}
+
+/**
+ * The policy's I/O layer: converts robot states, action chunks and camera frames to what the network
+ * takes, and the network's actions back to robot units. Plain data (see {@link PolicyProcessorJson});
+ * saved inside the checkpoint by `savePolicy(path, policy, { processor })`.
+ */
+export class PolicyProcessor {
+  /** The validated data (do not mutate). */
+  readonly json: Readonly<PolicyProcessorJson>;
+  private readonly state: Affine;
+  private readonly action: Affine;
+
+  private constructor(json: PolicyProcessorJson) {
+    this.json = json;
+    this.state = affine(json.stats.state, json.normalization);
+    this.action = affine(json.stats.action, json.normalization);
+  }
+
+  /** Validates `json` (errors name the field) and builds the processor from a deep copy of it. */
+  static fromJSON(json: unknown): PolicyProcessor {
+    const copy = json === undefined ? undefined : (JSON.parse(JSON.stringify(json)) as unknown);
+    validate(copy);
+    return new PolicyProcessor(copy);
+  }
+
+  /** Builds a processor from a robot layout and a dataset's statistics of its state and action features. */
+  static fromStats(o: FromStatsOptions): PolicyProcessor {
+    return PolicyProcessor.fromJSON({
+      robotType: o.robotType,
+      stateNames: [...o.stateNames],
+      actionNames: [...o.actionNames],
+      deltaMask: o.deltaMask ? [...o.deltaMask] : o.actionNames.map(() => false),
+      normalization: o.normalization ?? 'mean_std',
+      stats: { state: copyStats(o.stats.state), action: copyStats(o.stats.action) },
+      cameras: [...o.cameras],
+      imageSize: o.imageSize,
+      textLength: o.textLength,
+      chunkSize: o.chunkSize,
+      policyDim: o.policyDim ?? 32,
+      gripper: o.gripper ?? null,
+    } satisfies PolicyProcessorJson);
+  }
+
+  /** A JSON-serialisable copy of the processor's data. */
+  toJSON(): PolicyProcessorJson {
+    return JSON.parse(JSON.stringify(this.json)) as PolicyProcessorJson;
+  }
+
+  /** Robot state dims. */
+  get stateDim(): number {
+    return this.json.stateNames.length;
+  }
+
+  /** Robot action dims. */
+  get actionDim(): number {
+    return this.json.actionNames.length;
+  }
+
+  private checkVector(v: ArrayLike<number>, n: number, what: string): void {
+    if (v.length !== n) throw new Error(`PolicyProcessor.${what}: expected ${n} values, got ${v.length}`);
+  }
+
+  /** Normalises a robot state and zero-pads it to `policyDim`. */
+  stateToPolicy(state: ArrayLike<number>): Float32Array {
+    this.checkVector(state, this.stateDim, 'stateToPolicy');
+    const out = new Float32Array(this.json.policyDim);
+    const { offset, scale } = this.state;
+    for (let i = 0; i < state.length; i++) out[i] = (state[i] - offset[i]) / scale[i];
+    return out;
+  }
+
+  /**
+   * Training targets: each action (robot units) minus `state` on delta dims, normalised and
+   * zero-padded; `[H, policyDim]` row-major for H = `actions.length`.
+   */
+  actionsToPolicy(actions: readonly ArrayLike<number>[], state: ArrayLike<number>): Float32Array {
+    this.checkVector(state, this.stateDim, 'actionsToPolicy (state)');
+    const P = this.json.policyDim;
+    const out = new Float32Array(actions.length * P);
+    const { offset, scale } = this.action;
+    const delta = this.json.deltaMask;
+    actions.forEach((a, h) => {
+      this.checkVector(a, this.actionDim, `actionsToPolicy (actions[${h}])`);
+      for (let i = 0; i < a.length; i++) {
+        const x = delta[i] ? a[i] - state[i] : a[i];
+        out[h * P + i] = (x - offset[i]) / scale[i];
+      }
+    });
+    return out;
+  }
+
+  /**
+   * The network's actions (`[H, policyDim]` row-major) in robot units: un-normalised, padding
+   * dropped, `state` added back on delta dims, gripper dims snapped to 0/1 when a rule is set.
+   */
+  actionsToRobot(policyActions: ArrayLike<number>, state: ArrayLike<number>): Float64Array[] {
+    this.checkVector(state, this.stateDim, 'actionsToRobot (state)');
+    const P = this.json.policyDim;
+    if (policyActions.length % P !== 0)
+      throw new Error(
+        `PolicyProcessor.actionsToRobot: ${policyActions.length} values are not whole rows of ${P}`,
+      );
+    const { offset, scale } = this.action;
+    const delta = this.json.deltaMask;
+    const gripper = this.json.gripper;
+    const rows: Float64Array[] = [];
+    for (let h = 0; h < policyActions.length / P; h++) {
+      const a = new Float64Array(this.actionDim);
+      for (let i = 0; i < a.length; i++) {
+        a[i] = policyActions[h * P + i] * scale[i] + offset[i];
+        if (delta[i]) a[i] += state[i];
+      }
+      if (gripper) for (const d of gripper.dims) a[d] = a[d] >= gripper.threshold ? 1 : 0;
+      rows.push(a);
+    }
+    return rows;
+  }
+
+  /**
+   * Camera frames → the network's images on the GPU: uint8 is uploaded as is, converted HWC → CHW,
+   * resized bilinearly (half-pixel centres) to `imageSize` and scaled to [-1, 1] there. A camera that
+   * is absent (or undefined) gives an all-ones image and mask 0. Unknown camera names are an error.
+   */
+  imagesToPolicy(frames: Readonly<Record<string, RgbFrame | undefined>>): PolicyImages {
+    const cams = this.json.cameras;
+    for (const k of Object.keys(frames))
+      if (!cams.includes(k))
+        throw new Error(
+          `PolicyProcessor.imagesToPolicy: unknown camera ${JSON.stringify(k)} (cameras: ${cams.join(', ')})`,
+        );
+    const S = this.json.imageSize;
+    const masks = new Uint8Array(cams.length);
+    const images = cams.map((cam, i) => {
+      const f = frames[cam];
+      if (!f) return ones([1, 3, S, S]);
+      const { width: W, height: H, data } = f;
+      if (!Number.isInteger(W) || !Number.isInteger(H) || W < 1 || H < 1 || data.length !== W * H * 3)
+        throw new Error(
+          `PolicyProcessor.imagesToPolicy: camera ${cam} has ${data.length} bytes, expected ${H}·${W}·3`,
+        );
+      masks[i] = 1;
+      return tidy(() => {
+        const chw = permute(cast(tensor(data, [H, W, 3], 'u8'), 'f32'), [2, 0, 1]);
+        // Resizing is linear, so scaling after it touches imageSize² pixels instead of H·W.
+        const resized = resizeBilinear(chw, [S, S]);
+        return reshape(sub(mul(resized, 2 / 255), 1), [1, 3, S, S]);
+      });
+    });
+    return { images, masks };
+  }
+}
