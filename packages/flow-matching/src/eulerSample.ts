@@ -1,6 +1,6 @@
 // openpi's sampler: start from noise at t = 1 and take `steps` Euler steps of dt = −1/steps along the
 // predicted velocity, x ← x + dt·v(x, t), ending at the data (t = 0).
-import { add, keep, mul, noGrad, randNormal, tidy, type Tensor } from '@vla/tensor-webgpu';
+import { add, mul, noGrad, randNormal, tidy, type Tensor } from '@vla/tensor-webgpu';
 
 /** The velocity network: `v(x_t, t)` with `t` the current time (same for the whole batch). */
 export type VelocityFn = (xt: Tensor, t: number, step: number) => Tensor;
@@ -34,25 +34,26 @@ export function eulerSample(
     );
   }
   const dt = -1 / steps;
-  return noGrad(() => {
-    let x = options.noise ?? keep(randNormal(shape, { seed: options.seed ?? 0 }));
-    for (let k = 0; k < steps; k++) {
-      const t = 1 + k * dt;
-      const next = keep(
-        tidy(() => {
-          const v = velocity(x, t, k);
+  // The scope owns every x (and the seeded noise), so a velocity that throws at any step frees them;
+  // only the caller's `noise`, made outside it, is left alone. The final x moves to the caller's scope.
+  return noGrad(() =>
+    tidy(() => {
+      let x = options.noise ?? randNormal(shape, { seed: options.seed ?? 0 });
+      for (let k = 0; k < steps; k++) {
+        const t = 1 + k * dt;
+        const prev = x;
+        x = tidy(() => {
+          const v = velocity(prev, t, k);
           if (v.shape.join() !== shape.join())
             throw new Error(
               `eulerSample: velocity returned [${v.shape.join(', ')}] for x of shape [${shape.join(', ')}]`,
             );
-          return add(x, mul(v, dt));
-        }),
-      );
-      if (x !== options.noise) x.dispose();
-      x = next;
-    }
-    // Hand ownership back to the caller's scope rules.
-    x.kept = false;
-    return x;
-  });
+          return add(prev, mul(v, dt));
+        });
+        // Free each step's input now rather than at the end: only one x is alive at a time.
+        if (prev !== options.noise) prev.dispose();
+      }
+      return x;
+    }),
+  );
 }

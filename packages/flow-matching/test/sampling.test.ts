@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { add, init, mul, shutdown, sub, tensor, type Tensor } from '@vla/tensor-webgpu';
+import { add, engine, init, mul, shutdown, sub, tensor, type Tensor } from '@vla/tensor-webgpu';
 import { eulerSample, sampleTime } from '../src/index.js';
 import { normals } from './random.js';
 import { timeCdfRef } from './reference.js';
@@ -94,6 +94,29 @@ describe('eulerSample', () => {
     // x_N = ε − a·Σ t_k/N = ε − 0.55·a (the exact flow would give ε − 0.5·a).
     for (let i = 0; i < 12; i++) expect(got[i]).toBeCloseTo(eps[i] - 0.55 * c[i], 5);
     aT.dispose();
+  });
+
+  it('a velocity that throws at a later step frees every x and temporary, but not the caller noise', () => {
+    const inUse = () => engine().poolStats().inUseBytes;
+    const noise = tensor([1, 2, 3, 4], [2, 2]);
+    const base = inUse();
+    const failingAt = (step: number) => (x: Tensor, _t: number, k: number) => {
+      const v = add(mul(x, 2), 1);
+      if (k === step) throw new Error(`velocity failed at step ${k}`);
+      return v;
+    };
+    for (const step of [2, 3]) {
+      expect(() => eulerSample(failingAt(step), [2, 2], { steps: 4, seed: 1 })).toThrow(`step ${step}`);
+      expect(inUse()).toBe(base);
+      expect(() => eulerSample(failingAt(step), [2, 2], { steps: 4, noise })).toThrow(`step ${step}`);
+      expect(inUse()).toBe(base);
+      expect(noise.isDisposed).toBe(false);
+    }
+    const x = eulerSample(failingAt(-1), [2, 2], { steps: 4, noise });
+    expect(inUse()).toBeGreaterThan(base);
+    x.dispose();
+    expect(inUse()).toBe(base);
+    noise.dispose();
   });
 
   it('draws its own noise from a seed, and checks shapes', async () => {

@@ -104,10 +104,9 @@ describe('training ownership', () => {
     }
   });
 
-  // Dropping a loss whose graph was recorded, without backward(), keeps the saved tensors of graph
-  // nodes made in nested scopes: tensor-webgpu's tidy releases only the nodes of its own tensors.
-  // Remove `.fails` once it releases the whole unreachable graph.
-  it.fails('computeLoss with gradients recorded and no backward() frees its graph', () => {
+  // The loss's graph spans nested scopes; dropping it without backward() must free every node's
+  // saved tensors, not only those of the tensors the outer scope created.
+  it('computeLoss with gradients recorded and no backward() frees its graph', () => {
     const base = inUse();
     tidy(() => {
       policy.computeLoss(batch, { seed: 0 });

@@ -11,20 +11,52 @@ import type { Tensor } from './tensor.js';
 /** Gradient of the output → gradient of each input (null where an input needs none). */
 export type BackwardFn = (gradOutput: Tensor, saved: readonly Tensor[]) => (Tensor | null)[];
 
-/** One recorded op. @internal */
+/**
+ * One recorded op. @internal
+ *
+ * Nodes are reference-counted so a graph lives exactly as long as something can still run backward
+ * through it: one reference from the output tensor (dropped when it is disposed) and one from each
+ * live downstream node that consumes it. At zero the saved tensors are freed and the upstream nodes
+ * lose a reference, so disposing the last tensor of a graph frees the whole graph, whichever scopes
+ * its pieces were made in.
+ */
 export class GradNode {
   private alive = true;
+  private refs = 1;
+  private outputHeld = true;
+  /** The distinct live nodes of the inputs; this node holds one reference on each. */
+  private readonly upstream: GradNode[];
   constructor(
     readonly name: string,
     readonly inputs: readonly (Tensor | null)[],
     readonly saved: readonly Tensor[],
     readonly backwardFn: BackwardFn,
-  ) {}
-  /** Releases the saved tensors. */
+  ) {
+    const up = new Set<GradNode>();
+    for (const t of inputs) if (t?.gradNode?.alive) up.add(t.gradNode);
+    this.upstream = [...up];
+    for (const node of this.upstream) node.refs++;
+  }
+  /** The output tensor was disposed: drops its reference (idempotent). */
+  dropOutput(): void {
+    if (!this.outputHeld) return;
+    this.outputHeld = false;
+    if (--this.refs === 0) this.release();
+  }
+  /**
+   * Frees the saved tensors now and drops this node's references on its inputs' nodes, releasing
+   * those that nothing else holds. Backward calls it on every node it consumed; idempotent.
+   */
   release(): void {
-    if (!this.alive) return;
-    this.alive = false;
-    for (const t of this.saved) t.dispose();
+    // A worklist, not recursion: graphs of big models are deep.
+    const stack: GradNode[] = [this];
+    while (stack.length) {
+      const node = stack.pop()!;
+      if (!node.alive) continue;
+      node.alive = false;
+      for (const t of node.saved) t.dispose();
+      for (const up of node.upstream) if (--up.refs === 0) stack.push(up);
+    }
   }
   get isAlive(): boolean {
     return this.alive;
@@ -50,7 +82,8 @@ export function noGrad<T>(fn: () => T): T {
 
 /**
  * Records `output = op(inputs)` for autograd. Does nothing when recording is off or no input
- * requires a gradient. `saved` tensors are retained until backward has used them.
+ * requires a gradient. `saved` tensors are retained until backward has used them or no live tensor's
+ * graph reaches the node any more.
  * The backward function must return gradients with exactly the inputs' shapes.
  */
 export function recordOp(

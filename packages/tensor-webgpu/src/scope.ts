@@ -49,9 +49,7 @@ export function tidy<T>(fn: () => T): T {
   } catch (err) {
     // A throwing callback returns nothing, so everything it created (and did not keep) is garbage:
     // free it now, or a failed step (a budget error, a bad shape) leaks its intermediates.
-    const reachable = new Set<unknown>();
-    for (const t of scope.tensors) if (t.kept) t.collectGraph(reachable);
-    for (const t of scope.tensors) if (!t.kept) t.disposeData(!reachable.has(t.gradNode));
+    for (const t of scope.tensors) if (!t.kept) t.dispose();
     throw err;
   } finally {
     scopes.pop();
@@ -65,12 +63,9 @@ export function tidy<T>(fn: () => T): T {
     if (survivors.has(t)) parent?.tensors.push(t);
     else if (!t.kept) dropped.push(t);
   }
-  // Free the data of dropped tensors; their autograd nodes stay alive while a survivor's graph
-  // still reaches them (backward may run later), and are released otherwise.
-  const reachable = new Set<unknown>();
-  for (const t of survivors) t.collectGraph(reachable);
-  for (const t of scope.tensors) if (t.kept) t.collectGraph(reachable);
-  for (const t of dropped) t.disposeData(!reachable.has(t.gradNode));
+  // Autograd nodes are reference-counted (see GradNode): a dropped tensor's node outlives its data
+  // only while a live tensor's graph still reaches it.
+  for (const t of dropped) t.dispose();
   return result;
 }
 

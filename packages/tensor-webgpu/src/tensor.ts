@@ -184,13 +184,11 @@ export class Tensor {
     return t;
   }
 
-  /** Releases this tensor's data (and its gradient). Safe to call twice. */
+  /**
+   * Releases this tensor's data (and its gradient), and its hold on the op that made it: that op's
+   * saved tensors are freed once no live tensor's graph reaches it. Safe to call twice.
+   */
   dispose(): void {
-    this.disposeData(false);
-  }
-
-  /** @internal Frees data; with `freeGraph`, also the saved tensors of the op that made it. */
-  disposeData(freeGraph: boolean): void {
     if (this.storageRef) {
       this.storageRef.release();
       this.storageRef = null;
@@ -199,21 +197,8 @@ export class Tensor {
       this.grad.dispose();
       this.grad = null;
     }
-    if (freeGraph && this.gradNode) {
-      this.gradNode.release();
-      this.gradNode = null;
-    }
-  }
-
-  /** @internal Adds every grad node reachable from this tensor to `out`. */
-  collectGraph(out: Set<unknown>): void {
-    const stack: GradNode[] = this.gradNode ? [this.gradNode] : [];
-    while (stack.length) {
-      const node = stack.pop()!;
-      if (out.has(node)) continue;
-      out.add(node);
-      for (const input of node.inputs) if (input?.gradNode && !out.has(input.gradNode)) stack.push(input.gradNode);
-    }
+    // The node stays on the tensor: a live downstream graph may still run backward through it.
+    this.gradNode?.dropOutput();
   }
 
   /** Reads the values back (async). f16 comes back as Float32Array, bool as Uint32Array of 0/1. */

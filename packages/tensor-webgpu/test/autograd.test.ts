@@ -136,6 +136,79 @@ describe('ownership', () => {
     expect(eng.poolStats().inUseBytes).toBe(base);
   });
 
+  it('a graph built in nested scopes is freed when the outer scope drops it, with or without backward', async () => {
+    const x = leaf([0.5, -1, 2]);
+    const base = eng.poolStats().inUseBytes;
+    for (const withBackward of [false, true]) {
+      T.tidy(() => {
+        // exp and mul save tensors in scopes that end while a survivor's graph still reaches them.
+        const y = T.tidy(() => T.tidy(() => T.mul(T.exp(x), x)));
+        const loss = T.sum(T.mul(y, y));
+        if (withBackward) loss.backward();
+      });
+      x.grad?.dispose();
+      x.grad = null;
+      expect(eng.poolStats().inUseBytes).toBe(base);
+    }
+    x.dispose();
+  });
+
+  it('dispose() of the last tensor of a graph frees the saved tensors of the ops behind it', () => {
+    const x = leaf([1, 2, 3]);
+    const base = eng.poolStats().inUseBytes;
+    const a = T.exp(x);
+    const b = T.mul(a, a);
+    a.dispose(); // b still needs exp's node
+    expect(eng.poolStats().inUseBytes).toBeGreaterThan(base);
+    b.dispose();
+    expect(eng.poolStats().inUseBytes).toBe(base);
+    x.dispose();
+  });
+
+  it('a tensor kept across scopes back-propagates later through the dropped intermediates', async () => {
+    const xs = [0.5, -1, 2];
+    const x = leaf(xs);
+    const base = eng.poolStats().inUseBytes;
+    let h!: T.Tensor;
+    T.tidy(() => {
+      h = T.keep(T.tidy(() => T.mul(T.exp(x), x)));
+    });
+    T.tidy(() => T.sum(T.mul(h, 2)).backward());
+    // d/dx sum(2·x·e^x) = 2·e^x·(x + 1)
+    expectClose(await x.grad!.toArray(), xs.map((v) => 2 * Math.exp(v) * (v + 1)), { rtol: 1e-5 });
+    x.grad!.dispose();
+    x.grad = null;
+    h.dispose();
+    expect(eng.poolStats().inUseBytes).toBe(base);
+    x.dispose();
+  });
+
+  it('disposing an intermediate whose downstream tensor is alive keeps backward working through it', async () => {
+    const xs = [0.5, 1, 2];
+    const x = leaf(xs);
+    const base = eng.poolStats().inUseBytes;
+    const a = T.exp(x);
+    const b = T.mul(a, x);
+    a.dispose();
+    const s = T.sum(b);
+    s.backward();
+    expectClose(await x.grad!.toArray(), xs.map((v) => Math.exp(v) * (v + 1)), { rtol: 1e-5 });
+    x.grad!.dispose();
+    x.grad = null;
+    b.dispose();
+    s.dispose();
+    expect(eng.poolStats().inUseBytes).toBe(base);
+    x.dispose();
+  });
+
+  it('backward through a graph already consumed by backward still errors', () => {
+    const x = leaf([1, 2]);
+    const y = T.tidy(() => T.tidy(() => T.mul(T.exp(x), 2)));
+    T.sum(y).backward();
+    expect(() => T.sum(T.mul(y, 3)).backward()).toThrow(/already freed/);
+    x.dispose();
+  });
+
   it('views keep storage alive until the last one is disposed', async () => {
     const base = eng.poolStats().inUseBytes;
     const x = T.tensor([1, 2, 3, 4], [2, 2]);
