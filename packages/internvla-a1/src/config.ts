@@ -6,6 +6,7 @@ import type { Qwen3VLConfig } from '@vla/qwen3-vl';
 import { validateQwen3VLConfig } from '@vla/qwen3-vl';
 import { spatialCompression, validateTokenizerConfig, type CosmosTokenizerConfig } from '@vla/vae';
 import { z } from 'zod';
+import { firstSchemaIssue } from './schemaIssue.js';
 
 /** Width of one expert that is not the understanding expert (heads are shared with it). */
 export interface ExpertSize {
@@ -209,21 +210,6 @@ const policyConfigSchema = object({
   }),
 });
 
-function shown(v: unknown): string {
-  if (v === undefined) return 'undefined (missing)';
-  // JSON would print NaN and ±Infinity as null.
-  if (typeof v === 'number') return String(v);
-  const s = JSON.stringify(v) ?? String(v);
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
-}
-
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let v = root;
-  for (const k of path)
-    v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
-  return v;
-}
-
 /**
  * Throws {@link PolicyConfigError} naming the field when a configuration cannot be built: a wrong
  * type (null, a string for a number, an array for an object), a missing field, a value out of
@@ -232,13 +218,8 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 export function validatePolicyConfig(config: unknown): asserts config is InternVLAA1Config {
   const parsed = policyConfigSchema.safeParse(config);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    // Missing and unrecognised keys have no input of their own: show the value at the path.
-    const field = issue.path
-      .map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`))
-      .join('')
-      .replace(/^\./, '');
-    throw new PolicyConfigError(field, `${issue.message}, got ${shown(valueAt(config, issue.path))}`);
+    const { field, problem } = firstSchemaIssue(parsed.error, config);
+    throw new PolicyConfigError(field, problem);
   }
   const c = config as InternVLAA1Config;
   const fail = (field: string, problem: string) => new PolicyConfigError(field, problem);

@@ -16,6 +16,7 @@ import {
   type Tensor,
 } from '@vla/tensor-webgpu';
 import { z } from 'zod';
+import { firstSchemaIssue } from './schemaIssue.js';
 
 /** How vectors are normalised for the network. */
 export type Normalization = 'mean_std' | 'quantile';
@@ -174,33 +175,12 @@ const processorSchema = object({
   }).nullable(),
 });
 
-function shown(v: unknown): string {
-  if (v === undefined) return 'undefined (missing)';
-  if (typeof v === 'number') return String(v);
-  const s = JSON.stringify(v) ?? String(v);
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
-}
-
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let v = root;
-  for (const k of path)
-    v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
-  return v;
-}
-
 /** Throws {@link PolicyProcessorError} naming the field when `json` is not a consistent processor. */
 function validate(json: unknown): asserts json is PolicyProcessorJson {
   const parsed = processorSchema.safeParse(json);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue.path
-      .map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`))
-      .join('')
-      .replace(/^\./, '');
-    // A misspelt field would otherwise be dropped silently (and its default used).
-    if (issue.code === 'unrecognized_keys')
-      throw new PolicyProcessorError(field, `has unknown field(s) ${issue.keys.join(', ')}`);
-    throw new PolicyProcessorError(field, `${issue.message}, got ${shown(valueAt(json, issue.path))}`);
+    const { field, problem } = firstSchemaIssue(parsed.error, json);
+    throw new PolicyProcessorError(field, problem);
   }
   const p = json as PolicyProcessorJson;
   const fail = (field: string, problem: string) => new PolicyProcessorError(field, problem);
