@@ -189,6 +189,12 @@ function checkProcessorFits(src: string, processor: PolicyProcessor, config: Int
         src,
         `__metadata__.processor.${field} is ${value} but the policy's ${key} is ${expected}`,
       );
+  // Compact ids run 0..vocab.length (0 = unknown); each must index the embedding.
+  if (p.vocab && p.vocab.length + 1 > config.vlm.text.vocabSize)
+    throw new CheckpointError(
+      src,
+      `__metadata__.processor.vocab keeps ${p.vocab.length} tokens (+1 unknown) but the policy's vocabSize is ${config.vlm.text.vocabSize}`,
+    );
 }
 
 /** The checkpoint's processor (validated, agreeing with `config`), or null when it has none. */
@@ -542,7 +548,7 @@ export interface PolicyBundle {
 /**
  * {@link loadPolicy} plus the checkpoint's processor: what turns robot observations into the
  * network's inputs and its actions back into robot units. The processor is validated (and checked
- * against the configuration) before anything is allocated.
+ * against the configuration) before anything is allocated, and its prompt tokenizer is loaded.
  */
 export async function loadPolicyBundle(
   source: ByteSourceInput,
@@ -565,6 +571,8 @@ export async function loadPolicyBundle(
       policy.dispose();
       throw e;
     }
+    // The processor is what acts on a robot; make it usable without a further await.
+    await processor?.loadTokenizer();
     return { policy, processor };
   } finally {
     await file.close();

@@ -55,6 +55,7 @@ export type {
   Normalization,
   PolicyImages,
   PolicyProcessorJson,
+  PromptTokenizer,
   RgbFrame,
   VectorStats,
 } from './policyProcessor.js';

@@ -4,9 +4,13 @@
 // network was built for. It knows no robot or dataset package: callers hand it plain arrays and
 // statistics objects (LeRobot's per-feature stats fit as they are).
 import {
+  avgPool2d,
   cast,
+  concat,
   mul,
+  narrow,
   ones,
+  pad,
   permute,
   reshape,
   resizeBilinear,
@@ -15,7 +19,10 @@ import {
   tidy,
   type Tensor,
 } from '@vla/tensor-webgpu';
+import { Qwen3Tokenizer, VocabRemap, type TextTokenizer } from '@vla/qwen3-vl';
 import { z } from 'zod';
+import { encodePrompts, type EncodedPrompts } from './batch.js';
+import type { InternVLAA1Config } from './config.js';
 import { firstSchemaIssue } from './schemaIssue.js';
 
 /** How vectors are normalised for the network. */
@@ -35,6 +42,9 @@ export interface VectorStats {
   /** 99th percentile per dim (required by `quantile` normalisation). */
   q99?: number[];
 }
+
+/** Text tokenizers a processor can name (the policy's understanding expert is Qwen3-VL). */
+export type PromptTokenizer = 'qwen3';
 
 /** Grippers driven open/closed: these action dims are snapped to 0 or 1 in robot units. */
 export interface GripperRule {
@@ -70,6 +80,13 @@ export interface PolicyProcessorJson {
   policyDim: number;
   /** Binary gripper dims, or null. */
   gripper: GripperRule | null;
+  /** The prompt's tokenizer. */
+  tokenizer: PromptTokenizer;
+  /**
+   * Compact vocabulary of a small model: the Qwen ids kept, in compact order (compact id i + 1 is
+   * `vocab[i]`; 0 is unknown), as qwen3-vl's `VocabRemap` builds it; null = the full Qwen vocabulary.
+   */
+  vocab: number[] | null;
 }
 
 /** Statistics of one feature as a dataset reports them (LeRobot's `FeatureStats` fits). */
@@ -110,6 +127,10 @@ export interface FromStatsOptions {
   policyDim?: number;
   /** Binary gripper dims; default none. */
   gripper?: GripperRule | null;
+  /** Default `qwen3`. */
+  tokenizer?: PromptTokenizer;
+  /** Compact vocabulary (a `VocabRemap` or its kept Qwen ids); default null = full vocabulary. */
+  vocab?: VocabRemap | readonly number[] | null;
 }
 
 /** One camera frame: RGB8, height × width × 3, row-major. */
@@ -173,6 +194,8 @@ const processorSchema = object({
     dims: z.array(integer(0, MAX_DIM - 1), { error: 'must be a list of dims' }),
     threshold: finite,
   }).nullable(),
+  tokenizer: z.enum(['qwen3'], { error: 'must be "qwen3"' }),
+  vocab: z.array(integer(0, 2 ** 31 - 1), { error: 'must be a list of token ids' }).max(1 << 20).nullable(),
 });
 
 /** Throws {@link PolicyProcessorError} naming the field when `json` is not a consistent processor. */
@@ -223,6 +246,11 @@ function validate(json: unknown): asserts json is PolicyProcessorJson {
       if (bad >= 0) throw fail(`stats.${part}.q99[${bad}]`, `${s.q99[bad]} is below q01 ${s.q01[bad]}`);
     }
   }
+  if (p.vocab) {
+    const seen = new Set<number>();
+    const dup = p.vocab.findIndex((id) => seen.size === seen.add(id).size);
+    if (dup >= 0) throw fail(`vocab[${dup}]`, `repeats token id ${p.vocab[dup]}`);
+  }
   if (p.gripper) {
     const bad = p.gripper.dims.findIndex((d) => d >= A);
     if (bad >= 0)
@@ -269,13 +297,17 @@ function affine(stats: VectorStats, mode: Normalization): Affine {
 export class PolicyProcessor {
   /** The validated data (do not mutate). */
   readonly json: Readonly<PolicyProcessorJson>;
+  /** The compact-vocabulary map of {@link PolicyProcessorJson.vocab}, or null for the full vocabulary. */
+  readonly vocabRemap: VocabRemap | null;
   private readonly state: Affine;
   private readonly action: Affine;
+  private textTokenizer: TextTokenizer | undefined;
 
   private constructor(json: PolicyProcessorJson) {
     this.json = json;
     this.state = affine(json.stats.state, json.normalization);
     this.action = affine(json.stats.action, json.normalization);
+    this.vocabRemap = json.vocab ? new VocabRemap(json.vocab) : null;
   }
 
   /** Validates `json` (errors name the field) and builds the processor from a deep copy of it. */
@@ -300,6 +332,8 @@ export class PolicyProcessor {
       chunkSize: o.chunkSize,
       policyDim: o.policyDim ?? 32,
       gripper: o.gripper ?? null,
+      tokenizer: o.tokenizer ?? 'qwen3',
+      vocab: o.vocab ? Array.from(o.vocab instanceof VocabRemap ? o.vocab.fullIds.subarray(1) : o.vocab) : null,
     } satisfies PolicyProcessorJson);
   }
 
@@ -379,35 +413,127 @@ export class PolicyProcessor {
   }
 
   /**
-   * Camera frames → the network's images on the GPU: uint8 is uploaded as is, converted HWC → CHW,
-   * resized bilinearly (half-pixel centres) to `imageSize` and scaled to [-1, 1] there. A camera that
-   * is absent (or undefined) gives an all-ones image and mask 0. Unknown camera names are an error.
+   * Task prompts → token ids and mask in the network's vocabulary (after
+   * {@link PolicyProcessor.loadTokenizer}): the processor's tokenizer, the
+   * prompt layout of qwen3-vl (right-padded / truncated to `textLength`) and the compact-vocabulary
+   * remap when the model has one.
+   */
+  encodePrompts(config: InternVLAA1Config, prompts: readonly string[]): EncodedPrompts {
+    if (config.textTokens !== this.json.textLength)
+      throw new Error(
+        `PolicyProcessor.encodePrompts: the processor has textLength ${this.json.textLength}, the config textTokens ${config.textTokens}`,
+      );
+    const vocab = config.vlm.text.vocabSize;
+    if (this.vocabRemap && this.vocabRemap.size > vocab)
+      throw new Error(
+        `PolicyProcessor.encodePrompts: the compact vocabulary has ${this.vocabRemap.size} ids, the model ${vocab}`,
+      );
+    if (!this.textTokenizer)
+      throw new Error(
+        'PolicyProcessor.encodePrompts: the tokenizer is not loaded; call `await processor.loadTokenizer()` first (loadPolicyBundle does)',
+      );
+    return encodePrompts(config, this.textTokenizer, prompts, this.vocabRemap ?? undefined);
+  }
+
+  /** Loads the prompt tokenizer {@link PolicyProcessor.encodePrompts} needs (once; later calls return at once). */
+  async loadTokenizer(): Promise<this> {
+    this.textTokenizer ??= await Qwen3Tokenizer.load();
+    return this;
+  }
+
+  /**
+   * Camera frames of one time step → the network's images on the GPU (batch of 1); see
+   * {@link PolicyProcessor.imageBatchToPolicy}.
    */
   imagesToPolicy(frames: Readonly<Record<string, RgbFrame | undefined>>): PolicyImages {
+    return this.imageBatchToPolicy([frames]);
+  }
+
+  /**
+   * Camera frames of a batch (one record per item) → per view slot `[B, 3, imageSize, imageSize]` in
+   * [-1, 1] on the GPU: uint8 is uploaded as is (one upload per view and frame size), converted
+   * HWC → CHW, resized with padding (aspect ratio kept, openpi's `resize_with_pad`: the image is
+   * centred and the border is black, -1) and scaled there. Downscaling by a factor k ≥ 2 first
+   * averages k×k boxes so that small network inputs do not alias. A camera that is absent (or
+   * undefined) gives an all-ones image and mask 0. Unknown camera names are an error.
+   */
+  imageBatchToPolicy(frames: readonly Readonly<Record<string, RgbFrame | undefined>>[]): PolicyImages {
     const cams = this.json.cameras;
-    for (const k of Object.keys(frames))
-      if (!cams.includes(k))
-        throw new Error(
-          `PolicyProcessor.imagesToPolicy: unknown camera ${JSON.stringify(k)} (cameras: ${cams.join(', ')})`,
-        );
-    const S = this.json.imageSize;
-    const masks = new Uint8Array(cams.length);
-    const images = cams.map((cam, i) => {
-      const f = frames[cam];
-      if (!f) return ones([1, 3, S, S]);
-      const { width: W, height: H, data } = f;
-      if (!Number.isInteger(W) || !Number.isInteger(H) || W < 1 || H < 1 || data.length !== W * H * 3)
-        throw new Error(
-          `PolicyProcessor.imagesToPolicy: camera ${cam} has ${data.length} bytes, expected ${H}·${W}·3`,
-        );
-      masks[i] = 1;
-      return tidy(() => {
-        const chw = permute(cast(tensor(data, [H, W, 3], 'u8'), 'f32'), [2, 0, 1]);
-        // Resizing is linear, so scaling after it touches imageSize² pixels instead of H·W.
-        const resized = resizeBilinear(chw, [S, S]);
-        return reshape(sub(mul(resized, 2 / 255), 1), [1, 3, S, S]);
+    const B = frames.length;
+    if (B < 1) throw new Error('PolicyProcessor.imageBatchToPolicy: the batch is empty');
+    const masks = new Uint8Array(B * cams.length);
+    frames.forEach((record, b) => {
+      for (const k of Object.keys(record))
+        if (!cams.includes(k))
+          throw new Error(
+            `PolicyProcessor.imageBatchToPolicy: unknown camera ${JSON.stringify(k)} in item ${b} (cameras: ${cams.join(', ')})`,
+          );
+      cams.forEach((cam, v) => {
+        const f = record[cam];
+        if (!f) return;
+        const { width: W, height: H, data } = f;
+        if (!Number.isInteger(W) || !Number.isInteger(H) || W < 1 || H < 1 || data.length !== W * H * 3)
+          throw new Error(
+            `PolicyProcessor.imageBatchToPolicy: camera ${cam} of item ${b} has ${data.length} bytes, expected ${H}·${W}·3`,
+          );
+        masks[b * cams.length + v] = 1;
       });
     });
+    const S = this.json.imageSize;
+    const images = cams.map((cam, v) =>
+      tidy(() => {
+        const items: Tensor[] = new Array<Tensor>(B);
+        // Frames of one size travel together: one upload and one resize per size.
+        const bySize = new Map<string, number[]>();
+        frames.forEach((record, b) => {
+          const f = record[cam];
+          if (!masks[b * cams.length + v] || !f) return;
+          const key = `${f.height}x${f.width}`;
+          bySize.set(key, [...(bySize.get(key) ?? []), b]);
+        });
+        for (const members of bySize.values()) {
+          const first = frames[members[0]][cam]!;
+          const bytes = new Uint8Array(members.length * first.data.length);
+          members.forEach((b, i) => bytes.set(frames[b][cam]!.data, i * first.data.length));
+          const out = resizeWithPad(bytes, members.length, first.height, first.width, S);
+          members.forEach((b, i) => (items[b] = members.length === 1 ? out : sliceItem(out, i)));
+        }
+        for (let b = 0; b < B; b++) items[b] ??= ones([1, 3, S, S]);
+        return B === 1 ? items[0] : concat(items, 0);
+      }),
+    );
     return { images, masks };
   }
+}
+
+/** Item `i` of a `[N, 3, S, S]` batch as `[1, 3, S, S]`. */
+function sliceItem(x: Tensor, i: number): Tensor {
+  const [, c, h, w] = x.shape;
+  return reshape(narrow(x, 0, i, 1), [1, c, h, w]);
+}
+
+/**
+ * Where an `H × W` image lands in an `S × S` canvas keeping its aspect ratio (openpi's
+ * `resize_with_pad`: ratio = max(W/S, H/S), sizes truncated, the extra padding pixel bottom/right).
+ * Exported for tests only.
+ * @internal
+ */
+export function padLayout(H: number, W: number, S: number): { height: number; width: number; top: number; left: number } {
+  const ratio = Math.max(W / S, H / S);
+  const height = Math.max(1, Math.min(S, Math.trunc(H / ratio)));
+  const width = Math.max(1, Math.min(S, Math.trunc(W / ratio)));
+  return { height, width, top: Math.floor((S - height) / 2), left: Math.floor((S - width) / 2) };
+}
+
+/** `N` RGB8 HWC frames of one size → `[N, 3, S, S]` in [-1, 1], resized with padding (black = -1). */
+function resizeWithPad(bytes: Uint8Array, N: number, H: number, W: number, S: number): Tensor {
+  const { height, width, top, left } = padLayout(H, W, S);
+  let x = permute(cast(tensor(bytes, [N, H, W, 3], 'u8'), 'f32'), [0, 3, 1, 2]);
+  const k = Math.floor(Math.min(H / height, W / width));
+  if (k >= 2) x = avgPool2d(x, { kernel: k, stride: k });
+  if (x.shape[2] !== height || x.shape[3] !== width) x = resizeBilinear(x, [height, width]);
+  // Resizing is linear, so scaling after it touches S² pixels instead of H·W.
+  const scaled = sub(mul(x, 2 / 255), 1);
+  if (height === S && width === S) return scaled;
+  return pad(scaled, [[0, 0], [0, 0], [top, S - height - top], [left, S - width - left]], -1);
 }

@@ -206,54 +206,150 @@ describe('PolicyProcessor from the cr5 fixture', () => {
 });
 
 /** Plain-TS bilinear (half-pixel centres clamped at 0, PyTorch align_corners=False) of one channel. */
-function bilinear(src: Float64Array, H: number, W: number, S: number): Float64Array {
-  const out = new Float64Array(S * S);
-  const coord = (d: number, inSize: number) => {
-    const x = Math.max(((d + 0.5) * inSize) / S - 0.5, 0);
+function bilinear(src: Float64Array, H: number, W: number, outH: number, outW: number): Float64Array {
+  const out = new Float64Array(outH * outW);
+  const coord = (d: number, inSize: number, outSize: number) => {
+    const x = Math.max(((d + 0.5) * inSize) / outSize - 0.5, 0);
     const i0 = Math.min(Math.floor(x), inSize - 1);
     const i1 = Math.min(i0 + 1, inSize - 1);
     return [i0, i1, x - i0] as const;
   };
-  for (let y = 0; y < S; y++) {
-    const [y0, y1, fy] = coord(y, H);
-    for (let x = 0; x < S; x++) {
-      const [x0, x1, fx] = coord(x, W);
+  for (let y = 0; y < outH; y++) {
+    const [y0, y1, fy] = coord(y, H, outH);
+    for (let x = 0; x < outW; x++) {
+      const [x0, x1, fx] = coord(x, W, outW);
       const at = (r: number, c: number) => src[r * W + c];
-      out[y * S + x] =
+      out[y * outW + x] =
         (1 - fy) * ((1 - fx) * at(y0, x0) + fx * at(y0, x1)) + fy * ((1 - fx) * at(y1, x0) + fx * at(y1, x1));
     }
   }
   return out;
 }
 
+/** Mean of k×k boxes (stride k, the remainder rows/columns dropped), one channel. */
+function boxMean(src: Float64Array, H: number, W: number, k: number): [Float64Array, number, number] {
+  const h = Math.floor(H / k);
+  const w = Math.floor(W / k);
+  const out = new Float64Array(h * w);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      let sum = 0;
+      for (let dy = 0; dy < k; dy++) for (let dx = 0; dx < k; dx++) sum += src[(y * k + dy) * W + x * k + dx];
+      out[y * w + x] = sum / (k * k);
+    }
+  return [out, h, w];
+}
+
+/**
+ * Independent resize-with-pad of one RGB8 frame into an S×S canvas (openpi layout written out by hand:
+ * inner size from the larger ratio, truncated; centred, extra pixel bottom/right; black border = -1),
+ * box prefilter for integer downscales ≥ 2, then bilinear; [-1, 1].
+ */
+function referenceImage(data: Uint8Array, H: number, W: number, S: number): Float64Array {
+  const ratio = Math.max(W / S, H / S);
+  const ih = Math.max(1, Math.min(S, Math.trunc(H / ratio)));
+  const iw = Math.max(1, Math.min(S, Math.trunc(W / ratio)));
+  const top = Math.floor((S - ih) / 2);
+  const left = Math.floor((S - iw) / 2);
+  const k = Math.floor(Math.min(H / ih, W / iw));
+  const out = new Float64Array(3 * S * S).fill(-1);
+  for (let c = 0; c < 3; c++) {
+    let plane = Float64Array.from({ length: H * W }, (_, i) => data[i * 3 + c]);
+    let [h, w] = [H, W];
+    if (k >= 2) [plane, h, w] = boxMean(plane, H, W, k);
+    const r = h === ih && w === iw ? plane : bilinear(plane, h, w, ih, iw);
+    for (let y = 0; y < ih; y++)
+      for (let x = 0; x < iw; x++) out[c * S * S + (top + y) * S + left + x] = (r[y * iw + x] * 2) / 255 - 1;
+  }
+  return out;
+}
+
+function frame(H: number, W: number, seed: number) {
+  return { width: W, height: H, data: Uint8Array.from({ length: H * W * 3 }, (_, i) => (i * 37 + seed * 101 + 11) % 256) };
+}
+
 describe('PolicyProcessor images', () => {
-  it('a 3x5 RGB8 frame becomes a [1, 3, S, S] image in [-1, 1]; a missing camera is ones with mask 0', async () => {
+  it('a 3x5 RGB8 frame is resized with padding into [1, 3, S, S] in [-1, 1]; a missing camera is ones with mask 0', async () => {
     const p = toy('mean_std');
-    const H = 3;
-    const W = 5;
-    const data = Uint8Array.from({ length: H * W * 3 }, (_, i) => (i * 37 + 11) % 256);
-    const { images, masks } = p.imagesToPolicy({ head: { width: W, height: H, data } });
+    const f = frame(3, 5, 0);
+    const { images, masks } = p.imagesToPolicy({ head: f });
     expect(Array.from(masks)).toEqual([1, 0]);
     expect(images.map((t) => t.shape)).toEqual([
       [1, 3, 4, 4],
       [1, 3, 4, 4],
     ]);
     const got = (await images[0].toArray()) as Float32Array;
-    for (let c = 0; c < 3; c++) {
-      const plane = Float64Array.from({ length: H * W }, (_, k) => data[k * 3 + c]);
-      const ref = bilinear(plane, H, W, 4);
-      for (let k = 0; k < 16; k++) expect(got[c * 16 + k]).toBeCloseTo((ref[k] * 2) / 255 - 1, 5);
-    }
+    const ref = referenceImage(f.data, 3, 5, 4);
+    // 3x5 into 4x4 keeps the aspect: a 2x4 band with one black row above and below.
+    expect(Array.from(got.subarray(0, 4))).toEqual([-1, -1, -1, -1]);
+    for (let k = 0; k < ref.length; k++) expect(got[k]).toBeCloseTo(ref[k], 5);
     expect(Array.from(await images[1].toArray())).toEqual(new Array(48).fill(1));
     for (const t of images) t.dispose();
   });
 
-  it('refuses unknown cameras and frames of the wrong size', () => {
+  it('a batch of mixed sizes (tall, wide, a 5x downscale through box means) matches the reference item by item', async () => {
+    const p = toy('mean_std');
+    const items = [
+      { head: frame(12, 20, 1), wrist: frame(7, 3, 2) },
+      { wrist: frame(7, 3, 3) },
+      { head: frame(4, 4, 4), wrist: undefined },
+      { head: frame(12, 20, 5), wrist: frame(9, 13, 6) },
+    ];
+    const { images, masks } = p.imageBatchToPolicy(items);
+    expect(Array.from(masks)).toEqual([1, 1, 0, 1, 1, 0, 1, 1]);
+    const S = 4;
+    for (const [v, cam] of (['head', 'wrist'] as const).entries()) {
+      expect(images[v].shape).toEqual([4, 3, S, S]);
+      const got = (await images[v].toArray()) as Float32Array;
+      items.forEach((item, b) => {
+        const f = (item as Record<string, ReturnType<typeof frame> | undefined>)[cam];
+        const ref = f ? referenceImage(f.data, f.height, f.width, S) : new Float64Array(3 * S * S).fill(1);
+        for (let k = 0; k < ref.length; k++) expect(got[b * ref.length + k]).toBeCloseTo(ref[k], 4);
+      });
+      images[v].dispose();
+    }
+  });
+
+  it('refuses unknown cameras, frames of the wrong size and an empty batch', () => {
     const p = toy('mean_std');
     expect(() => p.imagesToPolicy({ top: undefined })).toThrow(/unknown camera "top"/);
     expect(() => p.imagesToPolicy({ head: { width: 2, height: 2, data: new Uint8Array(5) } })).toThrow(
       /5 bytes/,
     );
+    expect(() => p.imageBatchToPolicy([])).toThrow(/empty/);
+  });
+});
+
+describe('PolicyProcessor prompts', () => {
+  it('encodes with the Qwen3 tokenizer and the compact vocabulary it stores, and needs the tokenizer loaded', async () => {
+    const { Qwen3Tokenizer, VocabRemap } = await import('@vla/qwen3-vl');
+    const { encodePrompts } = await import('../src/index.js');
+    const tokenizer = await Qwen3Tokenizer.load();
+    const prompts = ['pick up the cube', 'put the red block in the bin'];
+    const remap = VocabRemap.fromTexts(tokenizer, prompts);
+    const config = tinyConfig({ width: 32, layers: 1, visionLayers: 1, imageSize: 32, views: 2, textTokens: 8, vocabSize: 64 });
+    const json = toy('mean_std').toJSON();
+    const p = PolicyProcessor.fromStats({
+      ...json,
+      stats: { state: json.stats.state, action: json.stats.action },
+      imageSize: 32,
+      textLength: 8,
+      vocab: remap,
+    });
+    expect(p.json.vocab).toEqual(Array.from(remap.fullIds.subarray(1)));
+    expect(() => p.encodePrompts(config, prompts)).toThrow(/loadTokenizer/);
+    await p.loadTokenizer();
+    // The processor's JSON alone rebuilds the same map: compare with encodePrompts given the remap.
+    const q = await PolicyProcessor.fromJSON(JSON.parse(JSON.stringify(p.toJSON()))).loadTokenizer();
+    const got = q.encodePrompts(config, [...prompts, 'unseen words']);
+    const want = encodePrompts(config, tokenizer, [...prompts, 'unseen words'], remap);
+    expect(Array.from(got.tokens)).toEqual(Array.from(want.tokens));
+    expect(Array.from(got.textMask)).toEqual(Array.from(want.textMask));
+    expect(Math.max(...got.tokens)).toBeLessThan(remap.size);
+    // Known words map to kept ids, unseen ones to 0 (unknown).
+    expect(got.tokens.subarray(16, 24).some((id) => id === 0)).toBe(true);
+    expect(() => q.encodePrompts({ ...config, textTokens: 9 }, prompts)).toThrow(/textLength 8.*textTokens 9/);
+    expect(() => PolicyProcessor.fromJSON({ ...p.toJSON(), vocab: [5, 7, 5] })).toThrow(/vocab\[2\] repeats token id 5/);
   });
 });
 
