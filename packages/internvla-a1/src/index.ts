@@ -5,6 +5,8 @@
  * @packageDocumentation
  */
 export { derivedSizes, expertConfigs, PolicyConfigError, validatePolicyConfig } from './config.js';
+export { firstSchemaIssue } from './schemaIssue.js';
+export type { SchemaIssue } from './schemaIssue.js';
 export type { DerivedSizes, ExpertSize, InternVLAA1Config, PolicyTokenIds } from './config.js';
 export {
   a13bConfig,

@@ -4,16 +4,14 @@
 // network was built for. It knows no robot or dataset package: callers hand it plain arrays and
 // statistics objects (LeRobot's per-feature stats fit as they are).
 import {
-  avgPool2d,
-  cast,
   concat,
   mul,
   narrow,
   ones,
   pad,
-  permute,
   reshape,
   resizeBilinear,
+  rgbToPlanar,
   sub,
   tensor,
   tidy,
@@ -528,9 +526,9 @@ export function padLayout(H: number, W: number, S: number): { height: number; wi
 /** `N` RGB8 HWC frames of one size → `[N, 3, S, S]` in [-1, 1], resized with padding (black = -1). */
 function resizeWithPad(bytes: Uint8Array, N: number, H: number, W: number, S: number): Tensor {
   const { height, width, top, left } = padLayout(H, W, S);
-  let x = permute(cast(tensor(bytes, [N, H, W, 3], 'u8'), 'f32'), [0, 3, 1, 2]);
-  const k = Math.floor(Math.min(H / height, W / width));
-  if (k >= 2) x = avgPool2d(x, { kernel: k, stride: k });
+  // Layout change, widening and (for downscales by k ≥ 2) the k×k box means in one kernel.
+  const k = Math.max(1, Math.floor(Math.min(H / height, W / width)));
+  let x = rgbToPlanar(tensor(bytes, [N, H, W, 3], 'u8'), { box: k });
   if (x.shape[2] !== height || x.shape[3] !== width) x = resizeBilinear(x, [height, width]);
   // Resizing is linear, so scaling after it touches S² pixels instead of H·W.
   const scaled = sub(mul(x, 2 / 255), 1);

@@ -254,7 +254,7 @@ function referenceImage(data: Uint8Array, H: number, W: number, S: number): Floa
   const k = Math.floor(Math.min(H / ih, W / iw));
   const out = new Float64Array(3 * S * S).fill(-1);
   for (let c = 0; c < 3; c++) {
-    let plane = Float64Array.from({ length: H * W }, (_, i) => data[i * 3 + c]);
+    let plane: Float64Array = Float64Array.from({ length: H * W }, (_, i) => data[i * 3 + c]);
     let [h, w] = [H, W];
     if (k >= 2) [plane, h, w] = boxMean(plane, H, W, k);
     const r = h === ih && w === iw ? plane : bilinear(plane, h, w, ih, iw);

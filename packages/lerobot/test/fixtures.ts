@@ -1,5 +1,5 @@
 // Where the shared LeRobot fixtures live: `VLA_FIXTURES` if set, else the `shared/` folder beside the
-// repository checkout (how CI lays it out), else the developers' machine path.
+// repository checkout (how CI lays it out).
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +8,6 @@ const here = dirname(fileURLToPath(import.meta.url));
 const candidates = [
   process.env.VLA_FIXTURES && join(process.env.VLA_FIXTURES, 'lerobot'),
   resolve(here, '../../../../shared/fixtures/lerobot'),
-  '/work/shared/fixtures/lerobot',
 ].filter((p): p is string => !!p);
 
 /** The fixtures folder; throws naming every place looked at when none exists. */

@@ -9,6 +9,7 @@ export * from './matmul.js';
 export * from './conv.js';
 export * from './pool.js';
 export * from './resize.js';
+export * from './image.js';
 export * from './norm.js';
 export * from './rope.js';
 export * from './attention.js';
