@@ -173,28 +173,14 @@ function processorMetadata(processor: PolicyProcessor): Record<string, string> {
   return { processor: text, processor_crc32: hex(CRC32.buf(new TextEncoder().encode(text))) };
 }
 
-/** The processor's sizes must be the network's: the same image side, text length, chunk, width and views. */
+/** The processor's sizes must be the network's (see `PolicyProcessor.checkFits`). */
 function checkProcessorFits(src: string, processor: PolicyProcessor, config: InternVLAA1Config): void {
-  const p = processor.json;
-  const pairs: [string, number, string, number][] = [
-    ['imageSize', p.imageSize, 'imageSize', config.imageSize],
-    ['textLength', p.textLength, 'textTokens', config.textTokens],
-    ['chunkSize', p.chunkSize, 'chunkSize', config.chunkSize],
-    ['policyDim', p.policyDim, 'stateDim', config.stateDim],
-    ['cameras', p.cameras.length, 'views', config.views],
-  ];
-  for (const [field, value, key, expected] of pairs)
-    if (value !== expected)
-      throw new CheckpointError(
-        src,
-        `__metadata__.processor.${field} is ${value} but the policy's ${key} is ${expected}`,
-      );
-  // Compact ids run 0..vocab.length (0 = unknown); each must index the embedding.
-  if (p.vocab && p.vocab.length + 1 > config.vlm.text.vocabSize)
-    throw new CheckpointError(
-      src,
-      `__metadata__.processor.vocab keeps ${p.vocab.length} tokens (+1 unknown) but the policy's vocabSize is ${config.vlm.text.vocabSize}`,
-    );
+  try {
+    processor.checkFits(config);
+  } catch (e) {
+    if (!(e instanceof PolicyProcessorError)) throw e;
+    throw new CheckpointError(src, `__metadata__.processor.${e.field} ${e.problem}`);
+  }
 }
 
 /** The checkpoint's processor (validated, agreeing with `config`), or null when it has none. */

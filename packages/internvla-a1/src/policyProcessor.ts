@@ -340,6 +340,30 @@ export class PolicyProcessor {
     return JSON.parse(JSON.stringify(this.json)) as PolicyProcessorJson;
   }
 
+  /**
+   * Throws {@link PolicyProcessorError} naming the field when the processor was built for other sizes
+   * than `config`'s network: image side, text length, chunk, width, views, vocabulary.
+   */
+  checkFits(config: InternVLAA1Config): void {
+    const p = this.json;
+    const pairs: [string, number, string, number][] = [
+      ['imageSize', p.imageSize, 'imageSize', config.imageSize],
+      ['textLength', p.textLength, 'textTokens', config.textTokens],
+      ['chunkSize', p.chunkSize, 'chunkSize', config.chunkSize],
+      ['policyDim', p.policyDim, 'stateDim', config.stateDim],
+      ['cameras', p.cameras.length, 'views', config.views],
+    ];
+    for (const [field, value, key, expected] of pairs)
+      if (value !== expected)
+        throw new PolicyProcessorError(field, `is ${value}${field === 'cameras' ? ' cameras' : ''} but the policy's ${key} is ${expected}`);
+    // Compact ids run 0..vocab.length (0 = unknown); each must index the embedding.
+    if (p.vocab && p.vocab.length + 1 > config.vlm.text.vocabSize)
+      throw new PolicyProcessorError(
+        'vocab',
+        `keeps ${p.vocab.length} tokens (+1 unknown) but the policy's vocabSize is ${config.vlm.text.vocabSize}`,
+      );
+  }
+
   /** Robot state dims. */
   get stateDim(): number {
     return this.json.stateNames.length;

@@ -101,12 +101,27 @@ export class BatchLoader<T> {
     }));
   }
 
-  /** Iterates the batches of one epoch, keeping `prefetchBatches` batches in flight ahead. */
-  async *epoch(epoch = 0): AsyncGenerator<Batch<T>> {
-    const order = this.order(epoch);
+  /**
+   * Iterates the batches of one epoch from batch `fromBatch` on, keeping `prefetchBatches` batches
+   * in flight ahead. A run resumed at `(epoch, fromBatch)` is served exactly the batches an
+   * uninterrupted run would have served from there; nothing before `fromBatch` is built.
+   */
+  async *epoch(epoch = 0, fromBatch = 0): AsyncGenerator<Batch<T>> {
     const total = this.batchesPerEpoch;
+    if (!Number.isSafeInteger(epoch) || epoch < 0)
+      throw new LeRobotError(
+        'invalid_argument',
+        `BatchLoader: epoch must be a non-negative integer, got ${epoch}`,
+      );
+    if (!Number.isSafeInteger(fromBatch) || fromBatch < 0 || fromBatch > total) {
+      throw new LeRobotError(
+        'invalid_argument',
+        `BatchLoader: fromBatch must be an integer in [0, ${total}] (batches per epoch), got ${fromBatch}`,
+      );
+    }
+    const order = this.order(epoch);
     const pending: Promise<Batch<T>>[] = [];
-    let next = 0;
+    let next = fromBatch;
     const fill = (): void => {
       while (next < total && pending.length < this.opts.prefetchBatches + 1) {
         const p = this.startBatch(epoch, next++, order);
@@ -123,8 +138,11 @@ export class BatchLoader<T> {
     }
   }
 
-  /** Iterates epochs `from`, `from+1`, … forever (or `count` epochs). */
-  async *batches(from = 0, count = Infinity): AsyncGenerator<Batch<T>> {
-    for (let e = from; e < from + count; e++) yield* this.epoch(e);
+  /**
+   * Iterates epochs `from`, `from+1`, … forever (or `count` epochs), the first one starting at
+   * batch `fromBatch` (see {@link BatchLoader.epoch}).
+   */
+  async *batches(from = 0, count = Infinity, fromBatch = 0): AsyncGenerator<Batch<T>> {
+    for (let e = from; e < from + count; e++) yield* this.epoch(e, e === from ? fromBatch : 0);
   }
 }

@@ -28,9 +28,13 @@ export interface SampleBuilderOptions {
   imageOffsets?: readonly number[];
   /** Frame offsets of the action chunk (default 0..49). */
   actionOffsets?: readonly number[];
-  /** Model input size `[height, width]` (default [224, 224]). */
-  imageSize?: [number, number];
-  /** `uint8` (0..255, padding 0) or `float32` ([-1, 1], padding -1). Default uint8. */
+  /**
+   * Model input size `[height, width]` (default [224, 224]), or `'native'`: frames at the camera's
+   * own size, uint8 HWC as decoded (no resize, no pixel loop), for callers that resize elsewhere
+   * (on the GPU). Each frame's size is then in {@link SampleMeta.imageShapes}.
+   */
+  imageSize?: [number, number] | 'native';
+  /** `uint8` (0..255, padding 0) or `float32` ([-1, 1], padding -1). Default uint8; `native` needs uint8. */
   imageDtype?: 'uint8' | 'float32';
   /** Subtract the current state from actions on delta-mask dims (default true). */
   deltaActions?: boolean;
@@ -48,6 +52,12 @@ export interface SampleBuilderOptions {
   frameDecode?: 'window' | 'episode';
 }
 
+/** A processed frame in the builder's cache. */
+interface CachedFrame {
+  image: Promise<Uint8Array | Float32Array>;
+  bytes: number;
+}
+
 /** Per-sample bookkeeping. */
 export interface SampleMeta {
   /** Global frame index (the `index` column). */
@@ -59,8 +69,15 @@ export interface SampleMeta {
   /** Dimensions before padding to `padDim`. */
   stateDim: number;
   actionDim: number;
+  /** Height of every image of a fixed `imageSize`; 0 with `imageSize: 'native'` (see `imageShapes`). */
   imageHeight: number;
+  /** Width of every image of a fixed `imageSize`; 0 with `imageSize: 'native'` (see `imageShapes`). */
   imageWidth: number;
+  /**
+   * `[height, width]` of the images of each slot. With a fixed `imageSize` every slot has it (a
+   * missing camera's all-ones images too); with `native`, only slots with a camera, at its size.
+   */
+  imageShapes: Partial<Record<CameraSlot, [number, number]>>;
   imageOffsets: number[];
   actionOffsets: number[];
   /** Dataset key feeding each slot (absent for missing cameras). */
@@ -72,8 +89,13 @@ export interface SampleMeta {
  * offset (`H × W × 3`, row-major), the padded state and action chunk, padding flags and the task.
  */
 export interface Sample {
+  /**
+   * Per slot, one image per image offset. A slot with no camera holds all-ones images of the fixed
+   * size, or with `imageSize: 'native'` empty arrays (`Uint8Array(0)`: there is no size to make up).
+   * Images may be shared with the builder's frame cache: treat them as read-only.
+   */
   images: Record<CameraSlot, (Uint8Array | Float32Array)[]>;
-  /** false for a slot with no camera (its images are all ones). */
+  /** false for a slot with no camera (see `images`). */
   imageMasks: Record<CameraSlot, boolean>;
   /** Per image offset: 1 when the offset fell outside the episode. */
   imageIsPad: Uint8Array;
@@ -90,6 +112,8 @@ export interface Sample {
 /**
  * Turns frames of a dataset into model samples, in SPEC order: delta actions → resize with pad
  * → camera remap → normalise → zero-pad to `padDim`. Implements the loader's sample source.
+ * With `imageSize: 'native'` the resize is left to the caller (the policy's processor does it on
+ * the GPU), and with `deltaActions: false, normStats: null` so are deltas and normalisation.
  */
 export class SampleBuilder {
   readonly dataset: LeRobotDataset;
@@ -99,7 +123,8 @@ export class SampleBuilder {
   private readonly opts: Required<Omit<SampleBuilderOptions, 'mapping' | 'normStats'>> & {
     normStats: NormStats | null;
   };
-  private readonly frames: LruCache<string, Promise<Uint8Array | Float32Array>>;
+  /** Processed frames by `episode|key|row`, with their size in bytes (known before they decode). */
+  private readonly frames: LruCache<string, CachedFrame>;
 
   constructor(dataset: LeRobotDataset, options: SampleBuilderOptions = {}) {
     this.dataset = dataset;
@@ -123,6 +148,23 @@ export class SampleBuilder {
         `state (${this.stateDim}) or action (${this.actionDim}) is wider than padDim ${this.opts.padDim}`,
       );
     }
+    const size = this.opts.imageSize;
+    if (size === 'native') {
+      if (this.opts.imageDtype !== 'uint8')
+        throw new LeRobotError(
+          'invalid_argument',
+          `SampleBuilder: imageSize 'native' gives uint8 frames as decoded, imageDtype must be 'uint8', got '${this.opts.imageDtype}'`,
+        );
+    } else if (
+      !Array.isArray(size) ||
+      size.length !== 2 ||
+      !size.every((v) => Number.isInteger(v) && v >= 1)
+    ) {
+      throw new LeRobotError(
+        'invalid_argument',
+        `SampleBuilder: imageSize must be [height, width] of positive integers or 'native', got ${JSON.stringify(size)}`,
+      );
+    }
     const ns = this.opts.normStats;
     if (ns && (ns.state.mean.length !== this.stateDim || ns.actions.mean.length !== this.actionDim)) {
       throw new LeRobotError(
@@ -130,11 +172,30 @@ export class SampleBuilder {
         `normStats have state ${ns.state.mean.length} / action ${ns.actions.mean.length} dims, mapping gives ${this.stateDim} / ${this.actionDim}`,
       );
     }
-    this.frames = new LruCache(
-      this.opts.frameCacheBytes,
-      () =>
-        this.opts.imageSize[0] * this.opts.imageSize[1] * 3 * (this.opts.imageDtype === 'float32' ? 4 : 1),
-    );
+    this.frames = new LruCache(this.opts.frameCacheBytes, (f) => f.bytes);
+  }
+
+  /** `[height, width]` of the images a camera gives: the fixed size, or the camera's own. */
+  private outputShape(key: string): [number, number] {
+    const size = this.opts.imageSize;
+    if (size !== 'native') return size;
+    const [h, w] = this.dataset.imageShape(key);
+    return [h, w];
+  }
+
+  /** Bytes one processed frame of camera `key` holds. */
+  private frameBytes(key: string): number {
+    const [h, w] = this.outputShape(key);
+    return h * w * 3 * (this.opts.imageDtype === 'float32' ? 4 : 1);
+  }
+
+  /** A decoded frame as the sample holds it: as is (`native`), or resized with pad (and scaled). */
+  private process(frame: Uint8Array, key: string): Uint8Array | Float32Array {
+    const size = this.opts.imageSize;
+    if (size === 'native') return frame;
+    const [srcH, srcW] = this.dataset.imageShape(key);
+    const img = resizeWithPad(frame, srcH, srcW, size[0], size[1], 3, 0);
+    return this.opts.imageDtype === 'float32' ? toSignedUnitFloat(img) : img;
   }
 
   /** Number of samples (one per frame). */
@@ -196,9 +257,8 @@ export class SampleBuilder {
     key: string,
     rows: Int32Array,
   ): Promise<(Uint8Array | Float32Array)[]> {
-    const [h, w] = this.opts.imageSize;
-    const [srcH, srcW] = this.dataset.imageShape(key);
     const epIndex = ep.episode.episodeIndex;
+    const bytes = this.frameBytes(key);
     const cached = (r: number): boolean => this.frames.get(this.imageKey(epIndex, key, r)) !== undefined;
     let missing = [...new Set(rows)].filter((r) => !cached(r));
     if (missing.length > 0 && this.opts.frameDecode === 'episode') {
@@ -217,19 +277,17 @@ export class SampleBuilder {
         missing.map((r) => ts.values[r]),
       );
       missing.forEach((r, i) => {
-        const p = decoded.then((frames) => {
-          const img = resizeWithPad(frames[i], srcH, srcW, h, w, 3, 0);
-          return this.opts.imageDtype === 'float32' ? toSignedUnitFloat(img) : img;
-        });
+        const p = decoded.then((frames) => this.process(frames[i], key));
         // A failed decode must not stay cached; the caller still sees the rejection.
         p.catch(() => this.frames.delete(this.imageKey(epIndex, key, r)));
-        this.frames.set(this.imageKey(epIndex, key, r), p);
+        this.frames.set(this.imageKey(epIndex, key, r), { image: p, bytes });
       });
     }
     return Promise.all(
       Array.from(
         rows,
-        (r) => this.frames.get(this.imageKey(epIndex, key, r)) ?? this.cameraImagesUncached(ep, key, r),
+        (r) =>
+          this.frames.get(this.imageKey(epIndex, key, r))?.image ?? this.cameraImagesUncached(ep, key, r),
       ),
     );
   }
@@ -240,13 +298,10 @@ export class SampleBuilder {
     key: string,
     row: number,
   ): Promise<Uint8Array | Float32Array> {
-    const [h, w] = this.opts.imageSize;
-    const [srcH, srcW] = this.dataset.imageShape(key);
     const [frame] = await this.dataset.decodeFrames(ep.episode.episodeIndex, key, [
       ep.columns.timestamp.values[row],
     ]);
-    const img = resizeWithPad(frame, srcH, srcW, h, w, 3, 0);
-    return this.opts.imageDtype === 'float32' ? toSignedUnitFloat(img) : img;
+    return this.process(frame, key);
   }
 
   /** Builds the sample of global frame `index`. */
@@ -262,18 +317,25 @@ export class SampleBuilder {
     const imgWin = deltaWindow(row, ep.length, imageOffsets);
     const images = {} as Record<CameraSlot, (Uint8Array | Float32Array)[]>;
     const imageMasks = {} as Record<CameraSlot, boolean>;
+    const imageShapes: Partial<Record<CameraSlot, [number, number]>> = {};
     await Promise.all(
       CAMERA_SLOTS.map(async (slot) => {
         const key = this.mapping.cameras[slot];
         if (key) {
+          imageShapes[slot] = this.outputShape(key);
           images[slot] = await this.cameraImages(ep, key, imgWin.rows);
           imageMasks[slot] = true;
+        } else if (imageSize === 'native') {
+          // No camera, no size: empty frames, and the mask says so.
+          images[slot] = imageOffsets.map(() => new Uint8Array(0));
+          imageMasks[slot] = false;
         } else {
           const n = imageSize[0] * imageSize[1] * 3;
           images[slot] = imageOffsets.map(() =>
             imageDtype === 'float32' ? new Float32Array(n).fill(1) : new Uint8Array(n).fill(255),
           );
           imageMasks[slot] = false;
+          imageShapes[slot] = [imageSize[0], imageSize[1]];
         }
       }),
     );
@@ -309,8 +371,9 @@ export class SampleBuilder {
         robot: this.mapping.robot,
         stateDim: this.stateDim,
         actionDim: this.actionDim,
-        imageHeight: imageSize[0],
-        imageWidth: imageSize[1],
+        imageHeight: imageSize === 'native' ? 0 : imageSize[0],
+        imageWidth: imageSize === 'native' ? 0 : imageSize[1],
+        imageShapes,
         imageOffsets: [...imageOffsets],
         actionOffsets: [...actionOffsets],
         cameraKeys: { ...this.mapping.cameras },

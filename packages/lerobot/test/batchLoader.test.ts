@@ -73,6 +73,53 @@ describe('BatchLoader', () => {
     expect(await collect(c, 3)).toEqual([[0, 1], [2, 3], [4]]);
   });
 
+  test('resuming at (epoch, batch) serves exactly the rest of the uninterrupted run, building nothing before it', async () => {
+    const uninterrupted = async (seed: number) => {
+      const l = new BatchLoader(slowSource(47, 3), { batchSize: 5, seed });
+      const out: [number, number, number[]][] = [];
+      for await (const b of l.batches(0, 3)) out.push([b.epoch, b.batchIndex, b.indices]);
+      return out;
+    };
+    const whole = await uninterrupted(21);
+    expect(whole).toHaveLength(30);
+    for (const [epoch, fromBatch, prefetchBatches] of [
+      [0, 0, 2],
+      [0, 3, 0],
+      [1, 9, 2],
+      [1, 10, 1],
+      [2, 7, 5],
+    ] as const) {
+      const l = new BatchLoader(slowSource(47, 3), { batchSize: 5, seed: 21, prefetchBatches });
+      const got: [number, number, number[]][] = [];
+      for await (const b of l.batches(epoch, 3 - epoch, fromBatch)) {
+        expect(b.samples).toEqual(b.indices.map((i) => i * 10));
+        got.push([b.epoch, b.batchIndex, b.indices]);
+      }
+      const start = epoch * 10 + fromBatch;
+      expect(got, `resume at ${epoch}/${fromBatch}`).toEqual(whole.slice(start));
+    }
+    // Prefetch starts at the resume point: samples of batches before it are never requested.
+    const src = slowSource(47, 3);
+    const asked: number[] = [];
+    const l = new BatchLoader(
+      { length: 47, get: (i) => (asked.push(i), src.get(i)) },
+      { batchSize: 5, seed: 21, prefetchBatches: 3 },
+    );
+    const first = await l.epoch(1, 4).next();
+    expect(first.value).toMatchObject({ epoch: 1, batchIndex: 4 });
+    const position = new Map(Array.from(l.order(1), (i, p) => [i, p]));
+    const positions = asked.map((i) => position.get(i)!);
+    expect(Math.min(...positions)).toBe(20);
+    // Batch 4 was served; at most batches 5..8 (prefetch 3, refilled after the shift) were started.
+    expect(Math.max(...positions)).toBeLessThan(45);
+    expect(positions.filter((p) => p < 25)).toHaveLength(5);
+    // The end of an epoch is a valid (empty) start; past it is an error naming the range.
+    expect((await l.epoch(0, 10).next()).done).toBe(true);
+    await expect(l.epoch(0, 11).next()).rejects.toThrow(/fromBatch must be an integer in \[0, 10\].*got 11/);
+    await expect(l.epoch(0, 1.5).next()).rejects.toThrow(/fromBatch/);
+    await expect(l.epoch(-1).next()).rejects.toThrow(/epoch must be a non-negative integer, got -1/);
+  });
+
   test('a failing sample surfaces at its batch', async () => {
     const src: SampleSource<number> = {
       length: 6,

@@ -156,6 +156,58 @@ describe('SampleBuilder on an InternData-A1 Genie-1 dataset (2 of 3 cameras)', (
     expect(f.images.hand_right[0].every((v) => v === 1)).toBe(true);
   });
 
+  test.each([
+    ['window', 256 * 2 ** 20],
+    ['episode', 256 * 2 ** 20],
+    // Smaller than one sample's three frames: served past the cache, still the same bytes.
+    ['window', 48 * 64 * 3 * 2],
+  ] as const)(
+    "imageSize 'native' (%s decode, cache %i bytes): ffmpeg's frames as decoded, their sizes per slot, no made-up missing camera",
+    async (frameDecode, frameCacheBytes) => {
+      const b = new SampleBuilder(ds, { imageSize: 'native', frameDecode, frameCacheBytes });
+      const offset = written[0].length;
+      for (const row of [0, 7, 24]) {
+        const s = await b.get(ds.episode(1).datasetFromIndex + row);
+        expect(s.meta.imageShapes).toEqual({ head: [48, 64], hand_left: [48, 64] });
+        expect([s.meta.imageHeight, s.meta.imageWidth]).toEqual([0, 0]);
+        expect(s.imageMasks).toEqual({ head: true, hand_left: true, hand_right: false });
+        expect(s.images.hand_right).toHaveLength(3);
+        for (const im of s.images.hand_right) expect(im).toEqual(new Uint8Array(0));
+        for (const [slot, key] of [
+          ['head', 'images.rgb.head'],
+          ['hand_left', 'images.rgb.hand_left'],
+        ] as const) {
+          [-15, 0, 15].forEach((d, t) => {
+            const r = Math.min(Math.max(row + d, 0), written[1].length - 1);
+            const got = s.images[slot][t];
+            expect(got).toBeInstanceOf(Uint8Array);
+            expect(got.length).toBe(48 * 64 * 3);
+            const want = ffmpegFrame(join(dir, ds.episode(1).videos[key].path), offset + r);
+            expect(Buffer.from(got).equals(Buffer.from(want)), `${slot} row ${row} offset ${d}`).toBe(true);
+          });
+        }
+        // The vectors do not depend on the image size.
+        const fixed = await new SampleBuilder(ds, { imageSize: [16, 16] }).get(s.meta.index);
+        expect(s.state).toEqual(fixed.state);
+        expect(s.actions).toEqual(fixed.actions);
+      }
+    },
+  );
+
+  test('a fixed imageSize reports it for every slot, the missing camera too', async () => {
+    const s = await new SampleBuilder(ds, { imageSize: [20, 36] }).get(5);
+    expect(s.meta.imageShapes).toEqual({ head: [20, 36], hand_left: [20, 36], hand_right: [20, 36] });
+    expect([s.meta.imageHeight, s.meta.imageWidth]).toEqual([20, 36]);
+    expect(s.images.hand_right[0]).toHaveLength(20 * 36 * 3);
+  });
+
+  test('native frames are uint8 only; a malformed imageSize is named', () => {
+    expect(() => new SampleBuilder(ds, { imageSize: 'native', imageDtype: 'float32' })).toThrow(
+      /imageSize 'native'.*imageDtype must be 'uint8', got 'float32'/,
+    );
+    expect(() => new SampleBuilder(ds, { imageSize: [0, 10] })).toThrow(/imageSize must be .*\[0,10\]/);
+  });
+
   test('turning delta actions off gives absolute actions', async () => {
     const s = await new SampleBuilder(ds, { deltaActions: false, imageSize: [16, 16] }).get(10);
     const a = genie(written[0], 'actions', 10);

@@ -1,10 +1,12 @@
 import type { CameraFrame } from './robot.js';
 
 /**
- * What a policy receives each time it is asked for a chunk. The state is in the dataset's convention,
- * unnormalised and zero-padded to {@link POLICY_DIM}; images are keyed by the embodiment's camera names.
+ * What an {@link ActionSource} is asked to answer with a chunk: one frame of the robot, as the
+ * {@link ChunkExecutor} read it on the tick that requested the chunk. The state is in the dataset's
+ * convention, unnormalised and zero-padded to {@link POLICY_DIM}; images are keyed by the
+ * embodiment's camera names. (Not a network input: a policy package turns it into its own tensors.)
  */
-export interface PolicyObservation {
+export interface ChunkRequest {
   /** Upstream robot_type key of the robot that produced it. */
   readonly robotType: string;
   /** Dataset-convention state padded with zeros to 32 values. */
@@ -18,8 +20,10 @@ export interface PolicyObservation {
 }
 
 /**
- * A chunk of actions, row-major `[horizon, dim]`. `dim` is usually the padded width 32; only the first
- * `embodiment.dims.length` columns are used.
+ * A chunk of actions, row-major `[horizon, dim]`, in dataset units. `dim` is usually the padded width
+ * 32; only the first `embodiment.dims.length` columns are used. By default the rows on the
+ * embodiment's delta dims are deltas from the request's state when the executor's `actionsAreDelta`
+ * is on; a source that already added the state back marks its chunk {@link ActionChunk.absolute}.
  */
 export interface ActionChunk {
   /** Row-major values, `horizon * dim` long. */
@@ -28,13 +32,19 @@ export interface ActionChunk {
   readonly horizon: number;
   /** Values per row, e.g. 32. */
   readonly dim: number;
+  /**
+   * True when the rows are already absolute targets in dataset units (the source added the request's
+   * state back on delta dims itself): the {@link ChunkExecutor} then adds no state to this chunk,
+   * whatever its `actionsAreDelta` says. Default false.
+   */
+  readonly absolute?: boolean;
 }
 
 /**
- * Anything that turns an observation into a chunk: a local policy, an openpi websocket client, a
- * replay of a dataset. The robot side never knows which.
+ * Anything that answers a {@link ChunkRequest} with a chunk: a local policy, an openpi websocket
+ * client, a replay of a dataset. The robot side never knows which.
  */
-export type ActionSource = (observation: PolicyObservation) => Promise<ActionChunk>;
+export type ActionSource = (request: ChunkRequest) => Promise<ActionChunk>;
 
 /** Policy vector width: state and actions are zero-padded to this many values. */
 export const POLICY_DIM = 32;

@@ -33,12 +33,23 @@ export interface ChunkExecutorConfig {
   readonly strategy?: ExecutionStrategy;
   /** Expected inference latency; the next chunk is requested when the steps left ≤ ceil(latency / period). Default 0 (request when exhausted). */
   readonly expectedLatencyMs?: number;
-  /** The policy predicts deltas on the embodiment's delta dims. Default true. */
+  /**
+   * The policy predicts deltas on the embodiment's delta dims: the request's state is added back on
+   * them. Default true. A chunk marked {@link ActionChunk.absolute} is taken as absolute regardless.
+   */
   readonly actionsAreDelta?: boolean;
   /** Snap grippers at this normalised threshold (upstream 0.5); omitted = no snapping. */
   readonly gripperThreshold?: number;
   /** Task instruction passed to the policy. */
   readonly prompt?: string;
+  /**
+   * Called once per tick with the robot observation the tick read, before the tick plans (so before
+   * any request it makes), e.g. to keep a history of frames at the robot's rate for a policy that
+   * reads past frames. Not called on ticks where the robot has no observation. An error it throws is
+   * counted and goes to `onError` like other tick errors; the tick then goes on (the robot is still
+   * commanded through the safety layer).
+   */
+  readonly onObservation?: (observation: Observation) => void;
   /** Called with every command after it was sent. */
   readonly onCommand?: (cmd: SafeCommand) => void;
   /** Called on policy errors, malformed chunks and exceptions inside a tick. */
@@ -199,6 +210,13 @@ export class ChunkExecutor {
     const now = this.clock.now();
     this.counters.ticks++;
     const obs = robot.observe();
+    if (obs !== undefined && this.cfg.onObservation) {
+      try {
+        this.cfg.onObservation(obs);
+      } catch (err) {
+        this.report(err);
+      }
+    }
     // No snapshot from a robot that had one means its state is unknown now: hold at once rather than
     // when the last good observation times out.
     if (obs === undefined) safety.clearObservations();
@@ -310,7 +328,8 @@ export class ChunkExecutor {
     let rows: Float64Array[];
     try {
       rows = fromPolicyActions(this.cfg.robot.embodiment, chunk, p.state, {
-        delta: this.cfg.actionsAreDelta ?? true,
+        // A source that added the state back itself must not get it added twice.
+        delta: chunk.absolute === true ? false : (this.cfg.actionsAreDelta ?? true),
         ...(this.cfg.gripperThreshold !== undefined ? { gripperThreshold: this.cfg.gripperThreshold } : {}),
       });
     } catch (err) {
@@ -331,6 +350,10 @@ export class ChunkExecutor {
   private fail(p: Pending, err: unknown, alreadyCleared = false): void {
     if (!alreadyCleared && (p.generation !== this.generation || this.pending !== p)) return;
     this.pending = undefined;
+    this.report(err);
+  }
+
+  private report(err: unknown): void {
     this.counters.errors++;
     this.cfg.onError?.(err instanceof Error ? err : new Error(String(err)));
   }
@@ -352,8 +375,7 @@ export class ChunkExecutor {
         try {
           this.tick();
         } catch (err) {
-          this.counters.errors++;
-          this.cfg.onError?.(err instanceof Error ? err : new Error(String(err)));
+          this.report(err);
         }
         this.schedule();
       },

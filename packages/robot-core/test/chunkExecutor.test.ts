@@ -4,6 +4,7 @@ import {
   FakeClock,
   SafetyLayer,
   actEnsembleWeights,
+  type ActionChunk,
   defineEmbodiment,
   ensemblePredictions,
 } from '../src/index.js';
@@ -191,6 +192,96 @@ describe('ChunkExecutor (fake clock)', () => {
     });
     expect(policy.requests[0].state.length).toBe(32);
     expect(policy.requests[0].state[0]).toBeCloseTo(3, 6);
+  });
+
+  it('takes a chunk marked absolute as given, even with actionsAreDelta on', async () => {
+    // Two runs from the same state with the same numbers: one chunk marked absolute, one not.
+    const run = async (absolute: boolean | undefined) => {
+      const clock = new FakeClock(0);
+      const robot = new PerfectRobot(clock);
+      robot.state = new Float64Array([3, -2, 0.25]);
+      const rows = (r: number) => [3 + 0.01 * r, -2 - 0.02 * r, 0.75];
+      const source = (): Promise<ActionChunk> => {
+        const actions = new Float32Array(50 * 32);
+        for (let r = 0; r < 50; r++) rows(r).forEach((v, i) => (actions[r * 32 + i] = v));
+        return Promise.resolve({
+          actions,
+          horizon: 50,
+          dim: 32,
+          ...(absolute !== undefined ? { absolute } : {}),
+        });
+      };
+      const exec = new ChunkExecutor({ robot, source, safety: new SafetyLayer(toyEmbodiment), clock });
+      exec.start();
+      await ticks(clock, 12);
+      exec.stop();
+      const followed = robot.commands.filter((c) => !c.held);
+      expect(followed.length).toBeGreaterThan(8);
+      return { followed, rows };
+    };
+    const abs = await run(true);
+    abs.followed.forEach((c, r) => {
+      const want = abs.rows(r);
+      for (let i = 0; i < 3; i++) expect(c.positions[i]).toBeCloseTo(Math.fround(want[i]), 6);
+    });
+    // The same numbers without the flag (or with it false) are deltas on j1, j2: the state is added.
+    for (const flag of [undefined, false]) {
+      const rel = await run(flag);
+      rel.followed.forEach((c, r) => {
+        const want = rel.rows(r);
+        expect(c.positions[0]).toBeCloseTo(3 + Math.fround(want[0]), 5);
+        expect(c.positions[1]).toBeCloseTo(-2 + Math.fround(want[1]), 5);
+        expect(c.positions[2]).toBeCloseTo(0.75, 6); // gripper absolute either way
+      });
+    }
+  });
+
+  it('hands every observation it reads to onObservation once per tick, before the tick plans', async () => {
+    const clock = new FakeClock(0);
+    const robot = new PerfectRobot(clock);
+    const seen: { t: number; state: number[]; requestsBefore: number }[] = [];
+    const policy = new ScriptedPolicy(clock, 2 * PERIOD - 1e-6);
+    const errors: string[] = [];
+    let fail = false;
+    const exec = new ChunkExecutor({
+      robot,
+      source: policy.source,
+      safety: new SafetyLayer(toyEmbodiment),
+      clock,
+      actionsAreDelta: false,
+      onObservation: (o) => {
+        seen.push({ t: o.timestampMs, state: [...o.state], requestsBefore: policy.requests.length });
+        if (fail) throw new Error('history is full');
+      },
+      onError: (e) => errors.push(e.message),
+    });
+    exec.start();
+    await ticks(clock, 20);
+    // One call per tick, in tick order, with the state the robot reported on that tick.
+    expect(seen.length).toBe(exec.stats.ticks);
+    seen.forEach((s, i) => expect(s.t).toBeCloseTo(i * PERIOD, 6));
+    for (let i = 1; i < seen.length; i++) {
+      // The robot reports the previous tick's command.
+      expect(seen[i].state).toEqual([...robot.commands[i - 1].positions]);
+    }
+    // Called before the tick's request: the first tick requested, after its observation was seen.
+    expect(seen[0].requestsBefore).toBe(0);
+    expect(policy.requests[0].timestampMs).toBe(seen[0].t);
+    // Not called when the robot has no observation.
+    robot.stateValid = false;
+    const n = seen.length;
+    await ticks(clock, 3);
+    expect(seen.length).toBe(n);
+    robot.stateValid = true;
+    // A throwing hook is reported and counted; the tick still commands the robot.
+    fail = true;
+    const errorsBefore = exec.stats.errors;
+    const commandsBefore = robot.commands.length;
+    await ticks(clock, 3);
+    exec.stop();
+    expect(errors.slice(-3)).toEqual(['history is full', 'history is full', 'history is full']);
+    expect(exec.stats.errors - errorsBefore).toBe(3);
+    expect(robot.commands.length - commandsBefore).toBe(3);
   });
 
   it('ticks at the control rate without drift', async () => {

@@ -5,7 +5,7 @@ import {
   type Clock,
   type Embodiment,
   type Observation,
-  type PolicyObservation,
+  type ChunkRequest,
   type Robot,
   type SafeCommand,
 } from '../src/index.js';
@@ -53,16 +53,16 @@ export class PerfectRobot implements Robot {
  * (absolute), answered after `latencyMs` on the fake clock.
  */
 export class ScriptedPolicy {
-  readonly requests: PolicyObservation[] = [];
+  readonly requests: ChunkRequest[] = [];
   arrived = 0;
   constructor(
     private readonly clock: Clock,
     public latencyMs: number,
     private readonly row: (k: number, r: number) => number[] = (k, r) => [k * 1000 + r, -(k * 1000 + r), 0.5],
   ) {}
-  readonly source = (obs: PolicyObservation): Promise<ActionChunk> => {
+  readonly source = (request: ChunkRequest): Promise<ActionChunk> => {
     const k = this.requests.length;
-    this.requests.push(obs);
+    this.requests.push(request);
     return new Promise((resolve) => {
       this.clock.setTimeout(() => {
         const horizon = 50;
