@@ -193,7 +193,10 @@ const processorSchema = object({
     threshold: finite,
   }).nullable(),
   tokenizer: z.enum(['qwen3'], { error: 'must be "qwen3"' }),
-  vocab: z.array(integer(0, 2 ** 31 - 1), { error: 'must be a list of token ids' }).max(1 << 20).nullable(),
+  vocab: z
+    .array(integer(0, 2 ** 31 - 1), { error: 'must be a list of token ids' })
+    .max(1 << 20)
+    .nullable(),
 });
 
 /** Throws {@link PolicyProcessorError} naming the field when `json` is not a consistent processor. */
@@ -331,7 +334,9 @@ export class PolicyProcessor {
       policyDim: o.policyDim ?? 32,
       gripper: o.gripper ?? null,
       tokenizer: o.tokenizer ?? 'qwen3',
-      vocab: o.vocab ? Array.from(o.vocab instanceof VocabRemap ? o.vocab.fullIds.subarray(1) : o.vocab) : null,
+      vocab: o.vocab
+        ? Array.from(o.vocab instanceof VocabRemap ? o.vocab.fullIds.subarray(1) : o.vocab)
+        : null,
     } satisfies PolicyProcessorJson);
   }
 
@@ -355,7 +360,10 @@ export class PolicyProcessor {
     ];
     for (const [field, value, key, expected] of pairs)
       if (value !== expected)
-        throw new PolicyProcessorError(field, `is ${value}${field === 'cameras' ? ' cameras' : ''} but the policy's ${key} is ${expected}`);
+        throw new PolicyProcessorError(
+          field,
+          `is ${value}${field === 'cameras' ? ' cameras' : ''} but the policy's ${key} is ${expected}`,
+        );
     // Compact ids run 0..vocab.length (0 = unknown); each must index the embedding.
     if (p.vocab && p.vocab.length + 1 > config.vlm.text.vocabSize)
       throw new PolicyProcessorError(
@@ -540,7 +548,11 @@ function sliceItem(x: Tensor, i: number): Tensor {
  * Exported for tests only.
  * @internal
  */
-export function padLayout(H: number, W: number, S: number): { height: number; width: number; top: number; left: number } {
+export function padLayout(
+  H: number,
+  W: number,
+  S: number,
+): { height: number; width: number; top: number; left: number } {
   const ratio = Math.max(W / S, H / S);
   const height = Math.max(1, Math.min(S, Math.trunc(H / ratio)));
   const width = Math.max(1, Math.min(S, Math.trunc(W / ratio)));
@@ -557,5 +569,14 @@ function resizeWithPad(bytes: Uint8Array, N: number, H: number, W: number, S: nu
   // Resizing is linear, so scaling after it touches S² pixels instead of H·W.
   const scaled = sub(mul(x, 2 / 255), 1);
   if (height === S && width === S) return scaled;
-  return pad(scaled, [[0, 0], [0, 0], [top, S - height - top], [left, S - width - left]], -1);
+  return pad(
+    scaled,
+    [
+      [0, 0],
+      [0, 0],
+      [top, S - height - top],
+      [left, S - width - left],
+    ],
+    -1,
+  );
 }

@@ -41,7 +41,9 @@ function checkFits(policy: InternVLAA1Policy, processor: PolicyProcessor): void 
     processor.checkFits(policy.config);
   } catch (e) {
     if (!(e instanceof PolicyProcessorError)) throw e;
-    throw new PolicyRuntimeError(`policyActionSource: processor.${e.field} ${e.problem} (cameras: ${processor.json.cameras.join(', ')})`);
+    throw new PolicyRuntimeError(
+      `policyActionSource: processor.${e.field} ${e.problem} (cameras: ${processor.json.cameras.join(', ')})`,
+    );
   }
   if (processor.actionDim > POLICY_DIM)
     throw new PolicyRuntimeError(

@@ -21,6 +21,7 @@ export function rgbToPlanar(x: Tensor, options: RgbToPlanarOptions = {}): Tensor
   if (x.dtype !== 'u8' || s.length !== 4 || s[3] !== 3)
     throw new Error(`rgbToPlanar: expected u8 [N, H, W, 3], got${x.describe()}`);
   if (!x.isContiguous) throw new Error(`rgbToPlanar: the frames must be contiguous, got${x.describe()}`);
-  if (box > s[1] || box > s[2]) throw new Error(`rgbToPlanar: box ${box} is larger than the ${s[1]}x${s[2]} frames`);
+  if (box > s[1] || box > s[2])
+    throw new Error(`rgbToPlanar: box ${box} is larger than the ${s[1]}x${s[2]} frames`);
   return launchRgbToPlanar(x, { n: s[0], h: s[1], w: s[2], box }, `rgbToPlanar [${s.join(',')}] box ${box}`);
 }

@@ -1,0 +1,141 @@
+// Exact resume through the real command line: `vla-train` runs as a child process, is SIGKILLed
+// mid-run (after its step-2 checkpoint, while later steps run), and `vla-train --resume` finishes
+// the run. Its loss trajectory equals, step for step and bit for bit, that of a run that never
+// stopped (run in this process with the same config: same code, same kernels); the metrics log holds
+// each step once; a bad config exits with code 2 naming the field.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseTrainConfig, train } from '../src/index.js';
+import { MetricsLog } from '../src/report/metricsLog.js';
+import type { TrainRecord } from '../src/report/metricRecord.js';
+import { cutCr5, MICRO_MODEL } from './fixtures.js';
+import './setup.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const cli = resolve(here, '../src/cli.ts');
+const tsx = resolve(here, '../../../node_modules/.bin/tsx');
+const root = mkdtempSync(join(tmpdir(), 'vla-train-resume-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const STEPS = 6;
+const configPath = join(root, 'config.json');
+const config = {
+  model: { preset: 'tiny', generation: true, tiny: MICRO_MODEL },
+  // One episode of the v2.1 fixture (video decoding, the latent cache shared by both runs).
+  data: {
+    datasets: [{ path: cutCr5(join(root, 'cr5'), 1) }],
+    latentCache: join(root, 'latents'),
+    samplesPerEpoch: 6,
+    concurrency: 2,
+  },
+  mode: 'pretrain',
+  steps: STEPS,
+  batchSize: 2,
+  checkpointEvery: 2,
+  foresightEvery: 0,
+  optim: { lr: 1e-3 },
+  seed: 3,
+};
+writeFileSync(configPath, JSON.stringify(config));
+
+interface Child {
+  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
+  kill: () => void;
+}
+
+function run(args: string[]): Child {
+  const child = spawn(tsx, [cli, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return {
+    done: new Promise((ok) => child.on('exit', (code, signal) => ok({ code, signal, stderr }))),
+    kill: () => child.kill('SIGKILL'),
+  };
+}
+
+async function trainSteps(dir: string): Promise<TrainRecord[]> {
+  return (await MetricsLog.read(join(dir, 'metrics.jsonl'))).filter(
+    (r): r is TrainRecord => r.kind === 'train',
+  );
+}
+
+/** Resolves once `metrics.jsonl` in `dir` has a train record of step ≥ `step`. */
+async function waitForStep(dir: string, step: number, child: Child): Promise<void> {
+  let exited = false;
+  void child.done.then(() => (exited = true));
+  for (;;) {
+    if (exited) throw new Error(`the run exited before step ${step}: ${(await child.done).stderr}`);
+    const path = join(dir, 'metrics.jsonl');
+    if (existsSync(path)) {
+      const lines = readFileSync(path, 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('"kind":"train"'));
+      const last = lines.length ? (JSON.parse(lines[lines.length - 1]) as { step: number }).step : 0;
+      if (last >= step) return;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('vla-train resume after SIGKILL', () => {
+  it('a killed and resumed run has the same loss trajectory, step for step, as one that never stopped', async () => {
+    const straight = join(root, 'straight');
+    await train(parseTrainConfig(config), { out: straight });
+
+    const killed = join(root, 'killed');
+    const b = run(['-c', configPath, '-o', killed, '-q']);
+    await waitForStep(killed, 3, b);
+    b.kill();
+    const bExit = await b.done;
+    expect(bExit.signal).toBe('SIGKILL');
+    const before = await trainSteps(killed);
+    expect(before.length).toBeGreaterThanOrEqual(3);
+    expect(before.length).toBeLessThan(STEPS);
+
+    const c = await run(['--resume', '-o', killed, '-q']).done;
+    expect(c.code, c.stderr).toBe(0);
+    expect(c.stderr).toMatch(/resuming from .*step-0000000[24] \(step [24]\)/);
+
+    const want = await trainSteps(straight);
+    const got = await trainSteps(killed);
+    expect(want.map((r) => r.step)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(got.map((r) => r.step)).toEqual([1, 2, 3, 4, 5, 6]);
+    for (let i = 0; i < STEPS; i++) {
+      const pick = (r: TrainRecord) => [
+        r.loss,
+        r.actionLoss,
+        r.genLoss,
+        r.gradNorm,
+        r.lr,
+        r.samples,
+        r.epoch,
+      ];
+      expect(pick(got[i]), `step ${i + 1}`).toEqual(pick(want[i]));
+    }
+    // The final weights are the same bytes (same f32 values) as well.
+    const w = (dir: string) => readFileSync(join(dir, 'policy.safetensors'));
+    expect(w(killed).equals(w(straight))).toBe(true);
+  });
+
+  it('a bad config exits with code 2 and names the field', async () => {
+    const bad = join(root, 'bad.json');
+    writeFileSync(
+      bad,
+      JSON.stringify({
+        model: { preset: 'tiny', generation: true },
+        data: { datasets: [] },
+        mode: 'pretrain',
+        steps: 1,
+        batchSize: 1,
+        optim: { lr: 1 },
+      }),
+    );
+    const r = await run(['-c', bad, '-o', join(root, 'bad'), '-q']).done;
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/bad\.json: data\.datasets must name at least one dataset/);
+  });
+});
