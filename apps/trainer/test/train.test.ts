@@ -21,16 +21,17 @@ import './setup.js';
 
 const root = mkdtempSync(join(tmpdir(), 'vla-train-e2e-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-// The v2.1 fixture's first two episodes (214 frames): every frame is decoded and encoded once for the
-// latent cache, which SwiftShader makes slow.
+// The v2.1 fixture's first episode (107 frames): every frame is decoded and encoded once for the
+// latent cache, which SwiftShader makes slow; the runs share one cache folder.
 let cr5Copy = '';
-const cr5 = () => (cr5Copy ||= cutCr5(join(root, 'cr5'), 2));
+const cr5 = () => (cr5Copy ||= cutCr5(join(root, 'cr5'), 1));
+const latents = join(root, 'latents');
 
 function config(dataset: string, extra: Record<string, unknown> = {}) {
   return parseTrainConfig(
     withPreset('tiny', {
       model: { tiny: MICRO_MODEL },
-      data: { datasets: [{ path: dataset }], concurrency: 2 },
+      data: { datasets: [{ path: dataset }], concurrency: 2, latentCache: latents },
       steps: 3,
       batchSize: 2,
       checkpointEvery: 3,
@@ -86,6 +87,7 @@ describe.each([
       data: {
         datasets: [{ path: dataset(), ...(deltaMask ? { mapping: { deltaMask } } : {}) }],
         concurrency: 2,
+        latentCache: latents,
       },
     });
     const result = await train(c, { out });
@@ -241,6 +243,60 @@ describe('divergence', () => {
     // The kept checkpoint still loads and its weights are finite.
     const { policy } = await loadPolicyBundle(join(out, 'policy.safetensors'));
     expect((await policy.action_in_proj.weight.toArray()).every(Number.isFinite)).toBe(true);
+    policy.dispose();
+  });
+});
+
+describe('recipes', () => {
+  it('fine-tuning starts from a checkpoint with warmup + cosine; λ scales the generation term; the ablation has none', async () => {
+    // λ = 0.5: every logged loss is actionLoss + 0.5 · genLoss.
+    const base = join(root, 'lambda');
+    await train(config(so101(), { steps: 2, checkpointEvery: 2, foresightEvery: 0, genLossWeight: 0.5 }), {
+      out: base,
+    });
+    const lambda = (await MetricsLog.read(join(base, 'metrics.jsonl'))).filter((r) => r.kind === 'train');
+    for (const r of lambda)
+      if (r.kind === 'train') expect(r.loss).toBeCloseTo(r.actionLoss + 0.5 * r.genLoss!, 5);
+
+    // Fine-tune from it: lr follows linear warmup (3 steps) then cosine to the floor at step 6.
+    const ft = join(root, 'finetune');
+    const c = config(so101(), {
+      mode: 'finetune',
+      init: base,
+      steps: 6,
+      checkpointEvery: 6,
+      foresightEvery: 0,
+      optim: { lr: 1e-3, warmupSteps: 3, floorLr: 1e-4 },
+    });
+    await train(c, { out: ft });
+    const lrs = (await MetricsLog.read(join(ft, 'metrics.jsonl'))).flatMap((r) =>
+      r.kind === 'train' ? [r.lr] : [],
+    );
+    const [peak, floor, W, D] = [1e-3, 1e-4, 3, 6];
+    const want = [0, 1, 2, 3, 4, 5].map((s) =>
+      s < W
+        ? s === 0
+          ? peak / (W + 1)
+          : peak * ((1 / (W + 1) - 1) * (1 - s / W) + 1)
+        : floor + (peak - floor) * 0.5 * (1 + Math.cos((Math.PI * s) / D)),
+    );
+    lrs.forEach((lr, i) => expect(lr).toBeCloseTo(want[i], 12));
+
+    // The ablation: no generation expert, no generation loss.
+    const nogen = join(root, 'nogen');
+    await train(
+      config(so101(), {
+        steps: 2,
+        checkpointEvery: 2,
+        foresightEvery: 0,
+        model: { tiny: MICRO_MODEL, generation: false },
+      }),
+      { out: nogen },
+    );
+    const records = (await MetricsLog.read(join(nogen, 'metrics.jsonl'))).filter((r) => r.kind === 'train');
+    expect(records.map((r) => r.kind === 'train' && r.genLoss)).toEqual([null, null]);
+    const { policy } = await loadPolicyBundle(join(nogen, 'policy.safetensors'));
+    expect(policy.config.generation).toBeNull();
     policy.dispose();
   });
 });
