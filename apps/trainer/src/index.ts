@@ -12,6 +12,7 @@ export {
   policyConfigOf,
   TRAIN_PRESETS,
   TrainConfigError,
+  trainConfigSchema,
   withPreset,
 } from './trainConfig.js';
 export type { TrainConfig, TrainConfigInput } from './trainConfig.js';

@@ -3,7 +3,7 @@
 // random in a step derives from (seed, step, micro-batch) and the data order from (seed, rank,
 // epoch), so a run resumed from a checkpoint replays the same steps as one that never stopped.
 import * as fs from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import {
   InternVLAA1Policy,
   loadPolicyBundle,
@@ -308,7 +308,11 @@ export async function train(configIn: TrainConfig, options: TrainOptions): Promi
     metrics = await MetricsLog.open(join(out, 'metrics.jsonl'), { resumeFromStep: state.step });
     await writeFileAtomic(join(out, 'train-config.json'), `${JSON.stringify(config, null, 2)}\n`);
     if (resumedFrom)
-      await metrics.append({ kind: 'event', step: state.step, message: `resumed from ${resumedFrom}` });
+      await metrics.append({
+        kind: 'event',
+        step: state.step,
+        message: `resumed from ${relative(out, resumedFrom)}`,
+      });
 
     // 4. The loop.
     const params = policy.parameters();
@@ -330,7 +334,11 @@ export async function train(configIn: TrainConfig, options: TrainOptions): Promi
         keep: config.keepCheckpoints,
       });
       await publishPolicy(out, lastCheckpoint);
-      await metrics!.append({ kind: 'event', step: state.step, message: `checkpoint ${lastCheckpoint}` });
+      await metrics!.append({
+        kind: 'event',
+        step: state.step,
+        message: `checkpoint ${relative(out, lastCheckpoint)}`,
+      });
       await writeReport(out, {
         title: `vla-train ${net.name}`,
         config,

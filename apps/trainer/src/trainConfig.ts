@@ -68,7 +68,8 @@ const modelSchema = object({
   }).optional(),
 });
 
-const trainConfigSchema = object({
+/** The schema of a training configuration (zod); {@link parseTrainConfig} applies it and reports the first issue by field. */
+export const trainConfigSchema = object({
   model: modelSchema,
   data: object({
     datasets: z

@@ -8,6 +8,6 @@ export type {
   TrainRecord,
 } from './metricRecord';
 export { MetricsLog, type MetricsLogOpenOptions } from './metricsLog';
-export { foresightPng } from './foresightPng';
+export { foresightPng, FORESIGHT_MIN_TILE, FORESIGHT_SEPARATOR } from './foresightPng';
 export { writeReport, REPORT_FILE, type ReportOptions } from './writeReport';
 export { ReportError } from './reportError';
