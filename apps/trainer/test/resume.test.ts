@@ -15,7 +15,6 @@ import { cutCr5, MICRO_MODEL } from './fixtures.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const cli = resolve(here, '../src/cli.ts');
-const tsx = resolve(here, '../../../node_modules/.bin/tsx');
 const root = mkdtempSync(join(tmpdir(), 'vla-train-resume-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -46,7 +45,12 @@ interface Child {
 }
 
 function run(args: string[]): Child {
-  const child = spawn(tsx, [cli, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // One process: node with tsx as a loader. The `tsx` command would run the trainer in a child of its
+  // own, which a SIGKILL of the wrapper leaves running as an orphan.
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    cwd: here,
+  });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   return {
