@@ -1,6 +1,7 @@
 // openpi's sampler: start from noise at t = 1 and take `steps` Euler steps of dt = −1/steps along the
 // predicted velocity, x ← x + dt·v(x, t), ending at the data (t = 0).
 import { add, mul, noGrad, randNormal, tidy, type Tensor } from '@vla/tensor-webgpu';
+import { checkGuidance, guidedVelocity, type SamplerGuidance } from './rtcGuidance.js';
 
 /** The velocity network: `v(x_t, t)` with `t` the current time (same for the whole batch). */
 export type VelocityFn = (xt: Tensor, t: number, step: number) => Tensor;
@@ -13,12 +14,18 @@ export interface EulerOptions {
   seed?: number;
   /** Starting noise (not disposed); must have `shape`. */
   noise?: Tensor;
+  /**
+   * Real-time-chunking guidance (inpainting toward committed actions, see {@link guidedVelocity}):
+   * each step uses the guided velocity instead of `v`. Needs a sample `[B, H, D]`. Not disposed.
+   */
+  guidance?: SamplerGuidance;
 }
 
 /**
  * Integrates dx/dt = v(x, t) from t = 1 (x = ε) to t = 0 with Euler steps; returns x at t = 0.
  * Runs without recording gradients. Each step's temporaries are freed; `velocity` may allocate freely.
  * Step k uses t = 1 − k/steps (upstream accumulates t += dt in f32; the difference is ~1e-7).
+ * With `guidance` this is LeRobot's RTC sampler: the same steps along the guided velocity.
  */
 export function eulerSample(
   velocity: VelocityFn,
@@ -33,6 +40,8 @@ export function eulerSample(
       `eulerSample: noise [${options.noise.shape.join(', ')}] does not have shape [${shape.join(', ')}]`,
     );
   }
+  const guidance = options.guidance;
+  if (guidance) checkGuidance(guidance, shape, 'eulerSample');
   const dt = -1 / steps;
   // The scope owns every x (and the seeded noise), so a velocity that throws at any step frees them;
   // only the caller's `noise`, made outside it, is left alone. The final x moves to the caller's scope.
@@ -48,7 +57,7 @@ export function eulerSample(
             throw new Error(
               `eulerSample: velocity returned [${v.shape.join(', ')}] for x of shape [${shape.join(', ')}]`,
             );
-          return add(prev, mul(v, dt));
+          return add(prev, mul(guidance ? guidedVelocity(guidance, prev, v, t) : v, dt));
         });
         // Free each step's input now rather than at the end: only one x is alive at a time.
         if (prev !== options.noise) prev.dispose();

@@ -11,6 +11,7 @@ import {
   noisyPath,
   sampleTime,
   type ActionTimeLayers,
+  type SamplerGuidance,
   type TimeInput,
 } from '@vla/flow-matching';
 import { KVCache, MoTStack, type RopeTables } from '@vla/mot-attention';
@@ -116,6 +117,13 @@ export interface SampleOptions {
   noise?: Tensor;
   /** Also return the predicted t+15 latent and its decoded images (visual foresight). */
   foresight?: boolean;
+  /**
+   * Real-time chunking: inpaint toward committed actions. `target` `[B, chunkSize, stateDim]`
+   * (normalised policy-space actions), `weights` `[B, chunkSize]` prefix weights in [0, 1],
+   * `maxGuidanceWeight` β. Passed to flow-matching's `eulerSample` (LeRobot's RTC guidance); the
+   * tensors are the caller's (not disposed).
+   */
+  guidance?: SamplerGuidance;
 }
 
 /** Result of {@link InternVLAA1Policy.sampleActions}; the caller owns (and disposes) the tensors. */
@@ -165,7 +173,10 @@ export interface ParameterCounts {
  * dispose or return them: take a handle (`detach`) to keep data beyond the context.
  */
 export class SamplingContext {
-  /** Keys/values of the prefix and generation tokens for every layer (not grown by the action steps). */
+  /**
+   * Keys/values of the prefix and generation tokens for every layer, preallocated for both; the
+   * action steps read it in place and never grow it.
+   */
   readonly cache: KVCache;
   /** Mask of the state + action rows against the whole sequence. */
   readonly suffixMask: Tensor;
@@ -455,14 +466,15 @@ export class InternVLAA1Policy extends Module implements ActionTimeLayers {
 
   /**
    * Inference steps 1–2: the understanding expert alone on the prefix, then the generation expert
-   * on its tokens against the cached prefix, both appending their keys/values to a fresh cache.
+   * on its tokens against the cached prefix, both writing their keys/values into a fresh cache
+   * preallocated for prefix + generation tokens (no copy when the generation tokens are appended).
    * Also predicts the t+15 latent. The caller owns the context: dispose it when done.
    */
   prefill(obs: PolicyObservation): SamplingContext {
     const B = checkObservation(this.config, obs);
     const seq = new JointSequence(this.config, B, obs.imageMasks, obs.textMask);
     const { prefix, generation, suffix } = seq.layout;
-    const cache = new KVCache(this.mot.numLayers);
+    const cache = new KVCache(this.mot.numLayers, { capacity: suffix.start });
     try {
       return noGrad(() =>
         tidy(() => {
@@ -496,7 +508,11 @@ export class InternVLAA1Policy extends Module implements ActionTimeLayers {
     }
   }
 
-  /** Inference step 3: the action expert's 1 + chunkSize tokens against the cache → velocity. */
+  /**
+   * Inference step 3: the action expert's 1 + chunkSize tokens against the cache → velocity. The
+   * cache is read in place (nothing copied per step) when no gradient is recorded, e.g. inside
+   * `noGrad` as `sampleActions` runs it; with gradients recorded attention reads a concatenation.
+   */
   denoiseStep(ctx: SamplingContext, xt: Tensor, t: TimeInput): Tensor {
     if (ctx.isDisposed) throw new Error('InternVLAA1Policy.denoiseStep: the sampling context was disposed');
     return tidy(() => {
@@ -521,7 +537,11 @@ export class InternVLAA1Policy extends Module implements ActionTimeLayers {
         tidy((): SampleResult => {
           const noise = options.noise ?? randNormal([B, H, D], { seed: options.seed ?? 0 });
           const steps = options.steps ?? 10;
-          const actions = eulerSample((x, t) => this.denoiseStep(ctx, x, t), [B, H, D], { steps, noise });
+          const actions = eulerSample((x, t) => this.denoiseStep(ctx, x, t), [B, H, D], {
+            steps,
+            noise,
+            ...(options.guidance ? { guidance: options.guidance } : {}),
+          });
           if (!options.foresight || !ctx.latent) return { actions };
           // The caller's own handle on the latent's data, which outlives the context's handle.
           const latent = detach(ctx.latent);

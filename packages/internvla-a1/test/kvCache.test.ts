@@ -2,14 +2,28 @@
 // expert's velocity from `prefill` + `denoiseStep` matches `forward` over the whole joint sequence,
 // the cache is not grown by the denoising steps, and `sampleActions` equals Euler integration with
 // the uncached velocity. The batch has a missing camera and padded text, so padding is exercised.
+// The steps read the cache in place: a step hands out the same bytes whatever the cached length.
 import { afterAll, describe, expect, it } from 'vitest';
-import { add, manualSeed, mul, randNormal, reshape, tensor, tidy, type Tensor } from '@vla/tensor-webgpu';
+import {
+  add,
+  engine,
+  manualSeed,
+  mul,
+  noGrad,
+  randNormal,
+  reshape,
+  tensor,
+  tidy,
+  type Tensor,
+} from '@vla/tensor-webgpu';
 import { InternVLAA1Policy, derivedSizes, tinyConfig, type PolicyBatch } from '../src/index.js';
 import './setup.js';
 import { disposeBatch, maxDiff, normals, syntheticBatch } from './synthetic.js';
 
 const B = 2;
 const disposables: { dispose(): void }[] = [];
+/** Bytes the pool handed out during one denoising step, by cached length. */
+const stepBytes = new Map<number, number>();
 afterAll(() => disposables.forEach((d) => d.dispose()));
 
 describe.each([true, false])('KV-cached sampling (generation expert: %s)', (generation) => {
@@ -44,7 +58,7 @@ describe.each([true, false])('KV-cached sampling (generation expert: %s)', (gene
     for (const [x, t] of cases) {
       const xt = tensor(x, [B, H, D]);
       const full = policy.forward(batch, xt, t);
-      const step = policy.denoiseStep(ctx, xt, t);
+      const step = noGrad(() => policy.denoiseStep(ctx, xt, t));
       expect(ctx.cache.length).toBe(d.prefixTokens + d.generationTokens);
       expect(await maxDiff(step, full.velocity)).toBeLessThanOrEqual(1e-4);
       if (generation) expect(await maxDiff(ctx.latent!, full.latent!)).toBeLessThanOrEqual(1e-4);
@@ -52,6 +66,10 @@ describe.each([true, false])('KV-cached sampling (generation expert: %s)', (gene
       cached.push(step);
       for (const u of [xt, full.velocity, full.latent]) u?.dispose();
     }
+    const before = engine().poolStats().acquiredBytes;
+    const once = noGrad(() => policy.denoiseStep(ctx, cached[0], 0.5));
+    stepBytes.set(ctx.cache.length, engine().poolStats().acquiredBytes - before);
+    once.dispose();
     // Different inputs give different velocities, so the comparisons above can fail.
     expect(await maxDiff(cached[0], cached[1])).toBeGreaterThan(1e-2);
     cached.forEach((c) => c.dispose());
@@ -101,5 +119,19 @@ describe.each([true, false])('KV-cached sampling (generation expert: %s)', (gene
     expect(await maxDiff(direct, reshape(images!, direct.shape))).toBeLessThanOrEqual(1e-6);
     for (const t of [actions, latent!, images!, direct]) t.dispose();
     ctx.dispose();
+  });
+});
+
+describe('KV-cached denoising step', () => {
+  it('hands out the same bytes against the cache with and without the generation tokens', () => {
+    // Both policies above have the same action expert; their caches differ by the generation tokens.
+    expect([...stepBytes.keys()].sort((a, b) => a - b)).toEqual([
+      derivedSizes(tinyConfig({ imageSize: 32, textTokens: 6 })).prefixTokens,
+      derivedSizes(tinyConfig({ imageSize: 32, textTokens: 6 })).prefixTokens +
+        derivedSizes(tinyConfig({ imageSize: 32, textTokens: 6 })).generationTokens,
+    ]);
+    const [a, b] = [...stepBytes.values()];
+    expect(a).toBeGreaterThan(0);
+    expect(b).toBe(a);
   });
 });

@@ -23,3 +23,4 @@ export type { LayerKV, MoTLayerContext, MoTLayerOutput, RopeTables } from './mot
 export { ExpertStack, MoTStack } from './motStack.js';
 export type { MoTForwardOptions } from './motStack.js';
 export { KVCache } from './kvCache.js';
+export type { KVCacheOptions } from './kvCache.js';

@@ -1,6 +1,7 @@
 // One Mixture-of-Transformers layer (SPEC §1 "The model"): every expert normalises and projects its
 // own tokens, the experts' q/k/v are concatenated along the sequence for ONE attention, and the
-// result is split back so each expert applies its own o_proj, post-norm and MLP.
+// result is split back so each expert applies its own o_proj, post-norm and MLP. Cached keys/values
+// (`past`) are read in place by the attention kernel, never concatenated with the new ones.
 import {
   Module,
   concat,
@@ -34,15 +35,20 @@ export interface MoTLayerContext {
   mask: Tensor;
   /** Rotary tables of the Sq tokens computed now (M-RoPE: see `mropeRope`). */
   rope: RopeTables;
-  /** Keys/values of earlier tokens (KV cache), attended before the current tokens. */
+  /**
+   * Keys/values of earlier tokens (KV cache), attended before the current tokens and read in place
+   * (any strides with a contiguous last dim, e.g. a view on a preallocated store).
+   */
   past?: LayerKV | null;
+  /** Benchmark peer only: attend to a concatenation of `past` and the present keys/values. @internal */
+  concatenatePast?: boolean;
 }
 
 /** Result of {@link MoTLayer.forward}. */
 export interface MoTLayerOutput {
   /** New hidden states per expert (null where the input was null). */
   hidden: (Tensor | null)[];
-  /** Keys/values of all attended tokens (past, then current), for a KV cache. */
+  /** Keys/values of the tokens computed now (not the past): what a KV cache appends. */
   kv: LayerKV;
 }
 
@@ -90,19 +96,25 @@ export class MoTLayer extends Module {
     const cat = (ts: Tensor[]) => (ts.length === 1 ? ts[0] : concat(ts, 2));
     // 2. concatenate along the sequence, rotary positions, one attention
     const q = rotaryEmbedding(cat(parts.map((p) => p.q)), ctx.rope.cos, ctx.rope.sin);
-    const kNew = rotaryEmbedding(cat(parts.map((p) => p.k)), ctx.rope.cos, ctx.rope.sin);
-    const vNew = cat(parts.map((p) => p.v));
-    const k = ctx.past ? concat([ctx.past.k, kNew], 2) : kNew;
-    const v = ctx.past ? concat([ctx.past.v, vNew], 2) : vNew;
+    const k = rotaryEmbedding(cat(parts.map((p) => p.k)), ctx.rope.cos, ctx.rope.sin);
+    const v = cat(parts.map((p) => p.v));
+    const past = ctx.past ?? null;
     const Sq = q.shape[2];
-    const Sk = k.shape[2];
+    const Sk = (past?.k.shape[2] ?? 0) + k.shape[2];
     const m = ctx.mask.shape;
     if (m.length !== 4 || m[2] !== Sq || m[3] !== Sk) {
       throw new Error(
         `MoTLayer: mask [${m.join(', ')}] does not fit ${Sq} queries x ${Sk} keys (expected [B, 1, ${Sq}, ${Sk}])`,
       );
     }
-    const attn = scaledDotProductAttention(q, k, v, { mask: ctx.mask, scale: 1 / Math.sqrt(headDim) });
+    const scale = 1 / Math.sqrt(headDim);
+    const attn =
+      past && ctx.concatenatePast
+        ? scaledDotProductAttention(q, concat([past.k, k], 2), concat([past.v, v], 2), {
+            mask: ctx.mask,
+            scale,
+          })
+        : scaledDotProductAttention(q, k, v, { mask: ctx.mask, scale, past });
     const flat = reshape(transpose(attn, 1, 2), [B, Sq, qHeads * headDim]);
     // 3. split back; each expert's o_proj, residual, post-norm SwiGLU, residual
     const out: (Tensor | null)[] = hidden.map(() => null);

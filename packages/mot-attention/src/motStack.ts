@@ -32,10 +32,10 @@ export interface MoTForwardOptions {
   mask: Tensor;
   /** Rotary tables of the tokens computed now. */
   rope: RopeTables;
-  /** Attend to these cached keys/values first. */
+  /** Attend to these cached keys/values first (read in place from the cache's stores). */
   cache?: KVCache;
   /**
-   * Store the keys/values of the tokens computed now in `cache` (prefix and generation steps).
+   * Append the keys/values of the tokens computed now to `cache` (prefix and generation steps).
    * False (default) leaves the cache untouched, so the action expert's denoising steps reuse it.
    */
   append?: boolean;
@@ -81,8 +81,13 @@ export class MoTStack extends Module {
     if (append && !cache) throw new Error('MoTStack: append needs a cache');
     let h: (Tensor | null)[] = [...hidden];
     this.layers.forEach((layer, l) => {
-      const out = layer.forward(h, { mask: options.mask, rope: options.rope, past: cache?.layer(l) });
-      if (append) cache!.set(l, out.kv);
+      const out = layer.forward(h, {
+        mask: options.mask,
+        rope: options.rope,
+        past: cache?.layer(l),
+        concatenatePast: cache?.concatenatePeer,
+      });
+      if (append) cache!.append(l, out.kv);
       h = out.hidden;
     });
     if (options.finalNorm ?? true) h = h.map((x, i) => (x ? this.stacks[i].norm.forward(x) : null));

@@ -1,5 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { add, init, meta, mean, mul, shutdown, tensor, tidy, type Tensor } from '@vla/tensor-webgpu';
+import {
+  add,
+  engine,
+  init,
+  meta,
+  mean,
+  mul,
+  noGrad,
+  shutdown,
+  tensor,
+  tidy,
+  zeros,
+  type Tensor,
+} from '@vla/tensor-webgpu';
 import {
   KVCache,
   MoTStack,
@@ -7,6 +20,7 @@ import {
   segmentMaskTensor,
   sliceMropeIds,
   type ExpertConfig,
+  type MropeIds,
 } from '../src/index.js';
 import { normals } from './random.js';
 import { EXPERTS, HEAD, THETA, maxDiffValid, randomize, smallLayout } from './setup.js';
@@ -35,19 +49,31 @@ function full(stack: MoTStack, xs: Float32Array[]): Tensor[] {
   });
 }
 
-/** Expert `e`'s segment against the cache. */
-function step(stack: MoTStack, cache: KVCache, e: number, x: Float32Array, append: boolean): Tensor {
-  return tidy(() => {
-    const hidden = EXPERTS.map((cfg, i) => (i === e ? tensor(x, [B, LEN[i], cfg.width]) : null));
-    const { start, end } = SEG[e];
-    const mask = segmentMaskTensor({ ar: layout.ar, valid, queries: [start, end] });
-    const rope = mropeRope(
-      ids.map((p) => sliceMropeIds(p, start, end)),
-      HEAD.headDim,
-      { theta: THETA },
-    );
-    return stack.forward(hidden, { mask, rope, cache, append })[e]!;
-  });
+/**
+ * Expert `e`'s segment against the cache; inference (`grad` false) reads the cache in place, with
+ * gradients recorded attention falls back to the differentiable concatenation.
+ */
+function step(
+  stack: MoTStack,
+  cache: KVCache,
+  e: number,
+  x: Float32Array,
+  append: boolean,
+  grad = false,
+): Tensor {
+  const run = () =>
+    tidy(() => {
+      const hidden = EXPERTS.map((cfg, i) => (i === e ? tensor(x, [B, LEN[i], cfg.width]) : null));
+      const { start, end } = SEG[e];
+      const mask = segmentMaskTensor({ ar: layout.ar, valid, queries: [start, end] });
+      const rope = mropeRope(
+        ids.map((p) => sliceMropeIds(p, start, end)),
+        HEAD.headDim,
+        { theta: THETA },
+      );
+      return stack.forward(hidden, { mask, rope, cache, append })[e]!;
+    });
+  return grad ? run() : noGrad(run);
 }
 
 async function diff(a: Tensor, b: Tensor, e: number, rows: 'valid' | 'all' = 'valid'): Promise<number> {
@@ -56,37 +82,84 @@ async function diff(a: Tensor, b: Tensor, e: number, rows: 'valid' | 'all' = 'va
 }
 
 describe('MoTStack', () => {
-  it('KV-cached prefix → generation → actions (x3 on one cache) equals the uncached pass', async () => {
-    const stack = new MoTStack(EXPERTS, 2);
-    await randomize(stack, 1);
-    const xA = inputs([11, 12, 13]);
-    const actB = normals(B * LEN[2] * EXPERTS[2].width, 14);
-    const refA = full(stack, xA);
-    const refB = full(stack, [xA[0], xA[1], actB]);
+  it.each([
+    ['in place, room reserved', false, LEN[0] + LEN[1]],
+    ['in place, the store grown by the generation append', false, 0],
+    ['gradients recorded', true, 0],
+  ])(
+    'KV-cached prefix → generation → actions (x3 on one cache) equals the uncached pass (%s)',
+    async (_n, grad, capacity) => {
+      const stack = new MoTStack(EXPERTS, 2);
+      await randomize(stack, 1);
+      const xA = inputs([11, 12, 13]);
+      const actB = normals(B * LEN[2] * EXPERTS[2].width, 14);
+      const refA = full(stack, xA);
+      const refB = full(stack, [xA[0], xA[1], actB]);
 
-    const cache = new KVCache(2);
-    const pre = step(stack, cache, 0, xA[0], true);
-    expect(cache.length).toBe(LEN[0]);
-    const gen = step(stack, cache, 1, xA[1], true);
-    expect(cache.length).toBe(LEN[0] + LEN[1]);
-    // Padding rows too: a query with no valid key outputs exactly 0 attention on both paths.
-    expect(await diff(pre, refA[0], 0, 'all')).toBeLessThan(1e-4);
-    expect(await diff(gen, refA[1], 1, 'all')).toBeLessThan(1e-4);
-    for (const [x, ref] of [
-      [xA[2], refA[2]],
-      [actB, refB[2]],
-      [xA[2], refA[2]],
-    ] as const) {
-      const act = step(stack, cache, 2, x, false);
+      const cache = new KVCache(2, { capacity });
+      const pre = step(stack, cache, 0, xA[0], true, grad);
+      expect(cache.length).toBe(LEN[0]);
+      const gen = step(stack, cache, 1, xA[1], true, grad);
       expect(cache.length).toBe(LEN[0] + LEN[1]);
-      expect(await diff(act, ref, 2, 'all')).toBeLessThan(1e-4);
-      act.dispose();
-    }
-    // The two action inputs do give different outputs (the comparison above can fail).
-    expect(await diff(refA[2], refB[2], 2)).toBeGreaterThan(1e-2);
-    for (const t of [pre, gen, ...refA, ...refB]) t.dispose();
-    cache.dispose();
-    expect(cache.length).toBe(0);
+      // Padding rows too: a query with no valid key outputs exactly 0 attention on both paths.
+      expect(await diff(pre, refA[0], 0, 'all')).toBeLessThan(1e-4);
+      expect(await diff(gen, refA[1], 1, 'all')).toBeLessThan(1e-4);
+      for (const [x, ref] of [
+        [xA[2], refA[2]],
+        [actB, refB[2]],
+        [xA[2], refA[2]],
+      ] as const) {
+        const act = step(stack, cache, 2, x, false, grad);
+        expect(cache.length).toBe(LEN[0] + LEN[1]);
+        expect(await diff(act, ref, 2, 'all')).toBeLessThan(1e-4);
+        act.dispose();
+      }
+      // The two action inputs do give different outputs (the comparison above can fail).
+      expect(await diff(refA[2], refB[2], 2)).toBeGreaterThan(1e-2);
+      for (const t of [pre, gen, ...refA, ...refB]) t.dispose();
+      cache.dispose();
+      expect(cache.length).toBe(0);
+      stack.dispose();
+    },
+  );
+
+  it('a denoising step hands out the same bytes against 8 or 64 cached tokens (the cache is not copied)', async () => {
+    const stack = new MoTStack(EXPERTS, 2);
+    await randomize(stack, 4);
+    const Sq = LEN[2];
+    const x = normals(B * Sq * EXPERTS[2].width, 15);
+    const bytesPerStep = (cached: number): number => {
+      const cache = new KVCache(2, { capacity: cached });
+      const n = B * HEAD.kvHeads * cached * HEAD.headDim;
+      const shape = [B, HEAD.kvHeads, cached, HEAD.headDim];
+      tidy(() =>
+        [0, 1].forEach((l) =>
+          cache.append(l, { k: tensor(normals(n, l), shape), v: tensor(normals(n, l + 2), shape) }),
+        ),
+      );
+      const inputs = tidy(() => {
+        const mask = zeros([B, 1, Sq, cached + Sq]);
+        const pos = Int32Array.from({ length: Sq }, (_, i) => cached + i);
+        const ids: MropeIds = [pos, pos, pos];
+        return {
+          hidden: tensor(x, [B, Sq, EXPERTS[2].width]),
+          mask,
+          rope: mropeRope(ids, HEAD.headDim, { theta: THETA }),
+        };
+      });
+      const before = engine().poolStats().acquiredBytes;
+      const out = noGrad(() =>
+        stack.forward([null, null, inputs.hidden], { mask: inputs.mask, rope: inputs.rope, cache }),
+      );
+      const bytes = engine().poolStats().acquiredBytes - before;
+      expect(cache.length).toBe(cached);
+      for (const t of [out[2]!, inputs.hidden, inputs.mask, inputs.rope.cos, inputs.rope.sin]) t.dispose();
+      cache.dispose();
+      return bytes;
+    };
+    const short = bytesPerStep(8);
+    expect(short).toBeGreaterThan(0);
+    expect(bytesPerStep(64)).toBe(short);
     stack.dispose();
   });
 

@@ -80,6 +80,23 @@ describe('copies: concat, stack, pad', () => {
     await expectTensorClose(T.concat([T.zeros([2, 0, 5]), P.t], 1), ref);
   });
 
+  it('copyInto writes a strided source into rows of a buffer in place, leaving the rest', async () => {
+    const buf = T.tensor(randomArray(2 * 7 * 5, 204), [2, 7, 5]);
+    const before = await buf.toArray();
+    const P = layoutInput(a, [2, 3, 5], 'permuted');
+    const alias = T.narrow(buf, 1, 0, 7); // another view of the same storage sees the write
+    T.copyInto(T.narrow(buf, 1, 2, 3), P.t);
+    const expected = Float32Array.from(before);
+    for (let i = 0; i < 2; i++)
+      for (let r = 0; r < 3; r++)
+        for (let c = 0; c < 5; c++) expected[(i * 7 + 2 + r) * 5 + c] = a[(i * 3 + r) * 5 + c];
+    await expectTensorClose(alias, R.nd(expected, [2, 7, 5]));
+    expect(() => T.copyInto(T.narrow(buf, 1, 0, 2), P.t)).toThrow(/copyInto: shapes differ \(dest \[2, 2, 5\], src \[2, 3, 5\]\)/);
+    const leaf = T.zeros([2, 3, 5]);
+    leaf.requiresGrad = true;
+    expect(() => T.copyInto(leaf, P.t)).toThrow(/dest \[2, 3, 5\] requires a gradient/);
+  });
+
   it('pad with a constant on any axes, before and after', async () => {
     const P = layoutInput(a, [2, 3, 5], 'permuted');
     await expectTensorClose(

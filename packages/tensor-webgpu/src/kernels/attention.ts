@@ -12,6 +12,11 @@
 //       registers, so no atomics (FlashAttention-2, Algorithm 2, split in two kernels).
 // dq    a workgroup per (query block, q head, batch) loops over key blocks: dQ += dS·K.
 //
+// Two-source keys (fwd only, inference with a KV cache): with `past`, the keys/values are the
+// cached prefix PK/PV [B, Hkv, Sp, D] followed by K/V [B, Hkv, Sk − Sp, D], one logical sequence of
+// Sk rows (mask columns: cached first). Tiles pick their source row by row, so the cache is read in
+// place and never concatenated.
+//
 // Masking: a logit is masked when its query or key index is out of range, its bool mask entry is
 // false, or its additive mask value is ≤ −1e30 (this includes −inf and −3.4e38). Masked logits
 // get probability exactly 0, so a query row whose keys are all masked outputs 0 (not NaN, not the
@@ -43,6 +48,8 @@ export interface AttentionVariant {
   headDim: number;
   tile: AttentionTile;
   mask: AttentionMaskKind;
+  /** fwd only: keys/values come from a cached prefix (PK/PV) followed by K/V. */
+  past?: boolean;
 }
 
 // Row stride of shared tiles in vec4s: ⌈D/4⌉ made odd, so the 8 threads of a quarter-warp reading 8
@@ -125,6 +132,13 @@ export interface AttentionShape {
 
 const LOG2E = 1.4426950408889634;
 
+/** The cached prefix of a two-source attention: `length` rows read before K/V. */
+export interface AttnPast {
+  k: AttnOperand;
+  v: AttnOperand;
+  length: number;
+}
+
 interface UniformInput {
   shape: AttentionShape;
   q: AttnOperand;
@@ -132,6 +146,7 @@ interface UniformInput {
   v: AttnOperand;
   dout?: AttnOperand;
   mask?: AttnMask;
+  past?: AttnPast;
 }
 
 function attentionUniforms(p: UniformInput): UniformBlock {
@@ -152,6 +167,9 @@ function attentionUniforms(p: UniformInput): UniformBlock {
     ...op('k', p.k),
     ...op('v', p.v),
     ...op('do', p.dout),
+    ['sp', p.past?.length ?? 0],
+    ...op('pk', p.past?.k),
+    ...op('pv', p.past?.v),
     ['mOff', p.mask?.offset ?? 0],
     ['msb', p.mask?.strides[0] ?? 0],
     ['msh', p.mask?.strides[1] ?? 0],
@@ -167,10 +185,10 @@ function attentionUniforms(p: UniformInput): UniformBlock {
 const ZERO_SHAPE: AttentionShape = { batch: 0, hq: 0, hkv: 0, sq: 0, sk: 0, d: 0, scale: 0 };
 const ZERO_OP: AttnOperand = { buffer: null as unknown as GPUBuffer, offset: 0, strides: [0, 0, 0] };
 
-/** Storage binding names of a stage, in binding order. */
-export function attentionBindings(stage: AttentionStage, mask: boolean): string[] {
+/** Storage binding names of a stage, in binding order (`past`: fwd only). */
+export function attentionBindings(stage: AttentionStage, mask: boolean, past = false): string[] {
   const m = mask ? ['MASK'] : [];
-  if (stage === 'fwd') return ['Q', 'K', 'V', ...m, 'O', 'LSE'];
+  if (stage === 'fwd') return ['Q', 'K', 'V', ...(past ? ['PK', 'PV'] : []), ...m, 'O', 'LSE'];
   if (stage === 'dkdv') return ['Q', 'K', 'V', ...m, 'DO', 'LSE', 'DELTA', 'DK', 'DV'];
   return ['Q', 'K', 'V', ...m, 'DO', 'LSE', 'DELTA', 'DQ'];
 }
@@ -178,7 +196,7 @@ export function attentionBindings(stage: AttentionStage, mask: boolean): string[
 /** The attention kernel of a variant (bindings: {@link attentionBindings}, then uniforms). */
 export function attentionKernel(v: AttentionVariant): Kernel {
   return {
-    key: `attention|${v.stage}|${v.dtype}|d${v.headDim}|${v.tile.br}x${v.tile.bc}|${v.mask}`,
+    key: `attention|${v.stage}|${v.dtype}|d${v.headDim}|${v.tile.br}x${v.tile.bc}|${v.mask}${v.past ? '|past' : ''}`,
     code: () => attentionWgsl(v),
   };
 }
@@ -191,7 +209,9 @@ function attentionWgsl(v: AttentionVariant): string {
   const { br: BR, bc: BC } = v.tile;
   const WG = ATTENTION_THREADS;
   const hasMask = v.mask !== 'none';
-  const names = attentionBindings(v.stage, hasMask);
+  if (v.past && v.stage !== 'fwd') throw new Error(`attention: a cached prefix has no ${v.stage} kernel`);
+  const past = v.past === true;
+  const names = attentionBindings(v.stage, hasMask, past);
   const f32Bufs = new Set(['LSE', 'DELTA']);
   const outputs =
     v.stage === 'fwd' ? new Set(['O', 'LSE']) : v.stage === 'dkdv' ? new Set(['DK', 'DV']) : new Set(['DQ']);
@@ -227,9 +247,20 @@ fn rowQ(b: u32, h: u32, r: u32) -> u32 { return u.qOff + b * u.qsb + h * u.qsh +
 fn rowK(b: u32, h: u32, r: u32) -> u32 { return u.kOff + b * u.ksb + h * u.ksh + r * u.kss; }
 fn rowV(b: u32, h: u32, r: u32) -> u32 { return u.vOff + b * u.vsb + h * u.vsh + r * u.vss; }
 fn rowDO(b: u32, h: u32, r: u32) -> u32 { return u.doOff + b * u.dosb + h * u.dosh + r * u.doss; }
-`;
+${past ? `fn rowPK(b: u32, h: u32, r: u32) -> u32 { return u.pkOff + b * u.pksb + h * u.pksh + r * u.pkss; }
+fn rowPV(b: u32, h: u32, r: u32) -> u32 { return u.pvOff + b * u.pvsb + h * u.pvsh + r * u.pvss; }
+` : ''}`;
   // Shared tiles hold rows of D/4 vec4s (zero-padded past D) at an odd stride of RS vec4s.
-  // Loads rows [start, start + rows) of a [.., S, D] operand (zeros past `limit`).
+  // Loads rows [start, start + rows) of a [.., S, D] operand (zeros past `limit`). With `pastBuf`,
+  // rows below u.sp come from the cached prefix and the others from `buf` at row − u.sp.
+  const read = (buf: string) =>
+    [0, 1, 2, 3]
+      .map((i) =>
+        D % 4 === 0 || i === 0
+          ? `val[${i}] = f32(${buf}[base + ${i}u]);`
+          : `if (c + ${i}u < ${D}u) { val[${i}] = f32(${buf}[base + ${i}u]); }`,
+      )
+      .join('\n        ');
   const loadTile = (
     dst: string,
     rows: number,
@@ -238,15 +269,26 @@ fn rowDO(b: u32, h: u32, r: u32) -> u32 { return u.doOff + b * u.dosb + h * u.do
     head: string,
     start: string,
     limit: string,
+    pastBuf?: string,
   ) =>
     `for (var e = lid; e < ${rows * DV}u; e += ${WG}u) {
       let r = e / ${DV}u;
       let c = (e % ${DV}u) * 4u;
       let gr = ${start} + r;
       var val = vec4<f32>(0.0);
-      if (gr < ${limit}) {
+      ${
+        pastBuf
+          ? `if (gr < u.sp) {
+        let base = row${pastBuf}(bIdx, ${head}, gr) + c;
+        ${read(pastBuf)}
+      } else if (gr < ${limit}) {
+        let base = ${rowFn}(bIdx, ${head}, gr - u.sp) + c;
+        ${read(buf)}
+      }`
+          : `if (gr < ${limit}) {
         let base = ${rowFn}(bIdx, ${head}, gr) + c;
-        ${[0, 1, 2, 3].map((i) => (D % 4 === 0 || i === 0 ? `val[${i}] = f32(${buf}[base + ${i}u]);` : `if (c + ${i}u < ${D}u) { val[${i}] = f32(${buf}[base + ${i}u]); }`)).join('\n        ')}
+        ${read(buf)}
+      }`
       }
       ${dst}[r * ${RS}u + e % ${DV}u] = val;
     }`;
@@ -284,7 +326,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   for (var kb = 0u; kb < nBlocks; kb++) {
     let k0 = kb * ${BC}u;
     workgroupBarrier();
-    ${loadTile('KV', BC, 'K', 'rowK', 'hk', 'k0', 'u.sk')}
+    ${loadTile('KV', BC, 'K', 'rowK', 'hk', 'k0', 'u.sk', past ? 'PK' : undefined)}
     workgroupBarrier();
     for (var e = lid; e < ${BR * BC}u; e += ${WG}u) {
       let r = e / ${BC}u;
@@ -312,7 +354,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       rowL[lid] = rowL[lid] * alpha + sum;
       rowM[lid] = mNew;
     }
-    ${loadTile('KV', BC, 'V', 'rowV', 'hk', 'k0', 'u.sk')}
+    ${loadTile('KV', BC, 'V', 'rowV', 'hk', 'k0', 'u.sk', past ? 'PV' : undefined)}
     workgroupBarrier();
     for (var i = 0u; i < ${NO}u; i++) {
       let e = lid + i * ${WG}u;
@@ -498,6 +540,8 @@ export interface AttentionLaunch {
   k: AttnOperand;
   v: AttnOperand;
   mask?: AttnMask & { kind: Exclude<AttentionMaskKind, 'none'> };
+  /** fwd only: a cached prefix read before k/v (`shape.sk` counts both). */
+  past?: AttnPast;
   /** Backward only. */
   dout?: AttnOperand;
   /** Contiguous f32 [B, Hq, Sq] buffers: LSE (fwd output / bwd input) and Δ (bwd). */
@@ -512,6 +556,8 @@ export interface AttentionLaunch {
 /** Records one attention kernel launch. */
 export function launchAttention(engine: Engine, p: AttentionLaunch): void {
   const s = p.shape;
+  if (p.past && (p.stage !== 'fwd' || p.past.length > s.sk))
+    throw new Error(`${p.label}: a cached prefix of ${p.past.length} rows needs the fwd stage and sk ≥ it`);
   const tile = p.tile ?? chooseAttentionTile(p.stage, s.d, engine.limits.maxComputeWorkgroupStorageSize);
   const kernel = attentionKernel({
     stage: p.stage,
@@ -519,12 +565,15 @@ export function launchAttention(engine: Engine, p: AttentionLaunch): void {
     headDim: s.d,
     tile,
     mask: p.mask?.kind ?? 'none',
+    past: !!p.past,
   });
-  const names = attentionBindings(p.stage, !!p.mask);
+  const names = attentionBindings(p.stage, !!p.mask, !!p.past);
   const byName: Record<string, GPUBuffer | undefined> = {
     Q: p.q.buffer,
     K: p.k.buffer,
     V: p.v.buffer,
+    PK: p.past?.k.buffer,
+    PV: p.past?.v.buffer,
     MASK: p.mask?.buffer,
     DO: p.dout?.buffer,
     LSE: p.lse,
@@ -547,7 +596,8 @@ export function launchAttention(engine: Engine, p: AttentionLaunch): void {
       if (!b) throw new Error(`${p.label}: missing buffer ${n}`);
       return { buffer: b, readOnly: !writable.has(n) };
     }),
-    uniforms: attentionUniforms({ shape: s, q: p.q, k: p.k, v: p.v, dout: p.dout, mask: p.mask }).data,
+    uniforms: attentionUniforms({ shape: s, q: p.q, k: p.k, v: p.v, dout: p.dout, mask: p.mask, past: p.past })
+      .data,
     workgroups: [rows, heads, s.batch],
   });
 }

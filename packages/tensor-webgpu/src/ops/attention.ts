@@ -1,20 +1,22 @@
 // Scaled dot-product attention with grouped-query heads, fused (kernels/attention.ts): the forward
 // never materialises the [Sq, Sk] score matrix and saves only a log-sum-exp per query row; the
-// backward recomputes the probabilities from it (FlashAttention-2).
-import { noGrad, recordOp } from '../autograd.js';
+// backward recomputes the probabilities from it (FlashAttention-2). With `past` the keys/values
+// are a cached prefix followed by the present ones, read in place from both (KV-cached inference).
+import { isGradEnabled, noGrad, recordOp } from '../autograd.js';
 import {
   launchAttention,
   type AttentionMaskKind,
   type AttentionShape,
   type AttnMask,
   type AttnOperand,
+  type AttnPast,
 } from '../kernels/attention.js';
 import { tidy } from '../scope.js';
 import { Tensor } from '../tensor.js';
 import { cast } from './creation.js';
 import { mul } from './elementwise.js';
 import { sum } from './reduce.js';
-import { contiguous } from './shape.js';
+import { concat, contiguous } from './shape.js';
 import { checkNumber } from './validate.js';
 
 /** Options of {@link scaledDotProductAttention}. */
@@ -27,6 +29,13 @@ export interface AttentionOptions {
   mask?: Tensor | null;
   /** Logit scale; default 1/√D. */
   scale?: number;
+  /**
+   * Keys/values of cached tokens `[B, Hkv, Sp, D]`, attended before `k`/`v` as one sequence of
+   * Sp + Sk keys (the mask's last dim covers both, cached first). Read in place from both sources,
+   * never concatenated: the KV cache of inference. When a gradient is needed the op falls back to
+   * attention on the concatenation, so gradients stay exact.
+   */
+  past?: { k: Tensor; v: Tensor } | null;
 }
 
 const fmt = (s: readonly number[]) => `[${s.join(',')}]`;
@@ -71,12 +80,38 @@ export function scaledDotProductAttention(
     if (t.dtype !== q.dtype) throw new Error(`${op}: dtypes differ, q ${q.dtype} and ${name} ${t.dtype}`);
   }
   const [b, hq, sq, d] = q.shape;
-  const [bk, hkv, sk, dk] = k.shape;
+  const [bk, hkv, skNew, dk] = k.shape;
   if (bk !== b || dk !== d || k.shape.join() !== v.shape.join()) {
     throw new Error(`${op}: shapes do not match, q ${fmt(q.shape)}, k ${fmt(k.shape)}, v ${fmt(v.shape)}`);
   }
   if (hkv === 0 || hq % hkv !== 0)
     throw new Error(`${op}: q heads ${hq} must be a multiple of kv heads ${hkv}`);
+  let past = options.past ?? null;
+  let sp = 0;
+  if (past) {
+    for (const [name, t] of [
+      ['past.k', past.k],
+      ['past.v', past.v],
+    ] as const) {
+      if (t.dtype !== q.dtype) throw new Error(`${op}: dtypes differ, q ${q.dtype} and ${name} ${t.dtype}`);
+      if (t.rank !== 4 || t.shape[0] !== b || t.shape[1] !== hkv || t.shape[3] !== d)
+        throw new Error(`${op}: ${name} ${fmt(t.shape)} must be [B, Hkv, Sp, D] with k ${fmt(k.shape)}`);
+    }
+    if (past.k.shape[2] !== past.v.shape[2])
+      throw new Error(`${op}: past.k ${fmt(past.k.shape)} and past.v ${fmt(past.v.shape)} differ`);
+    sp = past.k.shape[2];
+    if (sp === 0) past = null; // an empty cache: nothing to read
+    if (past && isGradEnabled() && [q, k, v, past.k, past.v].some((t) => t.requiresGrad)) {
+      // Training never attends to a cache; the one-source op carries the backward.
+      const kAll = concat([past.k, k], 2);
+      const vAll = concat([past.v, v], 2);
+      const out = scaledDotProductAttention(q, kAll, vAll, { mask: options.mask, scale: options.scale });
+      kAll.dispose();
+      vAll.dispose();
+      return out;
+    }
+  }
+  const sk = sp + skNew;
   const scale = options.scale ?? 1 / Math.sqrt(d);
   const mask = options.mask ?? undefined;
   let maskKind: AttentionMaskKind = 'none';
@@ -112,12 +147,15 @@ export function scaledDotProductAttention(
           kind: maskKind as Exclude<AttentionMaskKind, 'none'>,
         }
       : undefined;
-  const label = `${op} q${fmt(q.shape)} k${fmt(k.shape)}`;
+  const label = `${op} q${fmt(q.shape)} k${fmt(k.shape)}${past ? ` past${fmt(past.k.shape)}` : ''}`;
 
   const [out, lse] = noGrad(() => {
     const temps: Tensor[] = [];
     const o = Tensor.empty([b, hq, sq, d], dtype, eng);
     const l = Tensor.empty([b, hq, sq], 'f32', eng);
+    const pastRef: AttnPast | undefined = past
+      ? { k: operand(past.k, temps), v: operand(past.v, temps), length: sp }
+      : undefined;
     launchAttention(eng, {
       stage: 'fwd',
       dtype,
@@ -126,6 +164,7 @@ export function scaledDotProductAttention(
       k: operand(k, temps),
       v: operand(v, temps),
       mask: maskRef(mask),
+      past: pastRef,
       lse: l.buffer,
       outputs: [o.buffer],
       label,
@@ -133,6 +172,11 @@ export function scaledDotProductAttention(
     for (const t of temps) t.dispose();
     return [o, l];
   });
+  if (past) {
+    // No gradient is needed here (see above): nothing to record.
+    lse.dispose();
+    return out;
+  }
   const needQ = q.requiresGrad;
   const needKV = k.requiresGrad || v.requiresGrad;
   const result = recordOp(

@@ -1,7 +1,7 @@
 // Shape ops. Views (reshape of contiguous data, permute, transpose, slice/narrow, expand, squeeze,
 // unsqueeze, split) share storage and cost no launch; contiguous, concat, stack and pad copy with
 // the strided copy kernel. All are differentiable.
-import { recordOp } from '../autograd.js';
+import { isGradEnabled, recordOp } from '../autograd.js';
 import { hooks } from '../hooks.js';
 import { launchPack } from '../kernels/cast.js';
 import { launchCopy } from '../kernels/elementwise.js';
@@ -203,6 +203,23 @@ function checkSameDType(op: string, xs: readonly Tensor[]): void {
   const d = xs[0].dtype;
   if (xs.some((x) => x.dtype !== d)) throw new Error(`${op}: dtypes differ (${xs.map((x) => x.dtype).join(', ')})`);
   if (d === 'u8') throw new Error(`${op}: u8 tensors are not supported; cast first`);
+}
+
+/**
+ * Writes `src`'s values into `dest` in place: a view of the same shape and dtype, e.g. rows of a
+ * preallocated buffer (`narrow(buffer, 2, at, n)`), so appending to it copies only the new rows.
+ * Every view of `dest`'s storage sees the new values. Not differentiable: no gradient flows to
+ * `src` (stop-gradient), and `dest` must not be part of a recorded graph.
+ */
+export function copyInto(dest: Tensor, src: Tensor): void {
+  if (dest.dtype !== src.dtype) throw new Error(`copyInto: dtypes differ (dest ${dest.dtype}, src ${src.dtype})`);
+  if (dest.dtype === 'u8') throw new Error('copyInto: u8 tensors are not supported; cast first');
+  if (dest.shape.join() !== src.shape.join())
+    throw new Error(`copyInto: shapes differ (dest ${fmtShape(dest.shape)}, src ${fmtShape(src.shape)})`);
+  if (isGradEnabled() && dest.requiresGrad)
+    throw new Error(`copyInto: dest ${fmtShape(dest.shape)} requires a gradient; in-place writes are not differentiable`);
+  if (dest.engine !== src.engine) throw new Error('copyInto: dest and src belong to different engines');
+  if (dest.size > 0) launchCopy(src, dest);
 }
 
 /** Joins tensors along an existing axis (all other dims equal). */

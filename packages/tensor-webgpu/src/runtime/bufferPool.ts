@@ -28,6 +28,11 @@ export interface PoolStats {
   live: number;
   /** Bytes of all live buffers: in use + free + parked (what a memory budget caps). */
   liveBytes: number;
+  /**
+   * Bytes of every buffer ever handed out (reused or new), a running total: the difference over a
+   * piece of code is its allocation traffic (e.g. to show that a step copies nothing that grows).
+   */
+  acquiredBytes: number;
 }
 
 /** A pool of GPU storage buffers keyed by bucket size. */
@@ -35,7 +40,14 @@ export class BufferPool {
   private readonly free = new Map<number, GPUBuffer[]>();
   private parked: GPUBuffer[] = [];
   private readonly sizes = new WeakMap<GPUBuffer, number>();
-  private stats: Omit<PoolStats, 'liveBytes'> = { inUseBytes: 0, freeBytes: 0, parkedBytes: 0, created: 0, live: 0 };
+  private stats: Omit<PoolStats, 'liveBytes'> = {
+    inUseBytes: 0,
+    freeBytes: 0,
+    parkedBytes: 0,
+    created: 0,
+    live: 0,
+    acquiredBytes: 0,
+  };
 
   constructor(
     private readonly create: (size: number, usage: number) => GPUBuffer,
@@ -56,6 +68,7 @@ export class BufferPool {
       this.stats.live++;
     }
     this.stats.inUseBytes += size;
+    this.stats.acquiredBytes += size;
     return buf;
   }
 
