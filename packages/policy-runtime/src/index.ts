@@ -16,3 +16,18 @@ export {
   type LoadedPolicySource,
 } from './loadPolicySource.js';
 export { PolicyRuntimeError } from './policyRuntimeError.js';
+export {
+  PolicyService,
+  type Foresight,
+  type OpenEpisodeOptions,
+  type PolicyEpisode,
+  type PolicyServiceOptions,
+  type PolicyServiceStats,
+  type RequestTiming,
+  type RtcOptions,
+} from './policyService.js';
+export {
+  loadPolicyService,
+  type LoadPolicyServiceOptions,
+  type LoadedPolicyService,
+} from './loadPolicyService.js';

@@ -50,7 +50,8 @@ describe('closed loop on the simulator', () => {
       seed: 1,
     });
     const history = new ObservationHistory();
-    const images = vi.spyOn(processor, 'imagesToPolicy');
+    // The source serves one request per batch: each call holds one item.
+    const images = vi.spyOn(processor, 'imageBatchToPolicy');
     const source = policyActionSource({ policy, processor, history, steps: 2, seed: 1 });
 
     const log: Observation[] = [];
@@ -128,13 +129,16 @@ describe('closed loop on the simulator', () => {
     requestTicks.forEach((k, n) => {
       const calls = images.mock.calls
         .slice(2 * n, 2 * n + 2)
-        .map(([f]) => (f as Record<string, RgbFrame>).head);
+        .map(([f]) => (f[0] as Record<string, RgbFrame>).head);
       const current = log[k].images.head;
       const past = log[Math.max(0, k - 15)].images.head;
       expect(calls).toContain(current);
       expect(calls).toContain(past);
       // Only the cameras the policy reads were passed on.
-      for (const [f] of images.mock.calls.slice(2 * n, 2 * n + 2)) expect(Object.keys(f)).toEqual(['head']);
+      for (const [f] of images.mock.calls.slice(2 * n, 2 * n + 2)) {
+        expect(f.length).toBe(1);
+        expect(Object.keys(f[0])).toEqual(['head']);
+      }
     });
     // Frames are new objects every tick (the ray-caster renders in every observe), so the identity
     // above pins the tick.

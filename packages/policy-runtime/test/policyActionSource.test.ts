@@ -256,7 +256,7 @@ describe('policyActionSource', () => {
     const sourceBroken = policyActionSource({ policy, processor, history, steps: STEPS, seed: SEED });
     await source(request); // warm: the pool's first allocations are not a leak
     const base = inUse();
-    const spy = vi.spyOn(processor, 'imagesToPolicy');
+    const spy = vi.spyOn(processor, 'imageBatchToPolicy');
     await expect(sourceBroken(request)).rejects.toThrow(
       /camera head of item 0 has 2879 bytes, expected 24·40·3/,
     );

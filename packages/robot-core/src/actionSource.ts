@@ -17,6 +17,31 @@ export interface ChunkRequest {
   readonly prompt?: string;
   /** When the observation was taken, on the executor's clock (ms). */
   readonly timestampMs: number;
+  /**
+   * Real-time chunking: the actions already committed for execution while this chunk is computed
+   * (set by the executor's `rtc` strategy). A source that supports it samples the new chunk as
+   * inpainting of these rows; one that does not may ignore it.
+   */
+  readonly committed?: CommittedActions;
+}
+
+/**
+ * Actions already committed for execution while a requested chunk is computed (real-time chunking).
+ * Rows are ABSOLUTE targets in dataset units (the convention of an {@link ActionChunk} with
+ * `absolute: true`), zero-padded to `dim`: row i is what the robot does at the i-th executed step
+ * after the request's observation — the rest of the plan being executed. Rows [0, delaySteps) run
+ * before the new chunk can start; later rows are the old plan's continuation (what the new chunk's
+ * overlap is softly guided toward).
+ */
+export interface CommittedActions {
+  /** `horizon × dim` row-major, absolute, dataset units. */
+  readonly actions: Float32Array;
+  /** Number of rows. */
+  readonly horizon: number;
+  /** Values per row ({@link POLICY_DIM}). */
+  readonly dim: number;
+  /** Inference delay d in control steps: rows [0, d) execute before the new chunk can start (d ≤ horizon). */
+  readonly delaySteps: number;
 }
 
 /**

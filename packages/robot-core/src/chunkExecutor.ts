@@ -1,6 +1,7 @@
-import type { ActionChunk, ActionSource } from './actionSource.js';
+import { POLICY_DIM, type ActionChunk, type ActionSource, type CommittedActions } from './actionSource.js';
 import { systemClock, type Clock } from './clock.js';
 import { tickPeriodMs } from './embodiment.js';
+import { robotToDataset } from './gripperConvention.js';
 import { fromPolicyActions, toPolicyState } from './policyVector.js';
 import type { Observation, Robot } from './robot.js';
 import type { SafeCommand } from './safeCommand.js';
@@ -14,9 +15,15 @@ import { ensemblePredictions } from './temporalEnsemble.js';
  * - `ensemble`: ACT temporal ensembling; every tick averages all chunks that predicted this step with
  *   weights `exp(-k·i)` (oldest first, default k = 0.01), asking for a new chunk every
  *   `queryEverySteps` executed steps (default 1) whenever none is in flight.
+ * - `rtc`: real-time chunking. As `chunk`, and every request carries
+ *   {@link ChunkRequest.committed}: the current plan's remaining rows from the request's step (robot →
+ *   dataset units, absolute) with `delaySteps` = the steps the plan still runs before the new chunk
+ *   takes over. The request is made when the steps left ≤ ceil(latency / period), latency the larger
+ *   of `expectedLatencyMs` and the measured latency of the last chunk, so that d covers the inference.
  */
 export type ExecutionStrategy =
   | { readonly kind: 'chunk'; readonly executeSteps?: number }
+  | { readonly kind: 'rtc'; readonly executeSteps?: number }
   | { readonly kind: 'ensemble'; readonly k?: number; readonly queryEverySteps?: number };
 
 /** Wiring and options of a {@link ChunkExecutor}. */
@@ -144,11 +151,11 @@ export class ChunkExecutor {
     this.periodMs = tickPeriodMs(e);
     const s = config.strategy ?? { kind: 'chunk' };
     this.strategy =
-      s.kind === 'chunk'
-        ? { kind: 'chunk', executeSteps: s.executeSteps ?? 30 }
-        : { kind: 'ensemble', k: s.k ?? 0.01, queryEverySteps: s.queryEverySteps ?? 1 };
+      s.kind === 'ensemble'
+        ? { kind: 'ensemble', k: s.k ?? 0.01, queryEverySteps: s.queryEverySteps ?? 1 }
+        : { kind: s.kind, executeSteps: s.executeSteps ?? 30 };
     if (
-      this.strategy.kind === 'chunk' &&
+      this.strategy.kind !== 'ensemble' &&
       !(Number.isInteger(this.strategy.executeSteps) && this.strategy.executeSteps >= 1)
     ) {
       throw new Error(`ChunkExecutor: executeSteps ${this.strategy.executeSteps} is not a positive integer`);
@@ -176,9 +183,9 @@ export class ChunkExecutor {
     return this.isRunning;
   }
 
-  /** Steps left in the active plan (chunk strategy), 0 when none. */
+  /** Steps left in the active plan (chunk and rtc strategies), 0 when none. */
   get stepsLeft(): number {
-    if (this.strategy.kind !== 'chunk' || !this.current) return 0;
+    if (this.strategy.kind === 'ensemble' || !this.current) return 0;
     return Math.max(0, this.limit(this.current) - (this.executed - this.current.base));
   }
 
@@ -229,10 +236,10 @@ export class ChunkExecutor {
     const canRequest = valid && safety.observationFresh(now);
 
     let target: { row: Float64Array; obsTimeMs: number } | undefined;
-    if (this.strategy.kind === 'chunk') {
+    if (this.strategy.kind !== 'ensemble') {
       this.advanceChunkPlan();
       const left = this.stepsLeft;
-      if (canRequest && !this.pending && !this.queued && left <= this.latencySteps) this.request(obs!, now);
+      if (canRequest && !this.pending && !this.queued && left <= this.requestSteps()) this.request(obs!, now);
       if (this.current && left > 0) {
         target = {
           row: this.current.rows[this.executed - this.current.base],
@@ -274,8 +281,29 @@ export class ChunkExecutor {
     return cmd;
   }
 
+  // Steps left at which the next chunk is asked for: the expected latency; with rtc also the measured one.
+  private requestSteps(): number {
+    const measured = this.counters.lastLatencyMs;
+    if (this.strategy.kind !== 'rtc' || !Number.isFinite(measured)) return this.latencySteps;
+    return Math.max(this.latencySteps, Math.ceil(measured / this.periodMs));
+  }
+
+  // The current plan's rows from this step on, in dataset units: what runs while the chunk is computed.
+  private committed(): CommittedActions | undefined {
+    const p = this.current;
+    if (this.strategy.kind !== 'rtc' || !p) return undefined;
+    const e = this.cfg.robot.embodiment;
+    const from = this.executed - p.base;
+    const horizon = p.rows.length - from;
+    const actions = new Float32Array(horizon * POLICY_DIM);
+    for (let i = 0; i < horizon; i++) actions.set(robotToDataset(e, p.rows[from + i]), i * POLICY_DIM);
+    // Rows are counted in executed steps, so the new chunk starts after exactly the steps left, however
+    // late it arrives (held ticks consume no rows).
+    return { actions, horizon, dim: POLICY_DIM, delaySteps: this.stepsLeft };
+  }
+
   private limit(p: Plan): number {
-    return this.strategy.kind === 'chunk'
+    return this.strategy.kind !== 'ensemble'
       ? Math.min(this.strategy.executeSteps, p.rows.length)
       : p.rows.length;
   }
@@ -303,6 +331,7 @@ export class ChunkExecutor {
     this.pending = p;
     this.lastRequestBase = this.executed;
     this.counters.requests++;
+    const committed = this.committed();
     let promise: Promise<ActionChunk>;
     try {
       promise = this.cfg.source({
@@ -311,6 +340,7 @@ export class ChunkExecutor {
         images: obs.images,
         ...(this.cfg.prompt !== undefined ? { prompt: this.cfg.prompt } : {}),
         timestampMs: obs.timestampMs,
+        ...(committed ? { committed } : {}),
       });
     } catch (err) {
       promise = Promise.reject(err);
@@ -338,7 +368,7 @@ export class ChunkExecutor {
     }
     this.counters.chunksReceived++;
     const plan: Plan = { rows, base: p.base, obsTimeMs: p.obsTimeMs };
-    if (this.strategy.kind === 'chunk') {
+    if (this.strategy.kind !== 'ensemble') {
       this.queued = plan;
     } else if (this.executed - plan.base < plan.rows.length) {
       this.plans.push(plan);

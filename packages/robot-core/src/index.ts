@@ -33,7 +33,13 @@ export {
   toPolicyState,
   type FromPolicyActionsOptions,
 } from './policyVector.js';
-export { POLICY_DIM, type ActionChunk, type ActionSource, type ChunkRequest } from './actionSource.js';
+export {
+  POLICY_DIM,
+  type ActionChunk,
+  type ActionSource,
+  type ChunkRequest,
+  type CommittedActions,
+} from './actionSource.js';
 export type { CameraFrame, Observation, Robot, RobotStatus } from './robot.js';
 export { FakeClock, systemClock, type Clock } from './clock.js';
 export { SafeCommand, acceptSafeCommand, type HoldReason, type SafeCommandFields } from './safeCommand.js';
