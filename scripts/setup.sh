@@ -3,6 +3,7 @@
 #   chromium  — ships the SwiftShader Vulkan driver (WebGPU without a GPU) and is the test browser
 #   libvulkan1 — the Vulkan loader Dawn (npm `webgpu`) talks to
 #   ffmpeg    — video decoding/encoding for LeRobot datasets
+#   python3-msgpack, python3-numpy, python3-websockets — the openpi Python client test
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
@@ -10,6 +11,8 @@ need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 ls /usr/lib/*-linux-gnu/libvulkan.so.1 >/dev/null 2>&1 || need+=(libvulkan1)
 command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
+# python3-msgpack/numpy/websockets: @vla/openpi's Python client test (openpi-client's wire encoding)
+/usr/bin/python3 -c 'import msgpack, numpy, websockets' >/dev/null 2>&1 || need+=(python3-msgpack python3-numpy python3-websockets)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -ne 0 ] && SUDO=sudo
