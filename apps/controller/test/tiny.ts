@@ -1,0 +1,90 @@
+// A tiny random InternVLA-A1 and a processor with made-up statistics, for tests on SwiftShader.
+import {
+  InternVLAA1Policy,
+  PolicyProcessor,
+  tinyConfig,
+  type GripperRule,
+  type InternVLAA1Config,
+} from '@vla/internvla-a1';
+import type { CameraFrame } from '@vla/robot-core';
+import { manualSeed } from '@vla/tensor-webgpu';
+
+/** mulberry32: a seeded uniform generator in [0, 1). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The brief's small configuration: one layer, 32 px, 8 text tokens, a 256-token vocabulary. */
+export function tinyPolicyConfig(views: number, chunkSize = 10): InternVLAA1Config {
+  return tinyConfig({
+    width: 32,
+    layers: 1,
+    visionLayers: 1,
+    imageSize: 32,
+    views,
+    textTokens: 8,
+    vocabSize: 256,
+    chunkSize,
+  });
+}
+
+/** A random policy (seeded). */
+export function tinyPolicy(config: InternVLAA1Config, seed: number): InternVLAA1Policy {
+  manualSeed(seed);
+  return InternVLAA1Policy.create(config);
+}
+
+/** A compact vocabulary of the first 255 Qwen ids (the rest of a prompt maps to unknown, 0). */
+export const VOCAB = Array.from({ length: 255 }, (_, i) => i);
+
+/** Options of {@link tinyProcessor}. */
+export interface TinyProcessorOptions {
+  robotType: string;
+  stateNames: string[];
+  actionNames: string[];
+  deltaMask: boolean[];
+  cameras: string[];
+  gripper?: GripperRule | null;
+  /** Mean and std of each action dim (default random). */
+  action?: { mean: number[]; std: number[] };
+  state?: { mean: number[]; std: number[] };
+  seed: number;
+}
+
+/** A processor that fits `config`, with seeded made-up statistics unless given. */
+export function tinyProcessor(config: InternVLAA1Config, o: TinyProcessorOptions): PolicyProcessor {
+  const r = rng(o.seed);
+  const stats = (n: number) => ({
+    mean: Array.from({ length: n }, () => r() * 2 - 1),
+    std: Array.from({ length: n }, () => 0.05 + r()),
+  });
+  return PolicyProcessor.fromStats({
+    robotType: o.robotType,
+    stateNames: o.stateNames,
+    actionNames: o.actionNames,
+    deltaMask: o.deltaMask,
+    cameras: o.cameras,
+    stats: { state: o.state ?? stats(o.stateNames.length), action: o.action ?? stats(o.actionNames.length) },
+    imageSize: config.imageSize,
+    textLength: config.textTokens,
+    chunkSize: config.chunkSize,
+    policyDim: config.stateDim,
+    gripper: o.gripper ?? null,
+    vocab: VOCAB,
+  });
+}
+
+/** A random RGB8 frame (seeded). */
+export function randomFrame(width: number, height: number, seed: number, timestampMs = 0): CameraFrame {
+  const r = rng(seed);
+  const data = new Uint8Array(width * height * 3);
+  for (let i = 0; i < data.length; i++) data[i] = Math.floor(r() * 256);
+  return { width, height, data, timestampMs };
+}

@@ -1,0 +1,16 @@
+// `npm start -- [checkpoint] [--port N] [--host H]`: serves the page and prints its URL.
+import { parseArgs } from 'node:util';
+import { serveBrowserPolicy } from './serve.js';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { port: { type: 'string', default: '8080' }, host: { type: 'string', default: '127.0.0.1' } },
+});
+const port = Number(values.port);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error(`--port must be an integer in 0…65535, got ${values.port}`);
+  process.exit(2);
+}
+const server = await serveBrowserPolicy({ checkpoint: positionals[0], host: values.host, port });
+console.log(`open ${server.pageUrl}  (Ctrl-C stops)`);
+process.on('SIGINT', () => void server.close().then(() => process.exit(0)));
