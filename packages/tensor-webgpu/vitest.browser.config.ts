@@ -1,21 +1,9 @@
 import { configDefaults, defineConfig } from 'vitest/config';
+import { HEADLESS_WEBGPU_ARGS, chromiumExecutable } from './src/headlessChromium';
 
 // The same tests in headless Chromium through vitest's browser mode: WebGPU comes from Chromium's own
 // Dawn on SwiftShader (no GPU needed), served from 127.0.0.1. Files named *.node.test.ts use Node
 // APIs (node:fs, paths) and stay out; *.browser.test.ts run only here.
-const CHROMIUM_FLAGS = [
-  '--enable-unsafe-webgpu',
-  '--enable-features=Vulkan',
-  '--use-vulkan=swiftshader',
-  '--use-webgpu-adapter=swiftshader',
-  '--no-sandbox',
-  '--headless',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 
 export default defineConfig({
   server: { host: '127.0.0.1' },
@@ -41,7 +29,7 @@ export default defineConfig({
       instances: [
         {
           browser: 'chromium',
-          launch: { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_FLAGS },
+          launch: { executablePath: chromiumExecutable(), args: [...HEADLESS_WEBGPU_ARGS] },
         },
       ],
     },

@@ -1,7 +1,7 @@
 // The jerk figure of the strategy comparison against a hand computation and a float64 reference.
 import { describe, expect, it } from 'vitest';
 import { boundaryJerk, latencyStats } from '../src/boundaryJerk.js';
-import { rng } from './tiny.js';
+import { rng } from '@vla/policy-runtime/testing';
 
 describe('boundaryJerk', () => {
   it('a cubic has constant third difference 6a; a step at a boundary shows only in the stencils that straddle it', () => {

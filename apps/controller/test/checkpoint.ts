@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { savePolicy } from '@vla/internvla-a1';
 import { deltaMask } from '@vla/robot-core';
 import { LIFT2 } from '@vla/robots-arx';
-import { tinyPolicy, tinyPolicyConfig, tinyProcessor } from './tiny.js';
+import { tinyPolicy, tinyPolicyConfig, tinyProcessor } from '@vla/policy-runtime/testing';
 
 /** Writes the checkpoint into a new temporary folder and returns its path. */
 export async function tinyLift2Checkpoint(seed = 13, chunkSize = 10): Promise<string> {

@@ -21,26 +21,10 @@ import {
   type Robot,
 } from '@vla/robot-core';
 import { SimEnv } from '@vla/sim';
+import { HEADLESS_WEBGPU_ARGS, chromiumExecutable } from '@vla/tensor-webgpu/chromium';
 import { DashboardServer } from '../src/dashboard/dashboardServer';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-// browserHarness.ts's flags (packages/sim/test): the page needs no WebGPU, but the same browser setup
-// keeps one way of launching Chromium in the repo; nothing reaches the network.
-const FLAGS = [
-  '--enable-unsafe-webgpu',
-  '--enable-features=Vulkan',
-  '--use-vulkan=swiftshader',
-  '--use-webgpu-adapter=swiftshader',
-  '--no-sandbox',
-  '--headless',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-  '--use-angle=swiftshader',
-];
-
+const CHROMIUM = chromiumExecutable();
 const SIZE = 32;
 const HORIZON = 50;
 /** Sinusoid frequency (Hz): slow enough for the velocity limits, fast enough to see in 0.5 s. */
@@ -270,7 +254,11 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in headless Chromium', () => {
         },
       },
     });
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [...HEADLESS_WEBGPU_ARGS],
+    });
   });
 
   afterAll(async () => {

@@ -9,7 +9,7 @@ import { simRobot } from '@vla/sim';
 import { init } from '@vla/tensor-webgpu';
 import { serveBrowserPolicy } from '../src/serve.js';
 import { launchChromium } from '../test/chromium.js';
-import { tinyPolicy, tinyPolicyConfig, tinyProcessor } from '../test/tiny.js';
+import { tinyPolicy, tinyPolicyConfig, tinyProcessorFor } from '@vla/policy-runtime/testing';
 
 const out = fileURLToPath(new URL('../docs/browser-policy.png', import.meta.url));
 const embodiment = simRobot('lift2').embodiment;
@@ -18,7 +18,7 @@ const dir = mkdtempSync(join(tmpdir(), 'browser-policy-shot-'));
 const checkpoint = join(dir, 'policy.safetensors');
 await init();
 const policy = tinyPolicy(config, 3);
-await savePolicy(checkpoint, policy, { processor: tinyProcessor(config, embodiment, 12) });
+await savePolicy(checkpoint, policy, { processor: tinyProcessorFor(config, embodiment, 12) });
 policy.dispose();
 const server = await serveBrowserPolicy({ checkpoint });
 const browser = await launchChromium();

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { BrowserPolicyStatus, ChunkLogEntry } from '../src/page.js';
 import { serveBrowserPolicy, type BrowserPolicyServer } from '../src/serve.js';
 import { HAS_CHROMIUM, launchChromium } from './chromium.js';
-import { rng, tinyPolicy, tinyPolicyConfig, tinyProcessor } from './tiny.js';
+import { rng, tinyPolicy, tinyPolicyConfig, tinyProcessorFor } from '@vla/policy-runtime/testing';
 
 const SIZE = 32;
 const EXECUTE = 3;
@@ -24,7 +24,7 @@ const STEPS = 1;
 const embodiment = simRobot('lift2').embodiment;
 const cameras = embodiment.cameras.map((c) => c.name);
 const config = tinyPolicyConfig(cameras.length, 6);
-const processor = tinyProcessor(config, embodiment, 12);
+const processor = tinyProcessorFor(config, embodiment, 12);
 
 /** A 2D canvas of the page: its size and RGBA pixels. */
 interface CanvasPixels {

@@ -1,12 +1,6 @@
-import {
-  loadPolicyBundle,
-  readPolicyProcessor,
-  type InternVLAA1Policy,
-  type LoadPolicyOptions,
-  type PolicyProcessor,
-} from '@vla/internvla-a1';
+import type { InternVLAA1Policy, LoadPolicyOptions, PolicyProcessor } from '@vla/internvla-a1';
 import type { ByteSourceInput } from '@vla/tensor-webgpu';
-import { PolicyRuntimeError } from './policyRuntimeError.js';
+import { loadBundleFor } from './loadBundle.js';
 import { PolicyService, type PolicyServiceOptions } from './policyService.js';
 
 /** Options of {@link loadPolicyService}: how to load the checkpoint and how to serve it. */
@@ -34,19 +28,7 @@ export async function loadPolicyService(
   path: ByteSourceInput,
   options: LoadPolicyServiceOptions = {},
 ): Promise<LoadedPolicyService> {
-  const name =
-    typeof path === 'string'
-      ? path
-      : typeof File !== 'undefined' && path instanceof File
-        ? path.name
-        : '<bytes>';
-  if ((await readPolicyProcessor(path)) === null)
-    throw new PolicyRuntimeError(
-      `loadPolicyService: ${name} was saved without a processor: train with vla-train or pass savePolicy(..., { processor })`,
-    );
-  const { policy, processor } = await loadPolicyBundle(path, options);
-  try {
-    if (!processor) throw new PolicyRuntimeError(`loadPolicyService: ${name} has no processor`);
+  return loadBundleFor('loadPolicyService', path, options, (policy, processor) => {
     const { steps, seed, maxBatch, rtc } = options;
     const service = new PolicyService({
       policy,
@@ -65,8 +47,5 @@ export async function loadPolicyService(
         policy.dispose();
       },
     };
-  } catch (err) {
-    policy.dispose();
-    throw err;
-  }
+  });
 }

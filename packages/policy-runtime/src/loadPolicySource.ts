@@ -1,15 +1,9 @@
-import {
-  loadPolicyBundle,
-  readPolicyProcessor,
-  type InternVLAA1Policy,
-  type LoadPolicyOptions,
-  type PolicyProcessor,
-} from '@vla/internvla-a1';
+import type { InternVLAA1Policy, LoadPolicyOptions, PolicyProcessor } from '@vla/internvla-a1';
 import type { ActionSource } from '@vla/robot-core';
 import type { ByteSourceInput } from '@vla/tensor-webgpu';
 import { ObservationHistory } from './observationHistory.js';
 import { policyActionSource, type PolicyActionSourceOptions } from './policyActionSource.js';
-import { PolicyRuntimeError } from './policyRuntimeError.js';
+import { loadBundleFor } from './loadBundle.js';
 
 /** Options of {@link loadPolicySource}: how to load the checkpoint and how to serve it. */
 export interface LoadPolicySourceOptions
@@ -44,27 +38,10 @@ export async function loadPolicySource(
   path: ByteSourceInput,
   options: LoadPolicySourceOptions = {},
 ): Promise<LoadedPolicySource> {
-  const name =
-    typeof path === 'string'
-      ? path
-      : typeof File !== 'undefined' && path instanceof File
-        ? path.name
-        : '<bytes>';
-  if ((await readPolicyProcessor(path)) === null)
-    throw new PolicyRuntimeError(
-      `loadPolicySource: ${name} was saved without a processor: train with vla-train or pass savePolicy(..., { processor })`,
-    );
-  // Extra (serving) fields are ignored by the loader.
-  const { policy, processor } = await loadPolicyBundle(path, options);
-  try {
-    // Read again from the same file above, so it cannot be missing; checked for the type.
-    if (!processor) throw new PolicyRuntimeError(`loadPolicySource: ${name} has no processor`);
+  return loadBundleFor('loadPolicySource', path, options, (policy, processor) => {
     const history = options.history ?? new ObservationHistory();
     const { steps, seed, onForesight } = options;
     const source = policyActionSource({ policy, processor, history, steps, seed, onForesight });
     return { source, policy, processor, history, dispose: () => policy.dispose() };
-  } catch (err) {
-    policy.dispose();
-    throw err;
-  }
+  });
 }

@@ -17,7 +17,7 @@ import { SimEnv } from '@vla/sim';
 import type { RgbFrame } from '@vla/internvla-a1';
 import { ObservationHistory, policyActionSource } from '../src/index.js';
 import { eng } from './setup.js';
-import { tinyPolicy, tinyPolicyConfig, tinyProcessor } from './tiny.js';
+import { tinyPolicy, tinyPolicyConfig, tinyProcessor } from '../src/testing.js';
 
 const TICKS = 60;
 

@@ -13,7 +13,7 @@ import {
   policyActionSource,
 } from '../src/index.js';
 import { eng } from './setup.js';
-import { randomFrame, rng, tinyPolicy, tinyPolicyConfig, tinyProcessor } from './tiny.js';
+import { randomFrame, rng, tinyPolicy, tinyPolicyConfig, tinyProcessor } from '../src/testing.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'policy-runtime-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

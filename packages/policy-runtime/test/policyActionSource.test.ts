@@ -9,7 +9,7 @@ import type { CameraFrame, ChunkRequest } from '@vla/robot-core';
 import { tensor, type Tensor } from '@vla/tensor-webgpu';
 import { ObservationHistory, PolicyRuntimeError, policyActionSource } from '../src/index.js';
 import { eng } from './setup.js';
-import { randomFrame, rng, tinyPolicy, tinyPolicyConfig, tinyProcessor } from './tiny.js';
+import { randomFrame, rng, tinyPolicy, tinyPolicyConfig, tinyProcessor } from '../src/testing.js';
 
 const config = tinyPolicyConfig(2);
 const policy = tinyPolicy(config, 11);

@@ -7,7 +7,7 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import type { CameraFrame, ChunkRequest, CommittedActions, Observation } from '@vla/robot-core';
 import { PolicyRuntimeError, PolicyService, type Foresight, type PolicyEpisode } from '../src/index.js';
 import { eng } from './setup.js';
-import { randomFrame, rng, tinyPolicy, tinyPolicyConfig, tinyProcessor } from './tiny.js';
+import { randomFrame, rng, tinyPolicy, tinyPolicyConfig, tinyProcessor } from '../src/testing.js';
 
 const H = 10;
 const config = tinyPolicyConfig(2, H);

@@ -6,30 +6,13 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 import { chromium, type Browser } from 'playwright-core';
+import { HEADLESS_WEBGPU_ARGS, chromiumExecutable } from '@vla/tensor-webgpu/chromium';
 
 /** Debian's Chromium, or `CHROMIUM_PATH`. */
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const CHROMIUM = chromiumExecutable();
 
 /** Whether the browser tests can run here (the skip is visible in the test report). */
 export const HAS_CHROMIUM = existsSync(CHROMIUM);
-
-// WebGPU on SwiftShader in headless Chromium (no GPU needed); nothing reaches the network.
-const FLAGS = [
-  '--enable-unsafe-webgpu',
-  '--enable-features=Vulkan',
-  '--use-vulkan=swiftshader',
-  '--use-webgpu-adapter=swiftshader',
-  '--no-sandbox',
-  '--headless',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-  // Presenting a WebGPU canvas goes through the compositor's GL; without a GPU that must be ANGLE on
-  // SwiftShader too, or the GPU process drops the device at the first canvas frame.
-  '--use-angle=swiftshader',
-];
 
 const mujocoDir = dirname(createRequire(import.meta.url).resolve('@mujoco/mujoco'));
 
@@ -79,7 +62,11 @@ export async function openBrowserHarness(entry: string): Promise<BrowserHarness>
   if (!addr || typeof addr === 'string') throw new Error('no address');
   let browser: Browser;
   try {
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [...HEADLESS_WEBGPU_ARGS],
+    });
   } catch (e) {
     server.close();
     throw e;
