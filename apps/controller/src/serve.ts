@@ -1,4 +1,4 @@
-import { loadPolicyService } from '@vla/policy-runtime';
+import { loadPolicyService, type PolicyService } from '@vla/policy-runtime';
 import { OpenpiClient, PolicyServer, openpiActionSource } from '@vla/openpi';
 import type { Embodiment } from '@vla/robot-core';
 import { embodimentOf } from './embodiments.js';
@@ -24,6 +24,8 @@ export interface ServedCheckpoint {
   readonly url: string;
   /** The openpi server. */
   readonly server: PolicyServer;
+  /** The policy service behind it (its `stats` count requests and GPU batches). */
+  readonly service: PolicyService;
   /** Stops the server and frees the policy. */
   close(): Promise<void>;
 }
@@ -59,6 +61,7 @@ export async function serveCheckpoint(path: string, options: ServeOptions): Prom
     return {
       url: server.url,
       server,
+      service,
       close: async () => {
         await server.close();
         loaded.dispose();
