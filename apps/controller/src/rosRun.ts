@@ -75,7 +75,6 @@ export async function runRobot(options: RobotRunOptions): Promise<RunSummary> {
   const recorder = new RunRecorder(robot.embodiment);
   const safety = new SafetyLayer(robot.embodiment, options.safety);
   const episode = options.openEpisode();
-  control.attach(safety);
   recorder.beginEpisode();
   let finished = false;
   let ticks = 0;
@@ -104,6 +103,9 @@ export async function runRobot(options: RobotRunOptions): Promise<RunSummary> {
           episode.observe?.(o);
         },
         onCommand: (cmd) => {
+          // Attached once the executor started the layer (a latched e-stop blocks a start): the
+          // first command always holds, as no chunk can have arrived before it.
+          if (ticks === 0) control.attach(safety);
           recorder.command(cmd);
           listener.tick?.({ timestampMs: clock.now(), command: cmd, ...(last ? { observation: last } : {}) });
           ticks++;

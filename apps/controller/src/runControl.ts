@@ -9,32 +9,47 @@ export class RunControl {
   private safety: SafetyLayer | undefined;
   private readonly abort = new AbortController();
   private estops = 0;
+  // The operator's e-stop outlives the safety layer it was pressed on: it is applied to every layer
+  // attached later (the next episode, a loop still loading) until it is reset.
+  private latched = false;
   /** Current task instruction sent with every request (empty: the task's own). */
   instruction = '';
   /** Called whenever the state changes (running, e-stop, instruction). */
   onChange: (() => void) | undefined;
 
-  /** The loop's safety layer (the loop calls this when it starts a robot or an episode). */
+  /**
+   * The loop's safety layer (the loop calls this when it starts a robot or an episode). An e-stop
+   * pressed before, or on an earlier episode's layer, and not reset is applied to it at once.
+   */
   attach(safety: SafetyLayer | undefined): void {
     this.safety = safety;
+    if (safety && this.latched && !safety.estopped) safety.emergencyStop();
   }
 
-  /** Latched emergency stop: every later command holds until {@link RunControl.resetEmergencyStop}. */
+  /**
+   * Latched emergency stop: every later command holds until {@link RunControl.resetEmergencyStop},
+   * also on safety layers attached later and when pressed while none is attached (the loop loading).
+   */
   emergencyStop(): void {
-    if (this.safety && !this.safety.estopped) this.estops++;
+    if (!this.estopped) this.estops++;
+    this.latched = true;
     this.safety?.emergencyStop();
     this.onChange?.();
   }
 
-  /** Clears the e-stop; motion restarts from the measured state. */
+  /**
+   * Clears the e-stop; motion restarts from the measured state. When the safety layer refuses the
+   * reset (it throws), the e-stop stays latched.
+   */
   resetEmergencyStop(): void {
     this.safety?.resetEmergencyStop();
+    this.latched = this.safety?.estopped ?? false;
     this.onChange?.();
   }
 
-  /** True while the attached safety layer is e-stopped. */
+  /** True while an e-stop is latched (pressed and not reset) or the attached layer is e-stopped. */
   get estopped(): boolean {
-    return this.safety?.estopped ?? false;
+    return this.latched || (this.safety?.estopped ?? false);
   }
 
   /** E-stops triggered through this handle. */

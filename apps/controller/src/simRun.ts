@@ -102,7 +102,6 @@ export async function runSim(options: SimRunOptions): Promise<RunSummary> {
       const prompt = options.prompt || control.instruction || env.instance.instruction;
       const episode = options.openEpisode();
       const safety = new SafetyLayer(env.robotSpec.embodiment, options.safety);
-      control.attach(safety);
       recorder.beginEpisode();
       listener.log?.(`episode ${i + 1}/${episodes} (seed ${seed}): ${prompt}`);
       let success = false;
@@ -193,6 +192,7 @@ function executor(
   afterCommand: () => void = () => undefined,
 ) {
   let last: Observation | undefined;
+  let attached = false;
   const exec = new ChunkExecutor({
     robot: simRobotView(env, clock),
     safety: w.safety,
@@ -207,6 +207,12 @@ function executor(
       w.observe(o);
     },
     onCommand: (cmd) => {
+      // The operator's handle reaches the layer once the executor started it (a latched e-stop
+      // blocks a start): the first command always holds, as no chunk can have arrived before it.
+      if (!attached) {
+        attached = true;
+        w.control.attach(w.safety);
+      }
       w.recorder.command(cmd);
       w.listener.tick?.({ timestampMs: clock.now(), command: cmd, ...(last ? { observation: last } : {}) });
       afterCommand();
