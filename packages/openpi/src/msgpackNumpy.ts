@@ -75,7 +75,12 @@ function packValue(v: unknown, parts: Uint8Array[], depth: number, where: string
     // np.float64 subclasses Python's float, so msgpack writes it as a plain float64, not a numpy map.
     parts.push(float64(v.value));
   } else if (v instanceof NpScalar) {
-    parts.push(header('map', 3), leafEncoder.encode(K_NPGENERIC), leafEncoder.encode(true), leafEncoder.encode(K_DATA));
+    parts.push(
+      header('map', 3),
+      leafEncoder.encode(K_NPGENERIC),
+      leafEncoder.encode(true),
+      leafEncoder.encode(K_DATA),
+    );
     // numpy's item() of a float dtype is a Python float, always written as float64.
     const isFloat = /^[<>=|]?f/.test(v.dtype);
     parts.push(isFloat && typeof v.value === 'number' ? float64(v.value) : leafEncoderFor(v.value));
@@ -125,7 +130,9 @@ const decoder = new Decoder({
   mapKeyConverter: (key: unknown): string | number => {
     if (typeof key === 'string' || typeof key === 'number') return key;
     if (key instanceof Uint8Array) return BIN_KEY + utf8Decoder.decode(key);
-    throw new OpenpiError(`unpackOpenpi: a map key of type ${typeof key} (only str, int and bin keys are read)`);
+    throw new OpenpiError(
+      `unpackOpenpi: a map key of type ${typeof key} (only str, int and bin keys are read)`,
+    );
   },
 });
 
@@ -149,7 +156,12 @@ export function unpackOpenpi(bytes: Uint8Array): unknown {
 function revive(v: unknown, depth: number, where: string): unknown {
   if (depth > MAX_DEPTH) throw new OpenpiError(`unpackOpenpi: ${where} is nested deeper than ${MAX_DEPTH}`);
   if (Array.isArray(v)) return v.map((x, i) => revive(x, depth + 1, `${where}[${i}]`));
-  if (typeof v !== 'object' || v === null || ArrayBuffer.isView(v) || Object.getPrototypeOf(v) !== Object.prototype) {
+  if (
+    typeof v !== 'object' ||
+    v === null ||
+    ArrayBuffer.isView(v) ||
+    Object.getPrototypeOf(v) !== Object.prototype
+  ) {
     return v;
   }
   const o = v as Record<string, unknown>;
@@ -157,16 +169,20 @@ function revive(v: unknown, depth: number, where: string): unknown {
   if (Object.prototype.hasOwnProperty.call(o, BIN_KEY + '__npgeneric__')) {
     const dtype = o[BIN_KEY + 'dtype'];
     const value = o[BIN_KEY + 'data'];
-    if (typeof dtype !== 'string') throw new OpenpiError(`unpackOpenpi: ${where}: numpy scalar without a str dtype`);
+    if (typeof dtype !== 'string')
+      throw new OpenpiError(`unpackOpenpi: ${where}: numpy scalar without a str dtype`);
     if (typeof value !== 'number' && typeof value !== 'boolean' && typeof value !== 'bigint') {
-      throw new OpenpiError(`unpackOpenpi: ${where}: numpy scalar data is ${describe(value)}, not a number or bool`);
+      throw new OpenpiError(
+        `unpackOpenpi: ${where}: numpy scalar data is ${describe(value)}, not a number or bool`,
+      );
     }
     return new NpScalar(value, dtype);
   }
   const out: Record<string, unknown> = {};
   for (const [k, x] of Object.entries(o)) {
     const key = k.startsWith(BIN_KEY) ? k.slice(BIN_KEY.length) : k;
-    if (key === '__proto__') throw new OpenpiError(`unpackOpenpi: ${where}: the key __proto__ is not allowed`);
+    if (key === '__proto__')
+      throw new OpenpiError(`unpackOpenpi: ${where}: the key __proto__ is not allowed`);
     out[key] = revive(x, depth + 1, `${where}.${key}`);
   }
   return out;
@@ -183,7 +199,9 @@ function reviveNdArray(o: Record<string, unknown>, where: string): NdArray {
     throw new OpenpiError(`unpackOpenpi: ${where}: ndarray "dtype" is ${describe(dtype)}, not a str`);
   }
   if (!Array.isArray(shape) || !shape.every((d) => typeof d === 'number')) {
-    throw new OpenpiError(`unpackOpenpi: ${where}: ndarray "shape" is ${describe(shape)}, not a list of ints`);
+    throw new OpenpiError(
+      `unpackOpenpi: ${where}: ndarray "shape" is ${describe(shape)}, not a list of ints`,
+    );
   }
   return ndarrayFromBytes(data, dtype, shape as number[], `unpackOpenpi: ${where}`);
 }

@@ -71,7 +71,9 @@ function elementCount(shape: readonly number[], where: string): number {
   let n = 1;
   for (const d of shape) {
     if (!(Number.isSafeInteger(d) && d >= 0)) {
-      throw new OpenpiError(`${where}: shape [${shape.join(', ')}] has a dimension that is not a non-negative integer`);
+      throw new OpenpiError(
+        `${where}: shape [${shape.join(', ')}] has a dimension that is not a non-negative integer`,
+      );
     }
     n *= d;
   }
@@ -92,7 +94,9 @@ export function ndarray(data: NdArrayData, shape: readonly number[], dtype?: str
   }
   const n = elementCount(shape, 'ndarray');
   if (data.length !== n) {
-    throw new OpenpiError(`ndarray: shape [${shape.join(', ')}] needs ${n} elements, data has ${data.length}`);
+    throw new OpenpiError(
+      `ndarray: shape [${shape.join(', ')}] needs ${n} elements, data has ${data.length}`,
+    );
   }
   return { dtype: dt, shape: [...shape], data };
 }
@@ -119,7 +123,12 @@ export function ndarrayBytes(a: NdArray): Uint8Array {
  * Wire bytes → an {@link NdArray}: checks the dtype, the shape and that `bytes` holds exactly
  * `product(shape) × itemsize` bytes; copies when the bytes are not aligned for the dtype.
  */
-export function ndarrayFromBytes(bytes: Uint8Array, dtype: string, shape: readonly number[], where = 'ndarray'): NdArray {
+export function ndarrayFromBytes(
+  bytes: Uint8Array,
+  dtype: string,
+  shape: readonly number[],
+  where = 'ndarray',
+): NdArray {
   const info = dtypeInfo(dtype, where);
   const n = elementCount(shape, where);
   if (bytes.byteLength !== n * info.size) {
@@ -159,7 +168,12 @@ export function ndarrayToFloat64(a: NdArray): Float64Array {
 export function isNdArray(v: unknown): v is NdArray {
   if (typeof v !== 'object' || v === null || '__ndarray__' in v) return false;
   const o = v as Record<string, unknown>;
-  return typeof o.dtype === 'string' && Array.isArray(o.shape) && ArrayBuffer.isView(o.data) && !(o.data instanceof DataView);
+  return (
+    typeof o.dtype === 'string' &&
+    Array.isArray(o.shape) &&
+    ArrayBuffer.isView(o.data) &&
+    !(o.data instanceof DataView)
+  );
 }
 
 /**

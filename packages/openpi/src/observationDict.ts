@@ -62,7 +62,13 @@ export function parseObservationDict(
   timestampMs: number,
   limits: ObservationLimits = {},
 ): ParsedObservation {
-  if (typeof dict !== 'object' || dict === null || Array.isArray(dict) || isNdArray(dict) || ArrayBuffer.isView(dict)) {
+  if (
+    typeof dict !== 'object' ||
+    dict === null ||
+    Array.isArray(dict) ||
+    isNdArray(dict) ||
+    ArrayBuffer.isView(dict)
+  ) {
     throw new OpenpiError(`observation: expected a map, got ${describe(dict)}`);
   }
   const o = dict as Record<string, unknown>;
@@ -70,7 +76,9 @@ export function parseObservationDict(
   const images: Record<string, CameraFrame> = {};
   if (o.images !== undefined) {
     if (typeof o.images !== 'object' || o.images === null || Array.isArray(o.images) || isNdArray(o.images)) {
-      throw new OpenpiError(`observation "images": expected a map of camera name → uint8 image, got ${describe(o.images)}`);
+      throw new OpenpiError(
+        `observation "images": expected a map of camera name → uint8 image, got ${describe(o.images)}`,
+      );
     }
     const known = embodiment.cameras.map((c) => c.name);
     for (const [name, img] of Object.entries(o.images as Record<string, unknown>)) {
@@ -84,7 +92,8 @@ export function parseObservationDict(
   }
   let prompt: string | undefined;
   if (o.prompt !== undefined && o.prompt !== null) {
-    if (typeof o.prompt !== 'string') throw new OpenpiError(`observation "prompt": expected a str, got ${describe(o.prompt)}`);
+    if (typeof o.prompt !== 'string')
+      throw new OpenpiError(`observation "prompt": expected a str, got ${describe(o.prompt)}`);
     prompt = o.prompt;
   }
   const actionsExecuted = readCount(o, 'actions_executed');
@@ -100,20 +109,28 @@ export function parseObservationDict(
 function readState(e: Embodiment, v: unknown): Float64Array {
   const n = e.dims.length;
   let values: Float64Array;
-  if (v === undefined) throw new OpenpiError(`observation: missing "state" (float [${n}] in robot units of ${e.robotType})`);
+  if (v === undefined)
+    throw new OpenpiError(`observation: missing "state" (float [${n}] in robot units of ${e.robotType})`);
   if (isNdArray(v)) {
     if (!FLOAT_DTYPES.has(v.dtype)) {
-      throw new OpenpiError(`observation "state": dtype ${v.dtype} is not a float dtype (send float32 or float64)`);
+      throw new OpenpiError(
+        `observation "state": dtype ${v.dtype} is not a float dtype (send float32 or float64)`,
+      );
     }
     if (v.shape.length !== 1 || v.shape[0] !== n) {
-      throw new OpenpiError(`observation "state": shape [${v.shape.join(', ')}], ${e.robotType} needs [${n}]`);
+      throw new OpenpiError(
+        `observation "state": shape [${v.shape.join(', ')}], ${e.robotType} needs [${n}]`,
+      );
     }
     values = ndarrayToFloat64(v);
   } else if (Array.isArray(v) && v.every((x) => typeof x === 'number')) {
-    if (v.length !== n) throw new OpenpiError(`observation "state": ${v.length} values, ${e.robotType} needs ${n}`);
+    if (v.length !== n)
+      throw new OpenpiError(`observation "state": ${v.length} values, ${e.robotType} needs ${n}`);
     values = Float64Array.from(v as number[]);
   } else if (typeof v === 'object' && v !== null && '__ndarray__' in v) {
-    throw new OpenpiError('observation "state": an ndarray map with str keys; msgpack-numpy keys must be bin (use_bin_type)');
+    throw new OpenpiError(
+      'observation "state": an ndarray map with str keys; msgpack-numpy keys must be bin (use_bin_type)',
+    );
   } else {
     throw new OpenpiError(`observation "state": expected a float ndarray [${n}], got ${describe(v)}`);
   }
@@ -129,7 +146,9 @@ function readImage(name: string, v: unknown, timestampMs: number, maxPixels: num
   const where = `observation "images.${name}"`;
   if (!isNdArray(v)) {
     if (typeof v === 'object' && v !== null && '__ndarray__' in v) {
-      throw new OpenpiError(`${where}: an ndarray map with str keys; msgpack-numpy keys must be bin (use_bin_type)`);
+      throw new OpenpiError(
+        `${where}: an ndarray map with str keys; msgpack-numpy keys must be bin (use_bin_type)`,
+      );
     }
     throw new OpenpiError(`${where}: expected a uint8 ndarray [H, W, 3] or [3, H, W], got ${describe(v)}`);
   }
@@ -145,7 +164,9 @@ function readImage(name: string, v: unknown, timestampMs: number, maxPixels: num
   const width = chw ? s[2] : s[1];
   if (height === 0 || width === 0) throw new OpenpiError(`${where}: shape [${s.join(', ')}] is empty`);
   if (height * width > maxPixels) {
-    throw new OpenpiError(`${where}: ${height}×${width} = ${height * width} pixels exceeds limits.maxImagePixels = ${maxPixels}`);
+    throw new OpenpiError(
+      `${where}: ${height}×${width} = ${height * width} pixels exceeds limits.maxImagePixels = ${maxPixels}`,
+    );
   }
   const src = v.data as Uint8Array;
   let data: Uint8Array;

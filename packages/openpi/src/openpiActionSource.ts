@@ -1,7 +1,6 @@
 import {
-  POLICY_DIM,
   fromPolicyState,
-  robotToDataset,
+  toAbsoluteChunk,
   type ActionSource,
   type ChunkRequest,
   type Embodiment,
@@ -23,7 +22,8 @@ export function openpiActionSource(client: OpenpiClient, embodiment: Embodiment)
   return async (request: ChunkRequest) => {
     const robotState = fromPolicyState(embodiment, request.state);
     const images: Record<string, unknown> = {};
-    for (const [name, f] of Object.entries(request.images)) images[name] = ndarray(f.data, [f.height, f.width, 3], '|u1');
+    for (const [name, f] of Object.entries(request.images))
+      images[name] = ndarray(f.data, [f.height, f.width, 3], '|u1');
     const dict: Record<string, unknown> = { state: ndarray(robotState, [n], '<f8'), images };
     if (request.prompt !== undefined) dict.prompt = request.prompt;
     const committed = request.committed;
@@ -34,16 +34,18 @@ export function openpiActionSource(client: OpenpiClient, embodiment: Embodiment)
     const reply = await client.infer(dict);
     const a = reply.actions;
     if (a.shape.length !== 2 || a.shape[1] !== n || a.shape[0] < 1) {
-      throw new OpenpiError(`openpi reply "actions": shape [${a.shape.join(', ')}], ${embodiment.robotType} needs [H, ${n}]`);
+      throw new OpenpiError(
+        `openpi reply "actions": shape [${a.shape.join(', ')}], ${embodiment.robotType} needs [H, ${n}]`,
+      );
     }
-    if (!/^<f[248]$/.test(a.dtype)) throw new OpenpiError(`openpi reply "actions": dtype ${a.dtype} is not a float dtype`);
+    if (!/^<f[248]$/.test(a.dtype))
+      throw new OpenpiError(`openpi reply "actions": dtype ${a.dtype} is not a float dtype`);
     const horizon = a.shape[0];
     const values = ndarrayToFloat64(a);
-    const actions = new Float32Array(horizon * POLICY_DIM);
-    for (let h = 0; h < horizon; h++) {
-      actions.set(robotToDataset(embodiment, values.subarray(h * n, (h + 1) * n)), h * POLICY_DIM);
-    }
     prevHorizon = horizon;
-    return { actions, horizon, dim: POLICY_DIM, absolute: true };
+    return toAbsoluteChunk(
+      embodiment,
+      Array.from({ length: horizon }, (_, h) => values.subarray(h * n, (h + 1) * n)),
+    );
   };
 }

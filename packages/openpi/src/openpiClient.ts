@@ -78,7 +78,11 @@ export class OpenpiClient {
       };
       const onClose = (code: number): void => {
         clearTimeout(timer);
-        reject(new OpenpiError(`openpi: ${url} closed (code ${code}) before sending metadata${errorText ? `: ${errorText}` : ''}`));
+        reject(
+          new OpenpiError(
+            `openpi: ${url} closed (code ${code}) before sending metadata${errorText ? `: ${errorText}` : ''}`,
+          ),
+        );
       };
       ws.once('error', onError);
       ws.once('close', onClose);
@@ -114,7 +118,11 @@ export class OpenpiClient {
     const answer = new Promise<Uint8Array>((resolve, reject) => this.pending.push({ resolve, reject }));
     this.ws.send(bytes);
     const reply = unpackOpenpi(await answer);
-    if (typeof reply !== 'object' || reply === null || !isNdArray((reply as Record<string, unknown>).actions)) {
+    if (
+      typeof reply !== 'object' ||
+      reply === null ||
+      !isNdArray((reply as Record<string, unknown>).actions)
+    ) {
       throw new OpenpiError(`openpi: reply has no "actions" ndarray (got ${describe(reply)})`);
     }
     return reply as OpenpiReply;
@@ -122,7 +130,8 @@ export class OpenpiClient {
 
   /** Closes the connection (1000) and resolves once it is closed. */
   async close(): Promise<void> {
-    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close(1000);
+    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING)
+      this.ws.close(1000);
     await this.closed;
   }
 }

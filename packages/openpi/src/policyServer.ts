@@ -2,8 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import {
-  POLICY_DIM,
   fromPolicyActions,
+  toAbsoluteChunk,
   toPolicyState,
   type ActionSource,
   type ChunkRequest,
@@ -147,7 +147,10 @@ export class PolicyServer {
       if (failed) return;
       failed = true;
       this.counters.errors++;
-      const msg = e instanceof OpenpiError ? e.message : `${(e as Error)?.name ?? 'Error'}: ${(e as Error)?.message ?? String(e)}`;
+      const msg =
+        e instanceof OpenpiError
+          ? e.message
+          : `${(e as Error)?.name ?? 'Error'}: ${(e as Error)?.message ?? String(e)}`;
       if (ws.readyState === ws.OPEN) {
         ws.send(msg);
         ws.close(CLOSE_INTERNAL_ERROR, 'Internal server error. Message in previous frame.');
@@ -183,7 +186,9 @@ export class PolicyServer {
       const bytes = toBytes(data);
       const limit = o.limits?.maxMessageBytes;
       if (limit !== undefined && bytes.byteLength > limit) {
-        throw new OpenpiError(`message of ${bytes.byteLength} bytes exceeds limits.maxMessageBytes = ${limit}`);
+        throw new OpenpiError(
+          `message of ${bytes.byteLength} bytes exceeds limits.maxMessageBytes = ${limit}`,
+        );
       }
       const parsed = parseObservationDict(o.embodiment, unpackOpenpi(bytes), start, o.limits);
       const obs = parsed.observation;
@@ -249,10 +254,9 @@ function buildCommitted(
   }
   const horizon = prevRows.length - executed;
   if (horizon === 0) return undefined;
-  const actions = new Float32Array(horizon * POLICY_DIM);
-  for (let i = 0; i < horizon; i++) actions.set(toPolicyState(e, prevRows[executed + i]), i * POLICY_DIM);
+  const { actions, dim } = toAbsoluteChunk(e, prevRows.slice(executed));
   // CommittedActions needs d ≤ horizon; a client's over-estimate means the whole rest is committed.
-  return { actions, horizon, dim: POLICY_DIM, delaySteps: Math.min(delay ?? 0, horizon) };
+  return { actions, horizon, dim, delaySteps: Math.min(delay ?? 0, horizon) };
 }
 
 function toBytes(data: RawData): Uint8Array {
@@ -265,6 +269,8 @@ function healthz(req: IncomingMessage, res: ServerResponse): void {
   if (req.method === 'GET' && (req.url === '/healthz' || req.url?.startsWith('/healthz?'))) {
     res.writeHead(200, { 'content-type': 'text/plain' }).end('OK\n');
   } else {
-    res.writeHead(426, { 'content-type': 'text/plain' }).end('Upgrade Required: this is an openpi WebSocket policy server\n');
+    res
+      .writeHead(426, { 'content-type': 'text/plain' })
+      .end('Upgrade Required: this is an openpi WebSocket policy server\n');
   }
 }

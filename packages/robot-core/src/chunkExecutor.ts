@@ -1,8 +1,7 @@
-import { POLICY_DIM, type ActionChunk, type ActionSource, type CommittedActions } from './actionSource.js';
+import type { ActionChunk, ActionSource, CommittedActions } from './actionSource.js';
 import { systemClock, type Clock } from './clock.js';
 import { tickPeriodMs } from './embodiment.js';
-import { robotToDataset } from './gripperConvention.js';
-import { fromPolicyActions, toPolicyState } from './policyVector.js';
+import { fromPolicyActions, toAbsoluteChunk, toPolicyState } from './policyVector.js';
 import type { Observation, Robot } from './robot.js';
 import type { SafeCommand } from './safeCommand.js';
 import type { SafetyLayer } from './safetyLayer.js';
@@ -292,14 +291,13 @@ export class ChunkExecutor {
   private committed(): CommittedActions | undefined {
     const p = this.current;
     if (this.strategy.kind !== 'rtc' || !p) return undefined;
-    const e = this.cfg.robot.embodiment;
-    const from = this.executed - p.base;
-    const horizon = p.rows.length - from;
-    const actions = new Float32Array(horizon * POLICY_DIM);
-    for (let i = 0; i < horizon; i++) actions.set(robotToDataset(e, p.rows[from + i]), i * POLICY_DIM);
+    const { actions, horizon, dim } = toAbsoluteChunk(
+      this.cfg.robot.embodiment,
+      p.rows.slice(this.executed - p.base),
+    );
     // Rows are counted in executed steps, so the new chunk starts after exactly the steps left, however
     // late it arrives (held ticks consume no rows).
-    return { actions, horizon, dim: POLICY_DIM, delaySteps: this.stepsLeft };
+    return { actions, horizon, dim, delaySteps: this.stepsLeft };
   }
 
   private limit(p: Plan): number {

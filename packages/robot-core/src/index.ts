@@ -29,6 +29,7 @@ export {
   fromPolicyActions,
   fromPolicyState,
   padVector,
+  toAbsoluteChunk,
   toPolicyActions,
   toPolicyState,
   type FromPolicyActionsOptions,

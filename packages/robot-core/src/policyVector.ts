@@ -87,6 +87,19 @@ export function toPolicyActions(
   return { actions, horizon: robotRows.length, dim: width };
 }
 
+/**
+ * Absolute robot targets (robot units, one row per step) → the chunk a source returns for them:
+ * dataset units, zero-padded to {@link POLICY_DIM}, marked {@link ActionChunk.absolute}. E.g. a remote
+ * policy's reply in robot units, or the rest of a plan committed for real-time chunking.
+ */
+export function toAbsoluteChunk(e: Embodiment, robotRows: ReadonlyArray<ArrayLike<number>>): ActionChunk {
+  const n = e.dims.length;
+  if (n > POLICY_DIM) throw new Error(`${e.robotType}: ${n} dims do not fit in width ${POLICY_DIM}`);
+  const actions = new Float32Array(robotRows.length * POLICY_DIM);
+  robotRows.forEach((r, h) => actions.set(robotToDataset(e, r), h * POLICY_DIM));
+  return { actions, horizon: robotRows.length, dim: POLICY_DIM, absolute: true };
+}
+
 function checkChunk(e: Embodiment, c: ActionChunk): void {
   const n = e.dims.length;
   if (!(Number.isInteger(c.horizon) && c.horizon >= 1))

@@ -11,6 +11,7 @@ import {
   fromPolicyState,
   padVector,
   thresholdGripper,
+  toAbsoluteChunk,
   toPolicyActions,
   toPolicyState,
 } from '../src/index.js';
@@ -82,6 +83,29 @@ describe('policy vector conversions', () => {
         );
       }),
       { numRuns: 300, seed: 13 },
+    );
+  });
+
+  it('absolute robot rows → an absolute chunk: each row in dataset units (reference), padding zero', () => {
+    fc.assert(
+      fc.property(embodimentArb, fc.integer(), fc.integer({ min: 1, max: 9 }), (e, seed, horizon) => {
+        const rnd = mulberry32(seed);
+        const rows = Array.from({ length: horizon }, () => inLimits(e, rnd));
+        const chunk = toAbsoluteChunk(e, rows);
+        expect(chunk.absolute).toBe(true);
+        expect([chunk.horizon, chunk.dim, chunk.actions.length]).toEqual([
+          horizon,
+          POLICY_DIM,
+          horizon * POLICY_DIM,
+        ]);
+        rows.forEach((row, h) => {
+          for (let i = 0; i < POLICY_DIM; i++) {
+            const ref = i < e.dims.length ? refToDataset(e, i, row[i]) : 0;
+            expect(chunk.actions[h * POLICY_DIM + i]).toBeCloseTo(ref, 5);
+          }
+        });
+      }),
+      { numRuns: 200, seed: 15 },
     );
   });
 
