@@ -17,5 +17,5 @@ export { ActionTimeMlp, actionTimeTokens } from './actionTimeMlp.js';
 export type { ActionTimeLayers, ActionTimeMlpOptions } from './actionTimeMlp.js';
 export { eulerSample } from './eulerSample.js';
 export type { EulerOptions, VelocityFn } from './eulerSample.js';
-export { guidedVelocity, rtcGuidanceWeight, rtcPrefixWeights } from './rtcGuidance.js';
+export { RTC_SCHEDULES, guidedVelocity, rtcGuidanceWeight, rtcPrefixWeights } from './rtcGuidance.js';
 export type { RtcSchedule, SamplerGuidance } from './rtcGuidance.js';

@@ -2,8 +2,11 @@
 // modeling_rtc.py): the next chunk is sampled as inpainting of the actions already committed.
 import { add, expand, mul, reshape, sub, tidy, type Tensor } from '@vla/tensor-webgpu';
 
+/** The prefix-weight schedules of {@link rtcPrefixWeights} (LeRobot's names). */
+export const RTC_SCHEDULES = ['zeros', 'ones', 'linear', 'exp'] as const;
+
 /** How the prefix weights fall from 1 (rows that execute during inference) to 0 (free rows). */
-export type RtcSchedule = 'zeros' | 'ones' | 'linear' | 'exp';
+export type RtcSchedule = (typeof RTC_SCHEDULES)[number];
 
 /**
  * What a guided sample is pulled toward: the rows of the previous chunk that are still to come.

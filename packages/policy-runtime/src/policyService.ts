@@ -1,7 +1,7 @@
 // One policy, many episodes: each episode keeps its own observation history; requests that wait
 // together run as one batched sampleActions. Real-time chunking guides a request that carries
 // committed actions (SPEC §7; LeRobot's RTC for π0).
-import { rtcPrefixWeights, type RtcSchedule } from '@vla/flow-matching';
+import { RTC_SCHEDULES, rtcPrefixWeights, type RtcSchedule } from '@vla/flow-matching';
 import {
   PolicyProcessorError,
   type InternVLAA1Policy,
@@ -212,7 +212,7 @@ export class PolicyService {
       throw new PolicyRuntimeError(
         `${what}: rtc.maxGuidanceWeight must be finite and ≥ 0, got ${this.rtc.maxGuidanceWeight}`,
       );
-    if (!['zeros', 'ones', 'linear', 'exp'].includes(this.rtc.schedule))
+    if (!(RTC_SCHEDULES as readonly string[]).includes(this.rtc.schedule))
       throw new PolicyRuntimeError(`${what}: rtc.schedule ${JSON.stringify(this.rtc.schedule)} is unknown`);
     const eh = this.rtc.executionHorizon;
     if (eh !== undefined && !(Number.isInteger(eh) && eh >= 0))

@@ -170,6 +170,18 @@ describe('PolicyService batching and episodes', () => {
   });
 });
 
+describe('PolicyService options', () => {
+  it('refuses bad options, naming the field', () => {
+    expect(() => service({ steps: 0 })).toThrow(/steps must be a positive integer, got 0/);
+    expect(() => service({ maxBatch: 1.5 })).toThrow(/maxBatch must be a positive integer/);
+    expect(() => service({ rtc: { maxGuidanceWeight: -1 } })).toThrow(/rtc.maxGuidanceWeight/);
+    expect(() => service({ rtc: { schedule: 'cubic' as never } })).toThrow(/rtc.schedule "cubic" is unknown/);
+    expect(() => service({ rtc: { executionHorizon: -2 } })).toThrow(/rtc.executionHorizon/);
+    for (const schedule of ['zeros', 'ones', 'linear', 'exp'] as const)
+      expect(() => service({ rtc: { schedule } })).not.toThrow();
+  });
+});
+
 describe('PolicyService real-time chunking', () => {
   // The committed rows: absolute dataset-unit rows near the free chunk (another client's chunk).
   async function committedFor(delaySteps: number, rows: number): Promise<CommittedActions> {
