@@ -17,18 +17,9 @@ import {
   type TicksMessage,
 } from '../src/dashboard/dashboardMessages';
 import { DashboardServer, type DashboardControls } from '../src/dashboard/dashboardServer';
+import { mulberry32 } from '@vla/robot-core/testing';
 
-// mulberry32: seeded inputs, fresh per seed.
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 const SEED = 0x5eed12;
 

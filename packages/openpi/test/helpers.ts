@@ -2,18 +2,10 @@
 // the robot/dataset conversions written from the definitions, and a python3 locator.
 import { spawnSync } from 'node:child_process';
 import { defineEmbodiment, type Embodiment } from '@vla/robot-core';
+import { mulberry32 } from '@vla/robot-core/testing';
 
-/** mulberry32: seeded uniform numbers in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32: a seeded uniform generator in [0, 1) (robot-core's). */
+export const rng: (seed: number) => () => number = mulberry32;
 
 /** Three delta joints and a gripper stored 1 = closed at the lower limit (a converted gripper). */
 export const toyArm: Embodiment = defineEmbodiment({

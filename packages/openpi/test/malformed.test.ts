@@ -10,7 +10,12 @@ let factory: ReturnType<typeof episodeFactory>;
 
 beforeAll(async () => {
   factory = episodeFactory(11);
-  server = await PolicyServer.listen({ metadata: { ok: true }, embodiment: toyArm, openEpisode: factory.open, limits: LIMITS });
+  server = await PolicyServer.listen({
+    metadata: { ok: true },
+    embodiment: toyArm,
+    openEpisode: factory.open,
+    limits: LIMITS,
+  });
 });
 afterAll(async () => {
   await server.close();
@@ -42,10 +47,22 @@ const str = (s: string): number[] => [0xa0 + s.length, ...Buffer.from(s)];
 /** Hand-assembled {state: <ndarray>} with any dtype, data bytes and shape. */
 function stateWith(dtype: string, data: number[], shape: number[]): Uint8Array {
   return Uint8Array.from([
-    0x81, ...str('state'),
-    0x84, ...bin('__ndarray__'), 0xc3, ...bin('data'), 0xc4, data.length, ...data,
-    ...bin('dtype'), ...str(dtype), ...bin('shape'), 0x90 + shape.length,
-    ...shape.flatMap((d) => (d < 128 ? [d] : [0xce, (d >>> 24) & 255, (d >>> 16) & 255, (d >>> 8) & 255, d & 255])),
+    0x81,
+    ...str('state'),
+    0x84,
+    ...bin('__ndarray__'),
+    0xc3,
+    ...bin('data'),
+    0xc4,
+    data.length,
+    ...data,
+    ...bin('dtype'),
+    ...str(dtype),
+    ...bin('shape'),
+    0x90 + shape.length,
+    ...shape.flatMap((d) =>
+      d < 128 ? [d] : [0xce, (d >>> 24) & 255, (d >>> 16) & 255, (d >>> 8) & 255, d & 255],
+    ),
   ]);
 }
 const goodState = () => ndarray(new Float64Array(4), [4]);
@@ -57,28 +74,95 @@ const corpus: [string, Uint8Array | string, RegExp][] = [
   ['trailing bytes', Uint8Array.from([...packOpenpi({ state: goodState() }), 0x01]), /not valid msgpack/],
   ['text frame', 'hello', /expected a binary msgpack message/],
   ['not a map', packOpenpi([1, 2, 3]), /expected a map, got a list of 3/],
-  ['str keys instead of bin', packOpenpi({ state: { __ndarray__: true, data: new Uint8Array(32), dtype: '<f8', shape: [4] } }), /str keys.*must be bin/],
-  ['int state dtype', packOpenpi({ state: ndarray(new Int32Array(4), [4]) }), /"state": dtype <i4 is not a float dtype/],
+  [
+    'str keys instead of bin',
+    packOpenpi({ state: { __ndarray__: true, data: new Uint8Array(32), dtype: '<f8', shape: [4] } }),
+    /str keys.*must be bin/,
+  ],
+  [
+    'int state dtype',
+    packOpenpi({ state: ndarray(new Int32Array(4), [4]) }),
+    /"state": dtype <i4 is not a float dtype/,
+  ],
   ['complex dtype', stateWith('<c8', zeros(32), [4]), /dtype "<c8" is not supported/],
   ['big-endian dtype', stateWith('>f4', zeros(16), [4]), /dtype ">f4" is not supported/],
   ['shape/data mismatch', stateWith('<f4', zeros(12), [4]), /\[4\] needs 16 bytes of data, got 12/],
-  ['huge shape claim', stateWith('<f4', zeros(16), [100000, 100000, 3]), /needs 120000000000 bytes of data, got 16/],
+  [
+    'huge shape claim',
+    stateWith('<f4', zeros(16), [100000, 100000, 3]),
+    /needs 120000000000 bytes of data, got 16/,
+  ],
   ['missing state', packOpenpi({ prompt: 'x' }), /missing "state"/],
-  ['wrong state length', packOpenpi({ state: ndarray(new Float32Array(6), [6]) }), /"state": shape \[6\], toy-arm needs \[4\]/],
+  [
+    'wrong state length',
+    packOpenpi({ state: ndarray(new Float32Array(6), [6]) }),
+    /"state": shape \[6\], toy-arm needs \[4\]/,
+  ],
   ['2-d state', packOpenpi({ state: ndarray(new Float32Array(4), [1, 4]) }), /shape \[1, 4\]/],
   ['NaN state', packOpenpi({ state: ndarray(Float64Array.of(0, NaN, 0, 0), [4]) }), /joint2 is NaN/],
-  ['unknown camera', packOpenpi({ state: goodState(), images: { left: ndarray(new Uint8Array(12), [2, 2, 3]) } }), /unknown camera "left"/],
-  ['image of rank 2', packOpenpi({ state: goodState(), images: { head: ndarray(new Uint8Array(12), [3, 4]) } }), /"images.head": shape \[3, 4\] is neither/],
-  ['image without 3 channels', packOpenpi({ state: goodState(), images: { head: ndarray(new Uint8Array(16), [2, 2, 4]) } }), /\[2, 2, 4\] is neither/],
-  ['float image', packOpenpi({ state: goodState(), images: { head: ndarray(new Float32Array(12), [2, 2, 3]) } }), /"images.head": dtype <f4, images must be uint8/],
-  ['image is a list', packOpenpi({ state: goodState(), images: { head: [1, 2, 3] } }), /"images.head": expected a uint8 ndarray/],
+  [
+    'unknown camera',
+    packOpenpi({ state: goodState(), images: { left: ndarray(new Uint8Array(12), [2, 2, 3]) } }),
+    /unknown camera "left"/,
+  ],
+  [
+    'image of rank 2',
+    packOpenpi({ state: goodState(), images: { head: ndarray(new Uint8Array(12), [3, 4]) } }),
+    /"images.head": shape \[3, 4\] is neither/,
+  ],
+  [
+    'image without 3 channels',
+    packOpenpi({ state: goodState(), images: { head: ndarray(new Uint8Array(16), [2, 2, 4]) } }),
+    /\[2, 2, 4\] is neither/,
+  ],
+  [
+    'float image',
+    packOpenpi({ state: goodState(), images: { head: ndarray(new Float32Array(12), [2, 2, 3]) } }),
+    /"images.head": dtype <f4, images must be uint8/,
+  ],
+  [
+    'image is a list',
+    packOpenpi({ state: goodState(), images: { head: [1, 2, 3] } }),
+    /"images.head": expected a uint8 ndarray/,
+  ],
   ['images not a map', packOpenpi({ state: goodState(), images: 'head' }), /"images": expected a map/],
-  ['image over the pixel limit', packOpenpi({ state: goodState(), images: { wrist: ndarray(new Uint8Array(3 * 50 * 50), [3, 50, 50]) } }), /50×50 = 2500 pixels exceeds limits.maxImagePixels = 1600/],
-  ['message over the byte limit', packOpenpi({ state: goodState(), prompt: 'x'.repeat(70_000) }), /message of 700\d\d bytes exceeds limits.maxMessageBytes = 65536/],
-  ['prompt not a str', packOpenpi({ state: goodState(), prompt: 7 }), /"prompt": expected a str, got number 7/],
-  ['negative actions_executed', packOpenpi({ state: goodState(), actions_executed: -1 }), /"actions_executed": expected a non-negative int/],
-  ['too deep', Uint8Array.from([0x82, ...str('state'), ...packOpenpi(goodState()), ...str('extra'), ...zeros(100).map(() => 0x91), 0x90]), /nested deeper than 64/],
-  ['__proto__ key', Uint8Array.from([0x82, ...str('state'), ...packOpenpi(goodState()), ...bin('__proto__'), 0xc3]), /__proto__ is not allowed/],
+  [
+    'image over the pixel limit',
+    packOpenpi({ state: goodState(), images: { wrist: ndarray(new Uint8Array(3 * 50 * 50), [3, 50, 50]) } }),
+    /50×50 = 2500 pixels exceeds limits.maxImagePixels = 1600/,
+  ],
+  [
+    'message over the byte limit',
+    packOpenpi({ state: goodState(), prompt: 'x'.repeat(70_000) }),
+    /message of 700\d\d bytes exceeds limits.maxMessageBytes = 65536/,
+  ],
+  [
+    'prompt not a str',
+    packOpenpi({ state: goodState(), prompt: 7 }),
+    /"prompt": expected a str, got number 7/,
+  ],
+  [
+    'negative actions_executed',
+    packOpenpi({ state: goodState(), actions_executed: -1 }),
+    /"actions_executed": expected a non-negative int/,
+  ],
+  [
+    'too deep',
+    Uint8Array.from([
+      0x82,
+      ...str('state'),
+      ...packOpenpi(goodState()),
+      ...str('extra'),
+      ...zeros(100).map(() => 0x91),
+      0x90,
+    ]),
+    /nested deeper than 64/,
+  ],
+  [
+    '__proto__ key',
+    Uint8Array.from([0x82, ...str('state'), ...packOpenpi(goodState()), ...bin('__proto__'), 0xc3]),
+    /__proto__ is not allowed/,
+  ],
 ];
 
 describe('PolicyServer on malformed messages', () => {
@@ -96,7 +180,11 @@ describe('PolicyServer on malformed messages', () => {
     await ask();
     const errors = server.stats.errors;
     // All at once, interleaved with the bystander's requests.
-    const outcomes = await Promise.all([...corpus.map(([, payload]) => exchange(server.url, [payload])), ask(), ask()]);
+    const outcomes = await Promise.all([
+      ...corpus.map(([, payload]) => exchange(server.url, [payload])),
+      ask(),
+      ask(),
+    ]);
     corpus.forEach(([name, , re], j) => {
       const o = outcomes[j] as Outcome;
       expect({ name, code: o.code }).toEqual({ name, code: 1011 });
@@ -113,7 +201,11 @@ describe('PolicyServer on malformed messages', () => {
       packOpenpi({ state: ndarray(new Float64Array(4), [4]) }),
       packOpenpi({ state: ndarray(new Float64Array(4), [4]), actions_executed: 9 }),
     ]);
-    expect(o).toEqual({ code: 1011, replies: 1, text: expect.stringMatching(/"actions_executed" = 9 exceeds the 4 rows of the previous reply/) });
+    expect(o).toEqual({
+      code: 1011,
+      replies: 1,
+      text: expect.stringMatching(/"actions_executed" = 9 exceeds the 4 rows of the previous reply/),
+    });
   });
 
   it('drops a message far over the byte limit at the WebSocket layer (1009) and stays up', async () => {

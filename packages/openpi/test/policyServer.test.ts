@@ -35,7 +35,9 @@ function expectRows(actions: NdArray, expected: number[][]): void {
 function image(h: number, w: number, seed: number): { hwc: Uint8Array; chw: Uint8Array } {
   const hwc = new Uint8Array(h * w * 3).map((_, j) => (j * 7 + seed) % 251);
   const chw = new Uint8Array(h * w * 3);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let c = 0; c < 3; c++) chw[c * h * w + y * w + x] = hwc[(y * w + x) * 3 + c];
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++)
+      for (let c = 0; c < 3; c++) chw[c * h * w + y * w + x] = hwc[(y * w + x) * 3 + c];
   return { hwc, chw };
 }
 
@@ -84,7 +86,11 @@ describe('PolicyServer', () => {
 
     // Second request: float64 state, RTC keys; the committed rows are the unexecuted rest of reply 1.
     const s2 = randomState(r);
-    const reply2 = await client.infer({ state: ndarray(Float64Array.from(s2), [4]), actions_executed: 1, inference_delay: 2 });
+    const reply2 = await client.infer({
+      state: ndarray(Float64Array.from(s2), [4]),
+      actions_executed: 1,
+      inference_delay: 2,
+    });
     expectRows(reply2.actions, expectedRobotRows(2, s2));
     expect(reply2.server_timing?.prev_total_ms).toBeGreaterThanOrEqual(0);
     const c = log.requests[1].committed!;
@@ -98,14 +104,24 @@ describe('PolicyServer', () => {
     // Reply 4 is an absolute chunk: the state is not added back.
     // [3, 4, 3] is ambiguous; as upstream's image parsing, a leading 3 means CHW (H = 4, W = 3).
     const odd = image(4, 3, 9);
-    await client.infer({ state: ndarray(Float64Array.from(s2), [4]), images: { head: ndarray(odd.chw, [3, 4, 3]) } });
+    await client.infer({
+      state: ndarray(Float64Array.from(s2), [4]),
+      images: { head: ndarray(odd.chw, [3, 4, 3]) },
+    });
     expect(log.requests[2].images.head).toMatchObject({ width: 3, height: 4 });
     expect(Array.from(log.requests[2].images.head.data)).toEqual(Array.from(odd.hwc));
     const reply4 = await client.infer({ state: ndarray(Float64Array.from(s2), [4]) });
     expectRows(reply4.actions, expectedRobotRows(4, s2));
     // An inference delay beyond the committed rows is clamped to them (CommittedActions needs d ≤ horizon).
-    await client.infer({ state: ndarray(Float64Array.from(s2), [4]), actions_executed: 3, inference_delay: 10 });
-    expect(log.requests[4].committed).toMatchObject({ horizon: expectedRobotRows(4, s2).length - 3, delaySteps: 1 });
+    await client.infer({
+      state: ndarray(Float64Array.from(s2), [4]),
+      actions_executed: 3,
+      inference_delay: 10,
+    });
+    expect(log.requests[4].committed).toMatchObject({
+      horizon: expectedRobotRows(4, s2).length - 3,
+      delaySteps: 1,
+    });
     await client.close();
     await expect.poll(() => log.closed).toBe(true);
   });
@@ -120,13 +136,20 @@ describe('PolicyServer', () => {
         if (c % 2 === 0) {
           for (let k = 1; k <= 4; k++) {
             const s = randomState(r);
-            const reply = await client.infer({ state: ndarray(Float64Array.from(s), [4]), prompt: `client ${c}` });
+            const reply = await client.infer({
+              state: ndarray(Float64Array.from(s), [4]),
+              prompt: `client ${c}`,
+            });
             expectRows(reply.actions, expectedRobotRows(k, s));
           }
         } else {
           // Pipelined: four requests sent at once are answered in order.
           const states = [1, 2, 3, 4].map(() => randomState(r));
-          const replies = await Promise.all(states.map((s) => client.infer({ state: ndarray(Float64Array.from(s), [4]), prompt: `client ${c}` })));
+          const replies = await Promise.all(
+            states.map((s) =>
+              client.infer({ state: ndarray(Float64Array.from(s), [4]), prompt: `client ${c}` }),
+            ),
+          );
           replies.forEach((reply, k) => expectRows(reply.actions, expectedRobotRows(k + 1, states[k])));
         }
       }),
@@ -136,7 +159,11 @@ describe('PolicyServer', () => {
     for (const log of logs) {
       expect(log.requests.length).toBe(4);
       expect(new Set(log.requests.map((q) => q.prompt)).size).toBe(1);
-      log.requests.forEach((q, k) => expect(Array.from(q.state.subarray(0, 4))).toEqual(Array.from(Float32Array.from(refToDataset(log.observed[k].state)))));
+      log.requests.forEach((q, k) =>
+        expect(Array.from(q.state.subarray(0, 4))).toEqual(
+          Array.from(Float32Array.from(refToDataset(log.observed[k].state))),
+        ),
+      );
     }
     await Promise.all(clients.map((cl) => cl.close()));
     await expect.poll(() => logs.every((l) => l.closed)).toBe(true);
@@ -149,7 +176,11 @@ describe('PolicyServer', () => {
     const r = rng(9);
     const s = randomState(r);
     const head = image(6, 8, 4);
-    const obs = { state: Float64Array.from(s), images: { head: { width: 8, height: 6, data: head.hwc, timestampMs: 0 } }, timestampMs: 0 };
+    const obs = {
+      state: Float64Array.from(s),
+      images: { head: { width: 8, height: 6, data: head.hwc, timestampMs: 0 } },
+      timestampMs: 0,
+    };
     const dict = observationToOpenpi(toyArm, obs, 'p');
     expect((dict.state as NdArray).dtype).toBe('<f8');
     const request: ChunkRequest = {
@@ -175,7 +206,12 @@ describe('PolicyServer', () => {
     });
     // A request that commits the last 3 rows of the 4-row reply: 1 row was executed.
     expect(exp.length).toBe(4);
-    const committed = { actions: new Float32Array(3 * POLICY_DIM), horizon: 3, dim: POLICY_DIM, delaySteps: 2 };
+    const committed = {
+      actions: new Float32Array(3 * POLICY_DIM),
+      horizon: 3,
+      dim: POLICY_DIM,
+      delaySteps: 2,
+    };
     await source({ ...request, committed });
     const c = log.requests[1].committed!;
     expect(c.horizon).toBe(3);
@@ -194,10 +230,12 @@ describe('PolicyServer', () => {
   it('reports a failing source to the client as the text of a 1011 close', async () => {
     const client = await OpenpiClient.connect(server.url);
     const errors = server.stats.errors;
-    await expect(client.infer({ state: ndarray(new Float64Array(4), [4]), prompt: 'explode' })).rejects.toThrow(
-      /code 1011\): Error: policy exploded/,
+    await expect(
+      client.infer({ state: ndarray(new Float64Array(4), [4]), prompt: 'explode' }),
+    ).rejects.toThrow(/code 1011\): Error: policy exploded/);
+    await expect(client.infer({ state: ndarray(new Float64Array(4), [4]) })).rejects.toThrow(
+      /policy exploded/,
     );
-    await expect(client.infer({ state: ndarray(new Float64Array(4), [4]) })).rejects.toThrow(/policy exploded/);
     expect(server.stats.errors).toBe(errors + 1);
     await client.close();
   });

@@ -54,7 +54,8 @@ export function episodeFactory(seed = 0): { open: () => ServerEpisode; logs: Epi
         await new Promise((r) => setTimeout(r, jitter % 7));
         const horizon = horizonOf(k);
         const actions = new Float32Array(horizon * POLICY_DIM).fill(99); // padding must be ignored
-        for (let h = 0; h < horizon; h++) for (let i = 0; i < 4; i++) actions[h * POLICY_DIM + i] = chunkValue(k, h, i);
+        for (let h = 0; h < horizon; h++)
+          for (let i = 0; i < 4; i++) actions[h * POLICY_DIM + i] = chunkValue(k, h, i);
         lastMs = 1000 + k;
         return { actions, horizon, dim: POLICY_DIM, ...(isAbsolute(k) ? { absolute: true } : {}) };
       },

@@ -13,18 +13,10 @@ import {
 } from '@vla/internvla-a1';
 import type { CameraFrame, Embodiment } from '@vla/robot-core';
 import { manualSeed } from '@vla/tensor-webgpu';
+import { mulberry32 } from '@vla/robot-core/testing';
 
-/** mulberry32: a seeded uniform generator in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32: a seeded uniform generator in [0, 1) (robot-core's). */
+export const rng: (seed: number) => () => number = mulberry32;
 
 /** A small configuration: one layer, 32 px, 8 text tokens, a 256-token vocabulary. */
 export function tinyPolicyConfig(views: number, chunkSize = 10): InternVLAA1Config {

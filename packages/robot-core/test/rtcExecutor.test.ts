@@ -12,18 +12,9 @@ import {
   type ExecutionStrategy,
 } from '../src/index.js';
 import { PerfectRobot } from './fakes.js';
+import { mulberry32 } from '../src/testing.js';
 
-/** mulberry32: a seeded uniform generator in [0, 1). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 // Two joints and a gripper stored flipped in the dataset (robot metres 0..0.08 ↔ dataset 1..0), so the
 // committed rows must go through the robot → dataset conversion.
