@@ -51,6 +51,8 @@ function shownPixels(page: Page, selectors: string[]): Promise<(Pixels | null)[]
       sels.map((sel) => {
         const img = document.querySelector<HTMLImageElement>(sel);
         if (!img || img.dataset.ts === undefined || !img.complete || img.naturalWidth === 0) return null;
+        // The frame on screen is the one the attributes describe.
+        if (img.currentSrc !== img.dataset.url) return null;
         const c = document.createElement('canvas');
         c.width = img.naturalWidth;
         c.height = img.naturalHeight;

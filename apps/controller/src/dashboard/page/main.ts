@@ -209,7 +209,10 @@ function foresightPair(camera: string): { predicted: HTMLImageElement; actual: H
 function show(img: HTMLImageElement, header: FrameHeader, jpeg: Uint8Array): void {
   const url = URL.createObjectURL(new Blob([jpeg as Uint8Array<ArrayBuffer>], { type: 'image/jpeg' }));
   img.onload = () => {
-    // The attributes follow the pixels shown, so a reader never pairs a timestamp with another frame.
+    // The attributes follow the pixels shown, so a reader never pairs a timestamp with another frame:
+    // a load event already queued for the previous frame runs this handler too, while the image
+    // still shows the previous frame.
+    if (img.currentSrc !== url) return;
     const old = img.dataset.url;
     img.dataset.url = url;
     img.dataset.ts = String(header.timestampMs);
