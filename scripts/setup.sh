@@ -4,6 +4,7 @@
 #   libvulkan1 — the Vulkan loader Dawn (npm `webgpu`) talks to
 #   ffmpeg    — video decoding/encoding for LeRobot datasets
 #   python3-msgpack, python3-numpy, python3-websockets — the openpi Python client test
+#   clang, lld — compile the CPU backend's kernels (C) to WebAssembly
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
@@ -13,6 +14,8 @@ ls /usr/lib/*-linux-gnu/libvulkan.so.1 >/dev/null 2>&1 || need+=(libvulkan1)
 command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
 # python3-msgpack/numpy/websockets: @vla/openpi's Python client test (openpi-client's wire encoding)
 /usr/bin/python3 -c 'import msgpack, numpy, websockets' >/dev/null 2>&1 || need+=(python3-msgpack python3-numpy python3-websockets)
+# clang + lld: the CPU backend's WebAssembly kernels (any clang >= 14 with the wasm32 target).
+{ command -v clang >/dev/null 2>&1 && command -v wasm-ld >/dev/null 2>&1; } || need+=(clang lld)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -ne 0 ] && SUDO=sudo

@@ -3,10 +3,15 @@ import { HEADLESS_WEBGPU_ARGS, chromiumExecutable } from './src/headlessChromium
 
 // The same tests in headless Chromium through vitest's browser mode: WebGPU comes from Chromium's own
 // Dawn on SwiftShader (no GPU needed), served from 127.0.0.1. Files named *.node.test.ts use Node
-// APIs (node:fs, paths) and stay out; *.browser.test.ts run only here.
+// APIs (node:fs, paths) and stay out; *.browser.test.ts run only here. test/setup.ts puts the shared
+// suite on the WebGPU engine here; cpu.browser.test.ts runs the CPU engine in the page.
 
 export default defineConfig({
-  server: { host: '127.0.0.1' },
+  // Cross-origin isolation: the CPU engine's shared memory and worker threads need it in a browser.
+  server: {
+    host: '127.0.0.1',
+    headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' },
+  },
   test: {
     include: ['test/**/*.test.ts'],
     exclude: [

@@ -85,7 +85,7 @@ try {
 
   const fmt = (x: number) => x.toFixed(x < 10 ? 2 : 1);
   console.log(
-    `\nvla-train tiny preset, batch ${BATCH}, ${STEPS} steps after ${WARMUP} warm-up steps — ${engine.gpu.adapterInfo.description || engine.gpu.adapterInfo.vendor || 'unknown adapter'}`,
+    `\nvla-train tiny preset, batch ${BATCH}, ${STEPS} steps after ${WARMUP} warm-up steps — ${engine.description}`,
   );
   console.log(
     '| what | samples/s | vs loader | data ms | upload ms | forward ms | backward ms | optimizer ms |',

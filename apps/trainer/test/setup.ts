@@ -1,4 +1,4 @@
 // One GPU engine (SwiftShader when there is no GPU) for the test files of this package.
-import { init, type Engine } from '@vla/tensor-webgpu';
+import { init, type Backend } from '@vla/tensor-webgpu';
 
-export const eng: Engine = await init();
+export const eng: Backend = await init();

@@ -271,7 +271,7 @@ fileInput.addEventListener('change', () => {
 
 async function start(): Promise<void> {
   show('starting WebGPU …');
-  const engine = await init();
+  const engine = await init({ backend: 'webgpu' });
   const info = engine.gpu.adapterInfo;
   status.browserDevice = !engine.gpu.isNode;
   status.adapter = `${info.vendor} ${info.architecture} ${info.description}`.trim() || 'unnamed adapter';

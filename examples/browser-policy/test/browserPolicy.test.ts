@@ -98,7 +98,9 @@ describe.skipIf(!HAS_CHROMIUM)('the browser page (headless Chromium, navigator.g
   let browser: Browser;
 
   beforeAll(async () => {
-    await init();
+    // The page runs the policy on WebGPU; so does this side, so the chunks agree to 1e-6 (the same
+    // WGSL on Chromium's Dawn and on Node's).
+    await init({ backend: 'webgpu' });
     const policy = tinyPolicy(config, 3);
     await savePolicy(checkpoint, policy, { processor });
     policy.dispose();

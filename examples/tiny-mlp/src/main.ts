@@ -9,10 +9,7 @@ import { trainTinyMlp } from './train.js';
 const STEPS = Number(process.env.TINY_MLP_STEPS ?? 200);
 
 void runAndExit(async (engine) => {
-  const info = engine.gpu.adapterInfo;
-  console.log(
-    `GPU: ${info.description || info.device || info.vendor} (${engine.gpu.driver?.kind ?? 'browser'} driver)`,
-  );
+  console.log(`Tensors on ${engine.description}`);
   console.log(`Fitting y = sin(2x) + 0.3x with a 1-32-32-1 tanh MLP, AdamW, ${STEPS} steps\n`);
   const bar = new cliProgress.SingleBar(
     {

@@ -12,7 +12,7 @@ import {
   Tensor,
   tidy,
   warmupCosineSchedule,
-  type Engine,
+  type Backend,
 } from '@vla/tensor-webgpu';
 
 /** Options of {@link trainTinyMlp}. */
@@ -42,7 +42,7 @@ export function target(x: number): number {
 }
 
 /** Trains the MLP on `engine` (the default engine's device) and reports the loss curve. */
-export async function trainTinyMlp(engine: Engine, o: TrainOptions): Promise<TrainResult> {
+export async function trainTinyMlp(engine: Backend, o: TrainOptions): Promise<TrainResult> {
   const width = o.width ?? 32;
   const n = o.points ?? 128;
   const logEvery = o.logEvery ?? 10;

@@ -1,7 +1,7 @@
 // GPU plumbing shared by the GPU campaigns: the engine, a hard cap on what one case may allocate
 // (so a loader that builds a 3B-parameter policy before validating fails fast instead of filling
 // the machine's memory), and the leak probe.
-import { init, type Engine } from '@vla/tensor-webgpu';
+import { init, type Backend } from '@vla/tensor-webgpu';
 
 /** Thrown by the harness when a case allocates past {@link GPU_CAP_BYTES}. */
 export class HarnessAllocationCapError extends Error {
@@ -11,10 +11,10 @@ export class HarnessAllocationCapError extends Error {
 /** GPU bytes in use that one case may reach (the tiny inputs need a few MiB). */
 export const GPU_CAP_BYTES = 64 * 2 ** 20;
 
-let engine: Engine | undefined;
+let engine: Backend | undefined;
 
 /** The default engine, with the allocation cap installed (once per process). */
-export async function cappedEngine(): Promise<Engine> {
+export async function cappedEngine(): Promise<Backend> {
   if (engine) return engine;
   const eng = await init();
   const alloc = eng.alloc.bind(eng);

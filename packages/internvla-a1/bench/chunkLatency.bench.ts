@@ -13,7 +13,7 @@
  * Options: --iters N (median of N after a warm-up, default 3), --steps N (default 10), --batch N.
  */
 import { eulerSample } from '@vla/flow-matching';
-import { manualSeed, noGrad, randNormal, runAndExit, tidy, type Engine } from '@vla/tensor-webgpu';
+import { manualSeed, noGrad, randNormal, runAndExit, tidy, type Backend } from '@vla/tensor-webgpu';
 import { InternVLAA1Policy, a13bConfig, tinyConfig, type SamplingContext } from '../src/index';
 import { disposeBatch, syntheticBatch } from '../test/synthetic';
 
@@ -22,27 +22,22 @@ function arg(name: string, fallback: string): string {
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
 }
 
-function isSwiftShader(engine: Engine): boolean {
-  const info = JSON.stringify(engine.gpu.adapterInfo);
-  return (
-    /swiftshader/i.test(info) ||
-    engine.gpu.driver?.kind === 'swiftshader' ||
-    /swiftshader/i.test(process.env.VK_ICD_FILENAMES ?? '')
-  );
+function isSwiftShader(engine: Backend): boolean {
+  return engine.kind === 'webgpu' && engine.isCpuAdapter;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const PATHS = ['in place', 'concatenation (peer)'] as const;
 type Path = (typeof PATHS)[number];
 
-async function main(engine: Engine): Promise<void> {
+async function main(engine: Backend): Promise<void> {
   const big = process.argv.includes('--a1-3b');
   const iters = Number(arg('iters', '3'));
   const steps = Number(arg('steps', '10'));
   const B = Number(arg('batch', '1'));
   const config = big ? a13bConfig() : tinyConfig();
   const weightDtype = big ? 'f16' : 'f32';
-  const device = engine.gpu.adapterInfo.description || engine.gpu.adapterInfo.vendor || 'unknown adapter';
+  const device = engine.description;
   const header =
     '| config | device | KV path | cached tokens | prefill (ms) | denoise step (ms) | ' +
     `chunk: prefill + ${steps} steps (ms) | bytes handed out per step |\n|---|---|---|---|---|---|---|---|`;

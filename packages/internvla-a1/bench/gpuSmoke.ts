@@ -158,4 +158,4 @@ async function main(engine: T.Engine): Promise<void> {
   if (failed) throw new Error(`${failed} GPU smoke checks failed`);
 }
 
-void T.runAndExit(main);
+void T.runAndExit(main, { backend: 'webgpu' });

@@ -8,7 +8,7 @@
  *
  * Options: --config NAME, --batch N, --iters N, --steps N (Euler steps), --weights f32|f16.
  */
-import { AdamW, manualSeed, runAndExit, tidy, type Engine } from '@vla/tensor-webgpu';
+import { AdamW, manualSeed, runAndExit, tidy, type Backend } from '@vla/tensor-webgpu';
 import { InternVLAA1Policy, policyConfig, type InternVLAA1Config } from '../src/index';
 import { disposeBatch, syntheticBatch } from '../test/synthetic';
 
@@ -17,16 +17,11 @@ function arg(name: string, fallback: string): string {
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
 }
 
-function isSwiftShader(engine: Engine): boolean {
-  const info = JSON.stringify(engine.gpu.adapterInfo);
-  return (
-    /swiftshader/i.test(info) ||
-    engine.gpu.driver?.kind === 'swiftshader' ||
-    /swiftshader/i.test(process.env.VK_ICD_FILENAMES ?? '')
-  );
+function isSwiftShader(engine: Backend): boolean {
+  return engine.kind === 'webgpu' && engine.isCpuAdapter;
 }
 
-function poolBytes(engine: Engine): number {
+function poolBytes(engine: Backend): number {
   const s = engine.poolStats();
   return s.inUseBytes + s.freeBytes + s.parkedBytes;
 }
@@ -45,13 +40,13 @@ async function timeIt(iters: number, fn: () => Promise<void>): Promise<number[]>
   return out;
 }
 
-async function main(engine: Engine): Promise<void> {
+async function main(engine: Backend): Promise<void> {
   const name = arg('config', 'tiny');
   const B = Number(arg('batch', '1'));
   const iters = Number(arg('iters', '3'));
   const steps = Number(arg('steps', '10'));
   const config: InternVLAA1Config = policyConfig(name);
-  const device = engine.gpu.adapterInfo.description || engine.gpu.adapterInfo.vendor || 'unknown adapter';
+  const device = engine.description;
   const big = config.vlm.text.numLayers > 8;
   const weightDtype = arg('weights', big ? 'f16' : 'f32');
   if (weightDtype !== 'f32' && weightDtype !== 'f16') throw new Error(`--weights must be f32 or f16, got ${weightDtype}`);

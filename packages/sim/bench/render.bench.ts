@@ -161,4 +161,4 @@ async function main(engine: Engine): Promise<void> {
   m.delete();
 }
 
-await runAndExit(main);
+await runAndExit(main, { backend: 'webgpu' });

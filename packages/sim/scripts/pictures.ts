@@ -49,4 +49,4 @@ await runAndExit(async (engine) => {
     env.delete();
   }
   camera.dispose();
-});
+}, { backend: 'webgpu' });

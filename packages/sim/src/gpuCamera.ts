@@ -1,5 +1,5 @@
 import type { CameraFrame } from '@vla/robot-core';
-import { init, type Engine, type Tensor } from '@vla/tensor-webgpu';
+import { initWebGpu, type Engine, type Tensor } from '@vla/tensor-webgpu';
 import type { MjData, MjModel } from './mujoco.js';
 import type { GeomFilter } from './render/sceneGeometry.js';
 import {
@@ -52,7 +52,7 @@ export class GpuCamera {
 
   /** Resolve the engine (`options.engine`, or the default one, created if needed: throws without WebGPU). */
   static async create(options: GpuCameraOptions = {}): Promise<GpuCamera> {
-    return new GpuCamera(options.engine ?? (await init()), options);
+    return new GpuCamera(options.engine ?? (await initWebGpu()), options);
   }
 
   /** The renderer of the attached model. */

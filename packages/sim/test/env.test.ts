@@ -8,7 +8,7 @@ let mj: Mujoco;
 let engine: Engine;
 beforeAll(async () => {
   mj = await loadMujoco();
-  engine = await init();
+  engine = await init({ backend: 'webgpu' });
 });
 
 /** A fixed, seeded action sequence: home plus a slow sinusoid on every arm joint. */

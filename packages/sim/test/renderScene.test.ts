@@ -27,7 +27,7 @@ function reset(): void {
 
 beforeAll(async () => {
   mj = await loadMujoco();
-  engine = await init();
+  engine = await init({ backend: 'webgpu' });
   m = mj.MjModel.from_xml_string(TABLETOP_XML);
   d = new mj.MjData(m);
   reset();

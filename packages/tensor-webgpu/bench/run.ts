@@ -141,4 +141,5 @@ ${
   }
 }
 
-void runAndExit(main);
+// The WGSL kernels against tfjs-webgpu: always on the WebGPU engine.
+void runAndExit(main, { backend: 'webgpu' });

@@ -12,7 +12,12 @@ export { findSwiftShader, hasGpuDeviceNode, SWIFTSHADER_ICD_PATHS } from './runt
 export type { VulkanDriverChoice } from './runtime/findVulkanDriver.js';
 export { bucketSize } from './runtime/bufferPool.js';
 export type { PoolStats } from './runtime/bufferPool.js';
-export { init, initEngine, engine, setEngine, shutdown, runAndExit } from './runtime/session.js';
+export { init, initEngine, initWebGpu, engine, setEngine, shutdown, runAndExit, createBackend } from './runtime/session.js';
+export type { BackendOptions, EngineFor } from './runtime/session.js';
+export { BACKEND_ENV } from './runtime/backend.js';
+export type { Backend, BackendKind, DeviceBuffer } from './runtime/backend.js';
+export { CpuEngine, CpuBuffer, CPU_THREADS_ENV } from './cpu/cpuEngine.js';
+export type { CpuEngineOptions } from './cpu/cpuEngine.js';
 export { Tensor, contiguousStrides, shapeSize } from './tensor.js';
 export type { HostData } from './tensor.js';
 export type { DType } from './dtype.js';

@@ -2,18 +2,18 @@
 // Views share storage; the buffer goes back to the engine's pool when the last view is disposed.
 import { bytesPerElement, storageBytes, type DType } from './dtype.js';
 import { floatsToHalf, halfToFloats } from './half.js';
-import type { Engine } from './runtime/engine.js';
+import type { Backend, DeviceBuffer } from './runtime/backend.js';
 import { engine as defaultEngine } from './runtime/session.js';
 import { track } from './scope.js';
 import type { GradNode } from './autograd.js';
 import { hooks } from './hooks.js';
 
-/** Reference-counted GPU buffer shared by a tensor and its views. @internal */
+/** Reference-counted device storage (a GPU buffer or a CPU memory block) shared by a tensor and its views. @internal */
 export class Storage {
   refs = 1;
   constructor(
-    readonly engine: Engine,
-    readonly buffer: GPUBuffer,
+    readonly engine: Backend,
+    readonly buffer: DeviceBuffer,
     readonly bytes: number,
   ) {}
   retain(): this {
@@ -53,7 +53,7 @@ function checkShape(shape: readonly number[], what: string): void {
 /** Host data accepted when creating a tensor. */
 export type HostData = ArrayLike<number> | Float32Array | Int32Array | Uint32Array | Uint8Array;
 
-/** An n-dimensional array on the GPU with optional gradient tracking. */
+/** An n-dimensional array on a device (a GPU through WebGPU, or the CPU) with optional gradient tracking. */
 export class Tensor {
   /** Brand used by scopes to find tensors inside returned values. */
   readonly isTensor = true;
@@ -87,7 +87,7 @@ export class Tensor {
   }
 
   /** Allocates an uninitialised contiguous tensor on an engine. @internal */
-  static empty(shape: readonly number[], dtype: DType = 'f32', eng: Engine = defaultEngine()): Tensor {
+  static empty(shape: readonly number[], dtype: DType = 'f32', eng: Backend = defaultEngine()): Tensor {
     checkShape(shape, 'empty');
     const bytes = storageBytes(dtype, shapeSize(shape));
     const buffer = eng.alloc(bytes, `tensor [${shape.join(', ')}] ${dtype}`);
@@ -95,7 +95,7 @@ export class Tensor {
   }
 
   /** Uploads host data as a contiguous tensor (f32 values are converted to half for f16). */
-  static fromData(data: HostData, shape: readonly number[], dtype: DType = 'f32', eng: Engine = defaultEngine()): Tensor {
+  static fromData(data: HostData, shape: readonly number[], dtype: DType = 'f32', eng: Backend = defaultEngine()): Tensor {
     checkShape(shape, 'tensor');
     const n = shapeSize(shape);
     if (data.length !== n) throw new Error(`tensor: ${data.length} values do not fill shape [${shape.join(', ')}] (${n} elements)`);
@@ -122,7 +122,7 @@ export class Tensor {
   }
 
   /** Uploads IEEE half bit patterns (e.g. an F16 safetensors payload) as an f16 tensor, unconverted. */
-  static fromHalfBits(bits: Uint16Array, shape: readonly number[], eng: Engine = defaultEngine()): Tensor {
+  static fromHalfBits(bits: Uint16Array, shape: readonly number[], eng: Backend = defaultEngine()): Tensor {
     checkShape(shape, 'fromHalfBits');
     if (bits.length !== shapeSize(shape))
       throw new Error(`fromHalfBits: ${bits.length} values do not fill shape [${shape.join(', ')}] (${shapeSize(shape)} elements)`);
@@ -136,12 +136,12 @@ export class Tensor {
     if (!this.storageRef) throw new Error(`Tensor${this.describe()} was disposed and cannot be used`);
     return this.storageRef;
   }
-  /** The GPU buffer holding this tensor's storage. */
-  get buffer(): GPUBuffer {
+  /** The device storage holding this tensor's data (a GPUBuffer on WebGPU, a memory block on the CPU). */
+  get buffer(): DeviceBuffer {
     return this.storage.buffer;
   }
   /** The engine this tensor lives on. */
-  get engine(): Engine {
+  get engine(): Backend {
     return this.storage.engine;
   }
   /** True once disposed. */
@@ -227,6 +227,27 @@ export class Tensor {
     } finally {
       if (src !== this) src.dispose();
     }
+  }
+
+  /**
+   * A copy of this tensor on `target` (another engine: WebGPU ↔ CPU), contiguous, with no gradient
+   * history: moving between engines is explicit and goes through host memory. On the same engine it
+   * returns a contiguous copy.
+   */
+  async to(target: Backend): Promise<Tensor> {
+    if (target === this.engine) return hooks.contiguous(this.view(this.shape, this.strides, this.offset));
+    if (this.dtype === 'f16') {
+      // Half bits travel unconverted.
+      const src: Tensor = this.isContiguous && this.offset % 2 === 0 ? this : hooks.contiguous(this);
+      try {
+        const start = src.byteOffset;
+        const raw = await src.engine.read(src.buffer, start, storageBytes('f16', src.size), `tensor${this.describe()}`);
+        return Tensor.fromHalfBits(new Uint16Array(raw, 0, src.size), this.shape, target);
+      } finally {
+        if (src !== this) src.dispose();
+      }
+    }
+    return Tensor.fromData(await this.toArray(), this.shape, this.dtype, target);
   }
 
   /** Reads a one-element tensor as a number. */

@@ -1,6 +1,8 @@
 // Engine failure modes: readbacks cut short by engine.destroy() or a device loss, and the memory
 // budget that turns runaway allocation into a GpuMemoryBudgetError. Each test makes its own engines
-// (budgets and destroyed devices must not leak into other tests).
+// (budgets and destroyed devices must not leak into other tests). These are the WebGPU engine's own
+// failure modes (device loss, deferred submission); the CPU engine's are in cpuEngine.test.ts, so the
+// CPU run of the suite skips them.
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   add,
@@ -12,6 +14,7 @@ import {
   mul,
   Tensor,
 } from '../src/index.js';
+import { onWebGpu } from './setup.js';
 
 const engines: Engine[] = [];
 async function newEngine(options: Parameters<typeof Engine.create>[0] = {}): Promise<Engine> {
@@ -32,7 +35,7 @@ async function failure(p: Promise<unknown>): Promise<Error> {
   return expect.fail('expected the promise to reject');
 }
 
-describe('aborted readbacks', () => {
+describe.runIf(onWebGpu)('aborted readbacks', () => {
   it('engine.destroy() during a pending readback names the readback and the reason', async () => {
     const eng = await newEngine();
     const t = Tensor.fromData([1, 2, 3, 4, 5, 6], [2, 3], 'f32', eng);
@@ -69,7 +72,7 @@ describe('aborted readbacks', () => {
   });
 });
 
-describe('memory budget', () => {
+describe.runIf(onWebGpu)('memory budget', () => {
   const KiB = 1024;
 
   it('a loop that never disposes hits GpuMemoryBudgetError at the predicted iteration, and recovers after dispose', async () => {

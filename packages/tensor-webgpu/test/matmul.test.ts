@@ -1,12 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import { eng } from './setup.js';
 import * as T from '../src/index.js';
-import { GEMM_TILES, launchMatmul, type GemmTile } from '../src/kernels/matmul.js';
+import { launchMatmul, type GemmTile } from '../src/kernels/matmul.js';
+import { TUNING } from '../src/kernels/tuning.js';
 import * as R from './reference/matmul.js';
 import { nd, permute } from './reference/ndarray.js';
 import { expectClose, expectTensorClose, gradCheck, randomArray } from './util.js';
 
 const sz = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+
+// Every distinct GEMM tile of the tuning table (any adapter class may be chosen on some device).
+const ALL_TILES = new Map<string, [string, GemmTile]>(
+  Object.entries(TUNING).flatMap(([cls, t]) =>
+    Object.entries(t.gemm.tiles).map(
+      ([name, tile]) => [JSON.stringify(tile), [`${cls} ${name}`, tile]] as const,
+    ),
+  ),
+);
 
 /** Stored shape of an operand given its logical [.., r, c] and a transpose flag. */
 const stored = (s: number[], trans: boolean) =>
@@ -77,7 +87,7 @@ describe('matmul', () => {
       const A = T.tensor(a, [M, K]);
       const B = T.tensor(b, tB ? [N, K] : [K, N]);
       const ref = R.matmul(nd(a, [M, K]), nd(b, B.shape), false, tB);
-      for (const [name, tile] of Object.entries(GEMM_TILES) as [string, GemmTile][]) {
+      for (const [name, tile] of ALL_TILES.values()) {
         const C = T.Tensor.empty([M, N]);
         launchMatmul(eng, {
           dtype: 'f32',

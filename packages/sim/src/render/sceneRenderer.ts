@@ -3,7 +3,7 @@
 // a policy tensor (a compute pass, no CPU copy), or goes into a browser canvas.
 import type { MjData, MjModel } from '@mujoco/mujoco';
 import type { CameraFrame } from '@vla/robot-core';
-import { Tensor, init, type Engine } from '@vla/tensor-webgpu';
+import { Tensor, initWebGpu, type Engine } from '@vla/tensor-webgpu';
 import { FRAME_TO_TENSOR, INSTANCE_BYTES, VIEW_BYTES } from './renderShaders.js';
 import { buildSceneGeometry, geomRgba, type GeomFilter, type SceneGeometry } from './sceneGeometry.js';
 import { scenePipelines, type ScenePipelines } from './scenePipelines.js';
@@ -277,7 +277,7 @@ export class SceneRenderer {
    * `options.engine`'s device, or the default engine of `@vla/tensor-webgpu` (created if needed).
    */
   static async create(model: MjModel, options: SceneRendererOptions): Promise<SceneRenderer> {
-    return new SceneRenderer(model, options.engine ?? (await init()), options);
+    return new SceneRenderer(model, options.engine ?? (await initWebGpu()), options);
   }
 
   /**

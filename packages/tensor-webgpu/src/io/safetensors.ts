@@ -2,7 +2,7 @@
 // a time) and save tensors back, streaming to disk in Node.
 import type { DType } from '../dtype.js';
 import { floatsToBf16, floatsToHalf } from '../half.js';
-import type { Engine } from '../runtime/engine.js';
+import type { Backend } from '../runtime/backend.js';
 import { engine as defaultEngine } from '../runtime/session.js';
 import type { Tensor } from '../tensor.js';
 import { writeFileAtomic } from './atomicWrite.js';
@@ -15,7 +15,7 @@ import { entriesOf, type NamedTensors } from './safetensorsWriter.js';
 /** Options for {@link loadSafetensors}. */
 export interface LoadSafetensorsOptions extends ReadSafetensorsOptions {
   /** Engine to create tensors on (default: the default engine). */
-  engine?: Engine;
+  engine?: Backend;
   /**
    * dtype for floating-point tensors. 'auto' (default): F32 → f32; F16 and BF16 → f16 when the
    * device has shader-f16, else f32. 'f32' / 'f16' force one dtype for every float tensor ('f16'

@@ -5,7 +5,7 @@
 // values, not losses of the conversion. Everything is checked on the host before the GPU sees it.
 import { isFloat, storageBytes, type DType } from '../dtype.js';
 import { bf16ToFloats, floatsToHalf, halfToFloats } from '../half.js';
-import type { Engine } from '../runtime/engine.js';
+import type { Backend } from '../runtime/backend.js';
 import { engine as defaultEngine } from '../runtime/session.js';
 import { Tensor } from '../tensor.js';
 import { SafetensorsError, type SafetensorsDType } from './safetensorsFormat.js';
@@ -21,7 +21,7 @@ export interface SafetensorsTensorRef {
 /** Options of {@link tensorFromSafetensors} and {@link checkTensorFitsDevice}. */
 export interface SafetensorsTensorOptions {
   /** Engine to create the tensor on (default: the default engine). */
-  engine?: Engine;
+  engine?: Backend;
   /** The file's name, for error messages. */
   source?: string;
 }
@@ -98,10 +98,14 @@ export function checkTensorFitsDevice(
   let nonZero = 1;
   for (const d of ref.shape) if (d > 0) nonZero *= d;
   const bytes = storageBytes(target, nonZero);
-  const limits: [string, number][] = [
-    ['maxBufferSize', eng.limits.maxBufferSize],
-    ['maxStorageBufferBindingSize', eng.limits.maxStorageBufferBindingSize],
-  ];
+  // The CPU engine's limit is its 4 GiB wasm32 address space.
+  const limits: [string, number][] =
+    eng.kind === 'webgpu'
+      ? [
+          ['maxBufferSize', eng.limits.maxBufferSize],
+          ['maxStorageBufferBindingSize', eng.limits.maxStorageBufferBindingSize],
+        ]
+      : [['wasm32 address space', 4 * 1024 ** 3]];
   for (const [limit, max] of limits) {
     if (bytes > max) {
       throw new SafetensorsError(

@@ -7,11 +7,12 @@
 //   wgrad  dW[g·Cog+m, n=(ci,kh,kw)] = Σ_k dy[img, g·Cog+m, p] · x(ci, kh, kw; img, p)     (weight gradient)
 // Output pixels (n) run along the tile's columns so that neighbouring threads read neighbouring
 // input pixels and write neighbouring outputs.
+import { cpuConv } from '../cpu/conv.js';
+import type { Backend, DeviceBuffer } from '../runtime/backend.js';
 import type { DType } from '../dtype.js';
-import type { Engine, Kernel } from '../runtime/engine.js';
 import { packedHalfArray, packedHalfRead } from './elementwise.js';
-import { chooseGemmTile, gemmGrid, gemmWgsl, type GemmTile } from './matmul.js';
-import { uniformBlock, type UniformBlock } from './uniforms.js';
+import { chooseGemmTile, gemmGrid, gemmThreads, gemmWgsl, type GemmTile } from './matmul.js';
+import { wgslProgram, type BindingSchema } from './program.js';
 
 /** Which product a conv kernel computes (see the file comment). */
 export type ConvKind = 'fwd' | 'tconv' | 'wgrad';
@@ -40,59 +41,6 @@ export interface ConvGeometry {
   groups: number;
 }
 
-/** Uniform block of every conv kernel; `M`, `N`, `K`, `batchStart` are the GEMM's. */
-export function convUniforms(
-  g: ConvGeometry,
-  gemm: { M: number; N: number; K: number; batchStart: number },
-  off: { x: number; w: number; bias: number },
-): UniformBlock {
-  const fields: [string, number][] = [
-    ['M', gemm.M],
-    ['N', gemm.N],
-    ['K', gemm.K],
-    ['batchStart', gemm.batchStart],
-    ['cin', g.cin],
-    ['h', g.h],
-    ['w', g.w],
-    ['cout', g.cout],
-    ['ho', g.ho],
-    ['wo', g.wo],
-    ['kh', g.kh],
-    ['kw', g.kw],
-    ['sh', g.sh],
-    ['sw', g.sw],
-    ['ph', g.ph],
-    ['pw', g.pw],
-    ['dh', g.dh],
-    ['dw', g.dw],
-    ['cinG', g.cin / g.groups],
-    ['coutG', g.cout / g.groups],
-    ['xOff', off.x],
-    ['wOff', off.w],
-    ['biasOff', off.bias],
-  ];
-  return uniformBlock(fields.map(([name, value]) => ({ name, type: 'u32' as const, value })));
-}
-
-const ZERO_GEOMETRY: ConvGeometry = {
-  batch: 0,
-  cin: 0,
-  h: 0,
-  w: 0,
-  cout: 0,
-  ho: 0,
-  wo: 0,
-  kh: 0,
-  kw: 0,
-  sh: 0,
-  sw: 0,
-  ph: 0,
-  pw: 0,
-  dh: 0,
-  dw: 0,
-  groups: 1,
-};
-
 /** Parameters baked into one conv kernel variant. */
 export interface ConvVariant {
   kind: ConvKind;
@@ -106,72 +54,92 @@ export interface ConvVariant {
 }
 
 /**
- * Conv kernel of a variant. Bindings: fwd/tconv: x, w, [bias], y; wgrad: x, dy, dW; then uniforms
- * ({@link convUniforms}). GEMM batch index = group.
+ * The conv program: a variant per {@link ConvVariant}. Bindings: fwd/tconv: X, Wt, [bias], Y;
+ * wgrad: X, DY, Y. GEMM batch index = group. `cinG`/`coutG` are the channels per group and the
+ * `*Off` uniforms the element offsets of the operands in their buffers.
  */
-export function convKernel(v: ConvVariant): Kernel {
-  const t = v.tile;
-  return {
-    key: `conv-${v.kind}|${v.dtype}${v.halfW ? '+Wf16' : ''}|${t.bm}x${t.bn}x${t.bk}/${t.tm}x${t.tn}|${v.bias ? 'bias' : ''}|${v.vec ? 'v4' : 's'}`,
-    code: () => {
-      const T = v.dtype;
-      let b = 0;
-      const decl: string[] = [`@group(0) @binding(${b++}) var<storage, read> X: array<${T}>;`];
-      if (v.kind === 'wgrad') {
-        decl.push(`@group(0) @binding(${b++}) var<storage, read> DY: array<${T}>;`);
-        decl.push(
-          `@group(0) @binding(${b++}) var<storage, read_write> Y: array<${v.vec ? `vec4<${T}>` : T}>;`,
-        );
-      } else {
-        const wVec = v.kind === 'fwd' && v.vec ? 4 : 1;
-        decl.push(
-          `@group(0) @binding(${b++}) var<storage, read> Wt: array<${v.halfW ? packedHalfArray(wVec) : wVec === 4 ? `vec4<${T}>` : T}>;`,
-        );
-        if (v.bias) decl.push(`@group(0) @binding(${b++}) var<storage, read> bias: array<${T}>;`);
-        decl.push(`@group(0) @binding(${b++}) var<storage, read_write> Y: array<${T}>;`);
-      }
-      const uni = convUniforms(
-        ZERO_GEOMETRY,
-        { M: 0, N: 0, K: 0, batchStart: 0 },
-        { x: 0, w: 0, bias: 0 },
-      ).wgsl(b);
-      // Input pixel (img, g·Cig+ci, ih, iw) of x, or 0 in the padding. Signed math for the offsets.
-      const readX = `fn readX(img: u32, ci: u32, ih: i32, iw: i32) -> f32 {
+export const convProgram = wgslProgram({
+  name: 'conv',
+  bindings: (v: ConvVariant): BindingSchema => {
+    const T = v.dtype;
+    const X = { access: 'read' as const, type: T };
+    if (v.kind === 'wgrad')
+      return {
+        X,
+        DY: { access: 'read', type: T },
+        Y: { access: 'read_write', type: v.vec ? `vec4<${T}>` : T },
+      };
+    const wVec = v.kind === 'fwd' && v.vec ? 4 : 1;
+    return {
+      X,
+      Wt: { access: 'read', type: v.halfW ? packedHalfArray(wVec) : wVec === 4 ? `vec4<${T}>` : T },
+      ...(v.bias ? { bias: { access: 'read', type: T } } : {}),
+      Y: { access: 'read_write', type: T },
+    };
+  },
+  uniforms: {
+    M: 'u32',
+    N: 'u32',
+    K: 'u32',
+    batchStart: 'u32',
+    cin: 'u32',
+    h: 'u32',
+    w: 'u32',
+    cout: 'u32',
+    ho: 'u32',
+    wo: 'u32',
+    kh: 'u32',
+    kw: 'u32',
+    sh: 'u32',
+    sw: 'u32',
+    ph: 'u32',
+    pw: 'u32',
+    dh: 'u32',
+    dw: 'u32',
+    cinG: 'u32',
+    coutG: 'u32',
+    xOff: 'u32',
+    wOff: 'u32',
+    biasOff: 'u32',
+  },
+  workgroupSize: (v) => gemmThreads(v.tile),
+  body: (v) => {
+    const T = v.dtype;
+    // Input pixel (img, g·Cig+ci, ih, iw) of x, or 0 in the padding. Signed math for the offsets.
+    const readX = `fn readX(img: u32, ci: u32, ih: i32, iw: i32) -> f32 {
   if (ih < 0 || iw < 0 || ih >= i32(u.h) || iw >= i32(u.w)) { return 0.0; }
   return f32(X[u.xOff + ((img * u.cin + grp * u.cinG + ci) * u.h + u32(ih)) * u.w + u32(iw)]);
 }`;
-      // Weight reads (fwd/tconv): element i, or the vec4 at a 4-aligned i.
-      const readW = v.halfW
-        ? v.vec
-          ? `fn wAt4(i: u32) -> vec4<f32> { return ${packedHalfRead('Wt', 'i', 4)}; }`
-          : `fn wAt(i: u32) -> f32 { return ${packedHalfRead('Wt', 'i', 1)}; }`
-        : v.kind === 'wgrad'
-          ? ''
-          : v.vec
-            ? 'fn wAt4(i: u32) -> vec4<f32> { return vec4<f32>(Wt[i / 4u]); }'
-            : 'fn wAt(i: u32) -> f32 { return f32(Wt[i]); }';
-      const common = `${decl.join('\n')}
-${uni}
-${readW}
+    // Weight reads (fwd/tconv): element i, or the vec4 at a 4-aligned i.
+    const readW = v.halfW
+      ? v.vec
+        ? `fn wAt4(i: u32) -> vec4<f32> { return ${packedHalfRead('Wt', 'i', 4)}; }`
+        : `fn wAt(i: u32) -> f32 { return ${packedHalfRead('Wt', 'i', 1)}; }`
+      : v.kind === 'wgrad'
+        ? ''
+        : v.vec
+          ? 'fn wAt4(i: u32) -> vec4<f32> { return vec4<f32>(Wt[i / 4u]); }'
+          : 'fn wAt(i: u32) -> f32 { return f32(Wt[i]); }';
+    const common = `${readW}
 var<private> grp: u32;
 fn prologue(bz: u32) { grp = bz; }
 ${readX}
 `;
-      let body: string;
-      let aFast: 'k' | 'mn';
-      let bFast: 'k' | 'mn';
-      let aVec: 1 | 4 = 1;
-      if (v.kind === 'wgrad') {
-        aFast = 'k';
-        bFast = 'k';
-        const store = v.vec
-          ? `fn storeC(m: u32, n: u32, v: vec4<f32>) {
+    let body: string;
+    let aFast: 'k' | 'mn';
+    let bFast: 'k' | 'mn';
+    let aVec: 1 | 4 = 1;
+    if (v.kind === 'wgrad') {
+      aFast = 'k';
+      bFast = 'k';
+      const store = v.vec
+        ? `fn storeC(m: u32, n: u32, v: vec4<f32>) {
   if (n < u.N) { Y[((grp * u.coutG + m) * u.N + n) / 4u] = vec4<${T}>(v); }
 }`
-          : `fn storeC(m: u32, n: u32, v: vec4<f32>) {
+        : `fn storeC(m: u32, n: u32, v: vec4<f32>) {
   for (var c = 0u; c < 4u; c++) { if (n + c < u.N) { Y[(grp * u.coutG + m) * u.N + n + c] = ${T}(v[c]); } }
 }`;
-        body = `${common}
+      body = `${common}
 // A = dy viewed [Cog, img·Ho·Wo]; B = im2col(x) viewed [img·Ho·Wo, Cig·kh·kw].
 fn loadA(m: u32, k: u32) -> f32 {
   if (m >= u.M || k >= u.K) { return 0.0; }
@@ -193,10 +161,10 @@ fn loadB(k: u32, n: u32) -> f32 {
 }
 ${store}
 `;
-      } else {
-        bFast = 'mn';
-        const biasTerm = v.bias ? ' + f32(bias[u.biasOff + grp * u.coutG + m])' : '';
-        const store = `fn storeC(m: u32, n: u32, v: vec4<f32>) {
+    } else {
+      bFast = 'mn';
+      const biasTerm = v.bias ? ' + f32(bias[u.biasOff + grp * u.coutG + m])' : '';
+      const store = `fn storeC(m: u32, n: u32, v: vec4<f32>) {
   let hw = u.ho * u.wo;
   for (var c = 0u; c < 4u; c++) {
     let nn = n + c;
@@ -206,21 +174,21 @@ ${store}
     }
   }
 }`;
-        let loadA: string;
-        let loadB: string;
-        if (v.kind === 'fwd') {
-          aFast = 'k';
-          aVec = v.vec ? 4 : 1;
-          loadA = v.vec
-            ? `fn loadA(m: u32, k: u32) -> vec4<f32> {
+      let loadA: string;
+      let loadB: string;
+      if (v.kind === 'fwd') {
+        aFast = 'k';
+        aVec = v.vec ? 4 : 1;
+        loadA = v.vec
+          ? `fn loadA(m: u32, k: u32) -> vec4<f32> {
   if (m >= u.M || k >= u.K) { return vec4<f32>(0.0); }
   return wAt4(u.wOff + (grp * u.coutG + m) * u.K + k);
 }`
-            : `fn loadA(m: u32, k: u32) -> f32 {
+          : `fn loadA(m: u32, k: u32) -> f32 {
   if (m >= u.M || k >= u.K) { return 0.0; }
   return wAt(u.wOff + (grp * u.coutG + m) * u.K + k);
 }`;
-          loadB = `fn loadB(k: u32, n: u32) -> f32 {
+        loadB = `fn loadB(k: u32, n: u32) -> f32 {
   if (k >= u.K || n >= u.N) { return 0.0; }
   let kk = u.kh * u.kw;
   let ci = k / kk;
@@ -232,15 +200,15 @@ ${store}
   let iw = i32((p % u.wo) * u.sw + (r % u.kw) * u.dw) - i32(u.pw);
   return readX(img, ci, ih, iw);
 }`;
-        } else {
-          aFast = 'k';
-          loadA = `fn loadA(m: u32, k: u32) -> f32 {
+      } else {
+        aFast = 'k';
+        loadA = `fn loadA(m: u32, k: u32) -> f32 {
   if (m >= u.M || k >= u.K) { return 0.0; }
   let kk = u.kh * u.kw;
   return wAt(u.wOff + ((grp * u.cinG + k / kk) * u.coutG + m) * kk + k % kk);
 }`;
-          // Output pixel o receives input pixel i through tap t when o = i·s - pad + t·dil.
-          loadB = `fn loadB(k: u32, n: u32) -> f32 {
+        // Output pixel o receives input pixel i through tap t when o = i·s - pad + t·dil.
+        loadB = `fn loadB(k: u32, n: u32) -> f32 {
   if (k >= u.K || n >= u.N) { return 0.0; }
   let kk = u.kh * u.kw;
   let ci = k / kk;
@@ -253,31 +221,31 @@ ${store}
   if (th < 0 || tw < 0 || u32(th) % u.sh != 0u || u32(tw) % u.sw != 0u) { return 0.0; }
   return readX(img, ci, th / i32(u.sh), tw / i32(u.sw));
 }`;
-        }
-        body = `${common}
+      }
+      body = `${common}
 ${loadA}
 ${loadB}
 ${store}
 `;
-      }
-      return gemmWgsl({
+    }
+    return gemmWgsl(
+      {
         tile: v.tile,
         a: { vec: aVec, fast: aFast },
         b: { vec: 1, fast: bFast },
-        body,
-        f16: T === 'f16',
-      });
-    },
-  };
-}
+      },
+      body,
+    );
+  },
+});
 
 /** Buffers and offsets of a conv launch. */
 export interface ConvBuffers {
-  x: { buffer: GPUBuffer; offset: number };
+  x: { buffer: DeviceBuffer; offset: number };
   /** Weight (fwd/tconv) or dy (wgrad). */
-  w: { buffer: GPUBuffer; offset: number };
-  bias?: { buffer: GPUBuffer; offset: number };
-  out: GPUBuffer;
+  w: { buffer: DeviceBuffer; offset: number };
+  bias?: { buffer: DeviceBuffer; offset: number };
+  out: DeviceBuffer;
 }
 
 /** GEMM sizes of a conv kind. */
@@ -290,7 +258,7 @@ export function convGemmSize(kind: ConvKind, g: ConvGeometry): { M: number; N: n
 
 /** Records one conv kernel launch (one GEMM per group, as the z dimension of the grid). */
 export function launchConv(
-  engine: Engine,
+  backend: Backend,
   kind: ConvKind,
   dtype: 'f32' | 'f16',
   g: ConvGeometry,
@@ -299,39 +267,64 @@ export function launchConv(
   tile?: GemmTile,
   halfW = false,
 ): void {
+  if (backend.kind === 'cpu') return cpuConv(backend, kind, dtype, g, bufs, label, halfW);
+  const engine = backend;
   const { M, N, K } = convGemmSize(kind, g);
   if (M === 0 || N === 0) return;
   const t = tile ?? chooseGemmTile(M, N, g.groups, engine);
   const vec =
     kind === 'fwd' ? K % 4 === 0 && bufs.w.offset % 4 === 0 : kind === 'wgrad' ? N % 4 === 0 : false;
-  const kernel = convKernel({
+  const variant: ConvVariant = {
     kind,
     dtype,
     tile: t,
     bias: !!bufs.bias && kind !== 'wgrad',
     vec,
     halfW: halfW && kind !== 'wgrad',
-  });
+  };
   const [gx, gy] = gemmGrid(t, M, N);
   const maxDim = engine.limits.maxComputeWorkgroupsPerDimension;
   if (gx > maxDim || gy > maxDim) throw new Error(`${label}: too large for one dispatch (GEMM ${M}x${N})`);
-  const storage = [
-    { buffer: bufs.x.buffer, readOnly: true },
-    { buffer: bufs.w.buffer, readOnly: true },
-    ...(bufs.bias && kind !== 'wgrad' ? [{ buffer: bufs.bias.buffer, readOnly: true }] : []),
-    { buffer: bufs.out, readOnly: false },
-  ];
+  const w = bufs.w.buffer;
+  // wgrad reads dy where fwd/tconv read the weight.
+  const buffers: Record<string, DeviceBuffer> =
+    kind === 'wgrad'
+      ? { X: bufs.x.buffer, DY: w, Y: bufs.out }
+      : {
+          X: bufs.x.buffer,
+          Wt: w,
+          ...(variant.bias && bufs.bias ? { bias: bufs.bias.buffer } : {}),
+          Y: bufs.out,
+        };
   for (let start = 0; start < g.groups; start += maxDim) {
-    const uniforms = convUniforms(
-      g,
-      { M, N, K, batchStart: start },
-      { x: bufs.x.offset, w: bufs.w.offset, bias: bufs.bias?.offset ?? 0 },
-    );
-    engine.dispatch({
-      kernel,
+    convProgram.dispatch(engine, variant, {
       label,
-      storage,
-      uniforms: uniforms.data,
+      buffers,
+      uniforms: {
+        M,
+        N,
+        K,
+        batchStart: start,
+        cin: g.cin,
+        h: g.h,
+        w: g.w,
+        cout: g.cout,
+        ho: g.ho,
+        wo: g.wo,
+        kh: g.kh,
+        kw: g.kw,
+        sh: g.sh,
+        sw: g.sw,
+        ph: g.ph,
+        pw: g.pw,
+        dh: g.dh,
+        dw: g.dw,
+        cinG: g.cin / g.groups,
+        coutG: g.cout / g.groups,
+        xOff: bufs.x.offset,
+        wOff: bufs.w.offset,
+        biasOff: bufs.bias?.offset ?? 0,
+      },
       workgroups: [gx, gy, Math.min(maxDim, g.groups - start)],
     });
   }

@@ -2,12 +2,14 @@
 // an op table maps a name to a WGSL expression over operands loaded in their compute type, and the
 // template wraps it in either a contiguous fast path (offset + i) or a strided/broadcasting path
 // (unravel the output index, one stride list per operand). Operands are tensors or uniform scalars.
+// On the CPU engine the same validated, coalesced launch runs the C kernels of src/cpu/elementwise.ts.
+import { cpuElementwise } from '../cpu/elementwise.js';
 import { halfStorageOnlyMessage, type DType } from '../dtype.js';
-import type { Engine, Kernel, StorageBinding } from '../runtime/engine.js';
+import type { Backend, DeviceBuffer } from '../runtime/backend.js';
 import { toHalfBits } from '../half.js';
 import { Tensor, shapeSize } from '../tensor.js';
 import { launchPack } from './cast.js';
-import { linearIndexWgsl, uniformBlock, type ArrayField, type ScalarField } from './uniforms.js';
+import { wgslProgram, type BindingSchema, type UniformSchema } from './program.js';
 import { MAX_RANK, broadcastShapes, broadcastStrides, coalesce, fmtShape, unravelWgsl } from './shape.js';
 
 /** Type a kernel computes in for a dtype (f16 is widened to f32, bool and u8 to u32). */
@@ -27,7 +29,7 @@ export function storageDType(t: Tensor): StorageDType {
 }
 
 /** True when f16 values on `engine` are storage only (no `shader-f16`). */
-export function halfIsStorageOnly(dtype: DType, engine: Engine): boolean {
+export function halfIsStorageOnly(dtype: DType, engine: Backend): boolean {
   return dtype === 'f16' && !engine.hasF16;
 }
 
@@ -70,7 +72,8 @@ export function packedHalfArray(vec: 1 | 4): string {
  */
 export function elementLoaderWgsl(name: string, buf: string, dtype: StorageDType): string {
   const ct = computeType(dtype);
-  if (dtype === 'u8') return `fn ${name}(e: u32) -> u32 { return (${buf}[e / 4u] >> ((e % 4u) * 8u)) & 255u; }`;
+  if (dtype === 'u8')
+    return `fn ${name}(e: u32) -> u32 { return (${buf}[e / 4u] >> ((e % 4u) * 8u)) & 255u; }`;
   if (dtype === 'f16p') return `fn ${name}(e: u32) -> f32 { return ${packedHalfRead(buf, 'e', 1)}; }`;
   return `fn ${name}(e: u32) -> ${ct} { return ${ct}(${buf}[e]); }`;
 }
@@ -129,8 +132,17 @@ export interface EwOpDef {
 }
 
 const F = 'float' as const;
-const unaryF = (f: (x: string) => string, helpers?: string[]): EwOpDef => ({ arity: 1, accepts: F, expr: ([x]) => f(x), helpers });
-const cmp = (o: string): EwOpDef => ({ arity: 2, accepts: 'any', expr: ([a, b]) => `select(0u, 1u, ${a} ${o} ${b})` });
+const unaryF = (f: (x: string) => string, helpers?: string[]): EwOpDef => ({
+  arity: 1,
+  accepts: F,
+  expr: ([x]) => f(x),
+  helpers,
+});
+const cmp = (o: string): EwOpDef => ({
+  arity: 2,
+  accepts: 'any',
+  expr: ([a, b]) => `select(0u, 1u, ${a} ${o} ${b})`,
+});
 
 /** The op table: name → WGSL expression. */
 export const EW_OPS: Record<string, EwOpDef> = {
@@ -155,7 +167,8 @@ export const EW_OPS: Record<string, EwOpDef> = {
   sign: {
     arity: 1,
     accepts: 'numeric',
-    expr: ([a], [t]) => `select(select(${lit(t, 0)}, ${lit(t, 1)}, ${a} > ${lit(t, 0)}), ${t === 'u32' ? '0u' : lit(t, -1)}, ${a} < ${lit(t, 0)})`,
+    expr: ([a], [t]) =>
+      `select(select(${lit(t, 0)}, ${lit(t, 1)}, ${a} > ${lit(t, 0)}), ${t === 'u32' ? '0u' : lit(t, -1)}, ${a} < ${lit(t, 0)})`,
   },
   exp: unaryF((x) => `exp(${x})`),
   log: unaryF((x) => `log(${x})`),
@@ -167,12 +180,16 @@ export const EW_OPS: Record<string, EwOpDef> = {
   relu: { arity: 1, accepts: 'numeric', expr: ([a], [t]) => `max(${a}, ${lit(t, 0)})` },
   erf: unaryF((x) => `erf_f(${x})`, ['erf']),
   gelu: unaryF((x) => `0.5 * ${x} * (1.0 + erf_f(${x} * 0.7071067811865476))`, ['erf']),
-  geluTanh: unaryF((x) => `0.5 * ${x} * (1.0 + tanh_f(0.7978845608028654 * (${x} + 0.044715 * ${x} * ${x} * ${x})))`, ['tanh']),
+  geluTanh: unaryF(
+    (x) => `0.5 * ${x} * (1.0 + tanh_f(0.7978845608028654 * (${x} + 0.044715 * ${x} * ${x} * ${x})))`,
+    ['tanh'],
+  ),
   // Fused gradients (x, g) of the activations whose formula would otherwise take many launches.
   geluGrad: {
     arity: 2,
     accepts: F,
-    expr: ([x, g]) => `${g} * (0.5 * (1.0 + erf_f(${x} * 0.7071067811865476)) + ${x} * exp(-0.5 * ${x} * ${x}) * 0.3989422804014327)`,
+    expr: ([x, g]) =>
+      `${g} * (0.5 * (1.0 + erf_f(${x} * 0.7071067811865476)) + ${x} * exp(-0.5 * ${x} * ${x}) * 0.3989422804014327)`,
     helpers: ['erf'],
   },
   geluTanhGrad: {
@@ -226,90 +243,89 @@ export interface EwSpec {
 }
 
 const WG = 256;
+/** u8 results are written packed, by the cast pack kernel (launchPack), never by this template. */
+const U8_OUTPUT = 'elementwise: u8 output goes through the cast pack kernel';
 
-function ewUniformFields(spec: EwSpec, values?: { n: number; rank: number; offs: number[]; scalars: number[]; shape: number[]; strides: number[][] }) {
-  const scalars: ScalarField[] = [
-    { name: 'n', type: 'u32', value: values?.n ?? 0 },
-    { name: 'rank', type: 'u32', value: values?.rank ?? 0 },
-    { name: 'off_out', type: 'u32', value: values?.offs[0] ?? 0 },
-  ];
-  const arrays: ArrayField[] = [];
-  let ti = 0;
-  let si = 0;
-  spec.operands.forEach((o, i) => {
-    if (o.startsWith('t:')) {
-      scalars.push({ name: `off${i}`, type: 'u32', value: values?.offs[1 + ti] ?? 0 });
-      if (spec.strided) arrays.push({ name: `st${i}`, length: MAX_RANK, values: values?.strides[1 + ti] ?? [] });
-      ti++;
-    } else {
-      scalars.push({ name: `s${i}`, type: o.slice(2) as ComputeType, value: values?.scalars[si++] ?? 0 });
+/** Whether an operand code of {@link EwSpec} is a tensor (else a uniform scalar). */
+const isTensorOperand = (o: string) => o.startsWith('t:');
+
+/**
+ * Uniforms of a variant: the element count, the rank and one offset per tensor (output first), each
+ * scalar operand in its compute type, and in strided variants the shape and one stride list per tensor.
+ */
+function ewUniforms(p: EwSpec): UniformSchema {
+  const scalars: UniformSchema = { n: 'u32', rank: 'u32', off_out: 'u32' };
+  const arrays: UniformSchema = p.strided ? { shape: ['u32', MAX_RANK], st_out: ['u32', MAX_RANK] } : {};
+  p.operands.forEach((o, i) => {
+    if (!isTensorOperand(o)) scalars[`s${i}`] = o.slice(2) as ComputeType;
+    else {
+      scalars[`off${i}`] = 'u32';
+      if (p.strided) arrays[`st${i}`] = ['u32', MAX_RANK];
     }
   });
-  if (spec.strided) {
-    arrays.unshift({ name: 'st_out', length: MAX_RANK, values: values?.strides[0] ?? [] });
-    arrays.unshift({ name: 'shape', length: MAX_RANK, values: values?.shape ?? [] });
-  }
-  return uniformBlock(scalars, arrays);
+  return { ...scalars, ...arrays };
 }
 
-/** Generates the WGSL of one elementwise variant (exported for tests of generated code). */
-export function elementwiseWgsl(spec: EwSpec): string {
-  const def = EW_OPS[spec.op];
-  if (!def) throw new Error(`elementwise: unknown op ${spec.op}`);
-  const dtypes = spec.operands.filter((o) => o.startsWith('t:')).map((o) => o.slice(2) as StorageDType);
-  const lines: string[] = [enableF16([...dtypes, spec.out])];
-  let binding = 0;
-  const names: string[] = [];
-  const types: ComputeType[] = [];
-  const loads: string[] = [];
-  const offsets: { off: string; strides: string }[] = [{ off: 'o_out', strides: 'st_out' }];
-  spec.operands.forEach((o, i) => {
-    if (o.startsWith('t:')) {
-      const dt = o.slice(2) as StorageDType;
-      const ct = computeType(dt);
-      lines.push(`@group(0) @binding(${binding++}) var<storage, read> in${i}: array<${storageType(dt)}>;`);
-      lines.push(elementLoaderWgsl(`load${i}`, `in${i}`, dt));
-      loads.push(`  var o${i} = u.off${i};`);
-      offsets.push({ off: `o${i}`, strides: `st${i}` });
-      names.push(`v${i}`);
-      types.push(ct);
-    } else {
-      names.push(`u.s${i}`);
-      types.push(o.slice(2) as ComputeType);
-    }
-  });
-  if (spec.out === 'u8') throw new Error('elementwise: u8 output goes through the cast pack kernel');
-  const outStore = storageType(spec.out);
-  lines.push(`@group(0) @binding(${binding}) var<storage, read_write> out: array<${outStore}>;`);
-  lines.push(ewUniformFields(spec).wgsl(binding + 1));
-  lines.push(linearIndexWgsl(WG));
-  for (const h of def.helpers ?? []) lines.push(HELPERS[h]);
-  const r = computeType(spec.out);
-  const body: string[] = [];
-  body.push('  var o_out = u.off_out;');
-  body.push(...loads);
-  if (spec.strided) body.push(unravelWgsl('idx', 'u.rank', 'shape', offsets));
-  else for (const o of offsets) body.push(`  ${o.off} += idx;`);
-  spec.operands.forEach((o, i) => {
-    if (o.startsWith('t:')) body.push(`  let v${i} = load${i}(o${i});`);
-  });
-  body.push(`  out[o_out] = ${outStore}(${def.expr(names, types, r)});`);
-  lines.push(`@compute @workgroup_size(${WG})
+/**
+ * The elementwise template: one variant per op, operand kinds and dtypes, output dtype and layout
+ * (contiguous `offset + i`, or strided: unravel the output index over the shared shape). Tensor
+ * operand `i` is bound as `in<i>`, the result as `out`.
+ */
+export const elementwiseProgram = wgslProgram({
+  name: 'ew',
+  bindings: (p: EwSpec) => {
+    const bindings: BindingSchema = {};
+    p.operands.forEach((o, i) => {
+      if (isTensorOperand(o))
+        bindings[`in${i}`] = { access: 'read', type: storageType(o.slice(2) as StorageDType) };
+    });
+    if (p.out === 'u8') throw new Error(U8_OUTPUT);
+    bindings.out = { access: 'read_write', type: storageType(p.out) };
+    return bindings;
+  },
+  uniforms: ewUniforms,
+  workgroupSize: () => WG,
+  body: (p, ctx) => {
+    const def = EW_OPS[p.op];
+    if (!def) throw new Error(`elementwise: unknown op ${p.op}`);
+    const lines: string[] = [];
+    const names: string[] = [];
+    const types: ComputeType[] = [];
+    const loads: string[] = [];
+    const offsets: { off: string; strides: string }[] = [{ off: 'o_out', strides: 'st_out' }];
+    p.operands.forEach((o, i) => {
+      if (isTensorOperand(o)) {
+        const dt = o.slice(2) as StorageDType;
+        lines.push(elementLoaderWgsl(`load${i}`, `in${i}`, dt));
+        loads.push(`  var o${i} = u.off${i};`);
+        offsets.push({ off: `o${i}`, strides: `st${i}` });
+        names.push(`v${i}`);
+        types.push(computeType(dt));
+      } else {
+        names.push(`u.s${i}`);
+        types.push(o.slice(2) as ComputeType);
+      }
+    });
+    for (const h of def.helpers ?? []) lines.push(HELPERS[h]);
+    const r = computeType(p.out);
+    const body: string[] = [];
+    body.push('  var o_out = u.off_out;');
+    body.push(...loads);
+    if (p.strided) body.push(unravelWgsl('idx', 'u.rank', 'shape', offsets));
+    else for (const o of offsets) body.push(`  ${o.off} += idx;`);
+    p.operands.forEach((o, i) => {
+      if (isTensorOperand(o)) body.push(`  let v${i} = load${i}(o${i});`);
+    });
+    body.push(`  out[o_out] = ${storageType(p.out)}(${def.expr(names, types, r)});`);
+    lines.push(`@compute @workgroup_size(${ctx.workgroupSize})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let idx = linearIndex(wid, lid, nwg);
   if (idx >= u.n) { return; }
 ${body.join('\n')}
 }`);
-  return lines.join('\n');
-}
-
-/** The kernel (key + lazy code) of an elementwise variant. */
-export function elementwiseKernel(spec: EwSpec): Kernel {
-  return {
-    key: `ew:${spec.op}:${spec.operands.join(',')}>${spec.out}:${spec.strided ? 'strided' : 'contig'}`,
-    code: () => elementwiseWgsl(spec),
-  };
-}
+    return lines.join('\n');
+  },
+});
 
 /** Options of {@link launchElementwise}. */
 export interface EwLaunchOptions {
@@ -318,7 +334,7 @@ export interface EwLaunchOptions {
   /** Output shape when no operand is a tensor (fills). */
   shape?: readonly number[];
   /** Engine when no operand is a tensor. */
-  engine?: Engine;
+  engine?: Backend;
   /** Label for errors (default: the op name and shapes). */
   label?: string;
 }
@@ -327,25 +343,36 @@ export interface EwLaunchOptions {
  * Runs one elementwise op over broadcast operands and returns the output (a new contiguous tensor,
  * or `dest`). Does not record autograd; the ops layer does.
  */
-export function launchElementwise(op: string, operands: readonly EwOperand[], outDtype: DType, opts: EwLaunchOptions = {}): Tensor {
+export function launchElementwise(
+  op: string,
+  operands: readonly EwOperand[],
+  outDtype: DType,
+  opts: EwLaunchOptions = {},
+): Tensor {
   const def = EW_OPS[op];
   if (!def) throw new Error(`elementwise: unknown op ${op}`);
-  if (def.arity !== operands.length) throw new Error(`${op}: expects ${def.arity} operands, got ${operands.length}`);
+  if (def.arity !== operands.length)
+    throw new Error(`${op}: expects ${def.arity} operands, got ${operands.length}`);
   const tensors = operands.filter((o): o is { tensor: Tensor } => 'tensor' in o).map((o) => o.tensor);
   const shapes = tensors.map((t) => t.shape);
   let outShape: readonly number[];
   if (opts.dest) {
     outShape = opts.dest.shape;
     const b = broadcastShapes(op, [...shapes, outShape]);
-    if (b.join() !== outShape.join()) throw new Error(`${op}: operands ${shapes.map(fmtShape).join(', ')} do not broadcast to destination ${fmtShape(outShape)}`);
+    if (b.join() !== outShape.join())
+      throw new Error(
+        `${op}: operands ${shapes.map(fmtShape).join(', ')} do not broadcast to destination ${fmtShape(outShape)}`,
+      );
   } else {
     outShape = tensors.length ? broadcastShapes(op, shapes) : (opts.shape ?? []);
   }
   const engine = opts.dest?.engine ?? tensors[0]?.engine ?? opts.engine;
   if (!engine) throw new Error(`${op}: no tensor operand and no engine given`);
   if (halfIsStorageOnly(outDtype, engine)) return writeStorageOnlyHalf(op, operands, outShape, engine, opts);
+  if (outDtype === 'u8') throw new Error(U8_OUTPUT);
   const out = opts.dest ?? Tensor.empty(outShape, outDtype, engine);
-  if (out.dtype !== outDtype) throw new Error(`${op}: destination dtype ${out.dtype} differs from ${outDtype}`);
+  if (out.dtype !== outDtype)
+    throw new Error(`${op}: destination dtype ${out.dtype} differs from ${outDtype}`);
   const n = shapeSize(outShape);
   if (n === 0) return out;
 
@@ -356,30 +383,46 @@ export function launchElementwise(op: string, operands: readonly EwOperand[], ou
   const co = coalesce(outShape, strideLists);
   const strided = !(co.shape.length <= 1 && co.strides.every((s) => s.length === 0 || s[0] === 1));
   if (co.shape.length > MAX_RANK) {
-    throw new Error(`${op}: layout of ${fmtShape(outShape)} needs rank ${co.shape.length} after merging dims (max ${MAX_RANK}); call contiguous() first`);
+    throw new Error(
+      `${op}: layout of ${fmtShape(outShape)} needs rank ${co.shape.length} after merging dims (max ${MAX_RANK}); call contiguous() first`,
+    );
+  }
+  const label = opts.label ?? `${op} ${shapes.map(fmtShape).join(' ') || fmtShape(outShape)}`;
+  if (engine.kind === 'cpu') {
+    cpuElementwise(engine, op, operands, out, co, n, label);
+    return out;
   }
   const spec: EwSpec = {
     op,
-    operands: operands.map((o) => ('tensor' in o ? `t:${storageDType(o.tensor)}` : `s:${computeType(o.dtype)}`)),
+    operands: operands.map((o) =>
+      'tensor' in o ? `t:${storageDType(o.tensor)}` : `s:${computeType(o.dtype)}`,
+    ),
     out: outDtype,
     strided,
   };
-  const scalars = operands.filter((o): o is { scalar: number; dtype: DType } => 'scalar' in o).map((o) => o.scalar);
-  const uniforms = ewUniformFields(spec, {
+  // Buffers and uniforms by the names ewUniforms and the bindings give them; the strided fields are
+  // ignored by contiguous variants.
+  const buffers: Record<string, DeviceBuffer> = { out: out.buffer };
+  const uniforms: Record<string, number | readonly number[]> = {
     n,
     rank: co.shape.length,
-    offs: [out.offset, ...tensors.map((t) => t.offset)],
-    scalars,
+    off_out: out.offset,
     shape: co.shape,
-    strides: co.strides,
+    st_out: co.strides[0],
+  };
+  let ti = 0;
+  operands.forEach((o, i) => {
+    if ('scalar' in o) uniforms[`s${i}`] = o.scalar;
+    else {
+      buffers[`in${i}`] = o.tensor.buffer;
+      uniforms[`off${i}`] = o.tensor.offset;
+      uniforms[`st${i}`] = co.strides[1 + ti++];
+    }
   });
-  const storage: StorageBinding[] = tensors.map((t) => ({ buffer: t.buffer, readOnly: true }));
-  storage.push({ buffer: out.buffer, readOnly: false });
-  engine.dispatch({
-    kernel: elementwiseKernel(spec),
-    label: opts.label ?? `${op} ${shapes.map(fmtShape).join(' ') || fmtShape(outShape)}`,
-    storage,
-    uniforms: uniforms.data,
+  elementwiseProgram.dispatch(engine, spec, {
+    label,
+    buffers,
+    uniforms,
     workgroups: engine.grid(Math.ceil(n / WG)),
   });
   return out;
@@ -389,7 +432,13 @@ export function launchElementwise(op: string, operands: readonly EwOperand[], ou
  * f16 results on a device without shader-f16: copies and casts of one tensor into a new tensor go
  * through the pack kernel, fills write whole words; anything else needs f16 arithmetic and throws.
  */
-function writeStorageOnlyHalf(op: string, operands: readonly EwOperand[], shape: readonly number[], engine: Engine, opts: EwLaunchOptions): Tensor {
+function writeStorageOnlyHalf(
+  op: string,
+  operands: readonly EwOperand[],
+  shape: readonly number[],
+  engine: Backend,
+  opts: EwLaunchOptions,
+): Tensor {
   const label = opts.label ?? `${op} ${fmtShape(shape)}`;
   const [x] = operands;
   if (opts.dest || operands.length !== 1 || (op !== 'copy' && op !== 'cast')) {
@@ -410,10 +459,24 @@ function writeStorageOnlyHalf(op: string, operands: readonly EwOperand[], shape:
 
 /** Strided copy of `src` into a new contiguous tensor (or into the view `dest`). */
 export function launchCopy(src: Tensor, dest?: Tensor): Tensor {
-  return launchElementwise('copy', [{ tensor: src }], src.dtype, { dest, label: `contiguous ${fmtShape(src.shape)}` });
+  return launchElementwise('copy', [{ tensor: src }], src.dtype, {
+    dest,
+    label: `contiguous ${fmtShape(src.shape)}`,
+  });
 }
 
 /** Fills a new tensor (or the view `dest`) with a value. */
-export function launchFill(shape: readonly number[], value: number, dtype: DType, engine: Engine, dest?: Tensor): Tensor {
-  return launchElementwise('copy', [{ scalar: value, dtype }], dtype, { shape, engine, dest, label: `fill ${fmtShape(shape)}` });
+export function launchFill(
+  shape: readonly number[],
+  value: number,
+  dtype: DType,
+  engine: Backend,
+  dest?: Tensor,
+): Tensor {
+  return launchElementwise('copy', [{ scalar: value, dtype }], dtype, {
+    shape,
+    engine,
+    dest,
+    label: `fill ${fmtShape(shape)}`,
+  });
 }

@@ -3,43 +3,50 @@
 // `scatterAdd`: the inverse, accumulating src into a copy of x with atomics. WGSL only has integer
 // atomics, so f32 adds use a compare-exchange loop on the bit pattern (correct under duplicates;
 // the summation order, hence the last bits, may vary between runs).
+import { cpuGather, cpuScatterAdd } from '../cpu/gather.js';
 import type { DType } from '../dtype.js';
-import type { Kernel } from '../runtime/engine.js';
 import { Tensor, contiguousStrides, shapeSize } from '../tensor.js';
 import { HALF_BITS_WGSL } from './cast.js';
-import { elementLoaderWgsl, enableF16, storageDType, storageType, type StorageDType } from './elementwise.js';
+import { elementLoaderWgsl, storageDType, storageType, type StorageDType } from './elementwise.js';
 import { MAX_RANK, fmtShape, unravelWgsl } from './shape.js';
-import { linearIndexWgsl, uniformBlock } from './uniforms.js';
+import { wgslProgram } from './program.js';
 
 const WG = 256;
 
-function gatherUniforms(v?: { n: number; rank: number; axisSize: number; xOff: number; idxOff: number; xAxisSt: number; shape: number[]; xSt: number[]; idxSt: number[] }) {
-  return uniformBlock(
-    [
-      { name: 'n', type: 'u32', value: v?.n ?? 0 },
-      { name: 'rank', type: 'u32', value: v?.rank ?? 0 },
-      { name: 'axis_size', type: 'u32', value: v?.axisSize ?? 0 },
-      { name: 'x_off', type: 'u32', value: v?.xOff ?? 0 },
-      { name: 'idx_off', type: 'u32', value: v?.idxOff ?? 0 },
-      { name: 'x_axis_st', type: 'u32', value: v?.xAxisSt ?? 0 },
-    ],
-    [
-      { name: 'shape', length: MAX_RANK, values: v?.shape ?? [] },
-      { name: 'x_st', length: MAX_RANK, values: v?.xSt ?? [] },
-      { name: 'idx_st', length: MAX_RANK, values: v?.idxSt ?? [] },
-    ],
-  );
+/** Gather variant: value storage and index dtype. */
+export interface GatherParams {
+  dtype: StorageDType;
+  idxDtype: DType;
 }
 
 /**
- * WGSL of gather for a value storage and index dtype (out-of-range indices read 0). For f16p (f16
- * without shader-f16) a thread writes one whole output word, i.e. two elements.
+ * Gather (out-of-range indices read 0). For f16p (f16 without shader-f16) a thread writes one whole
+ * output word, i.e. two elements.
  */
-export function gatherWgsl(dtype: StorageDType, idxDtype: DType): string {
-  const T = storageType(dtype);
-  const packed = dtype === 'f16p';
-  const per = packed ? 2 : 1;
-  const element = `fn element(i: u32) -> ${packed ? 'f32' : T} {
+export const gatherProgram = wgslProgram({
+  name: 'gather',
+  bindings: (p: GatherParams) => ({
+    x: { access: 'read' as const, type: storageType(p.dtype) },
+    idx: { access: 'read' as const, type: storageType(p.idxDtype) },
+    out: { access: 'read_write' as const, type: storageType(p.dtype) },
+  }),
+  uniforms: {
+    n: 'u32',
+    rank: 'u32',
+    axis_size: 'u32',
+    x_off: 'u32',
+    idx_off: 'u32',
+    x_axis_st: 'u32',
+    shape: ['u32', MAX_RANK],
+    x_st: ['u32', MAX_RANK],
+    idx_st: ['u32', MAX_RANK],
+  },
+  workgroupSize: () => WG,
+  body: ({ dtype }, { workgroupSize }) => {
+    const T = storageType(dtype);
+    const packed = dtype === 'f16p';
+    const per = packed ? 2 : 1;
+    const element = `fn element(i: u32) -> ${packed ? 'f32' : T} {
   var xo = u.x_off;
   var io = u.idx_off;
 ${unravelWgsl('i', 'u.rank', 'shape', [
@@ -50,25 +57,26 @@ ${unravelWgsl('i', 'u.rank', 'shape', [
   if (id < 0 || u32(id) >= u.axis_size) { return ${packed ? 'f32' : T}(0); }
   return read_x(xo + u32(id) * u.x_axis_st);
 }`;
-  // Gathered halves are exact in f32, so packing them back is lossless (Inf and NaN included).
-  const write = packed
-    ? `var hi = 0u;
+    // Gathered halves are exact in f32, so packing them back is lossless (Inf and NaN included).
+    const write = packed
+      ? `var hi = 0u;
   if (i * 2u + 1u < u.n) { hi = half_bits(element(i * 2u + 1u)); }
   out[i] = half_bits(element(i * 2u)) | (hi << 16u);`
-    : 'out[i] = element(i);';
-  return `${enableF16([dtype])}@group(0) @binding(0) var<storage, read> x: array<${T}>;
-@group(0) @binding(1) var<storage, read> idx: array<${storageType(idxDtype)}>;
-@group(0) @binding(2) var<storage, read_write> out: array<${T}>;
-${gatherUniforms().wgsl(3)}
-${linearIndexWgsl(WG)}
-${packed ? `${elementLoaderWgsl('read_x', 'x', dtype)}\n${HALF_BITS_WGSL}` : `fn read_x(e: u32) -> ${T} { return x[e]; }`}
+      : 'out[i] = element(i);';
+    return `${packed ? `${elementLoaderWgsl('read_x', 'x', dtype)}\n${HALF_BITS_WGSL}` : `fn read_x(e: u32) -> ${T} { return x[e]; }`}
 ${element}
-@compute @workgroup_size(${WG})
+@compute @workgroup_size(${workgroupSize})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = linearIndex(wid, lid, nwg);
   if (i * ${per}u >= u.n) { return; }
   ${write}
 }`;
+  },
+});
+
+/** Full WGSL of gather for a value storage and index dtype (for generated-code tests). */
+export function gatherWgsl(dtype: StorageDType, idxDtype: DType): string {
+  return gatherProgram.wgsl({ dtype, idxDtype });
 }
 
 /**
@@ -76,75 +84,86 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
  * coordinate replaced by idx at that coordinate. `idxStrides` are idx's strides aligned to outShape
  * (0 where idx is broadcast).
  */
-export function launchGather(x: Tensor, axis: number, idx: Tensor, outShape: readonly number[], idxStrides: readonly number[], label: string): Tensor {
+export function launchGather(
+  x: Tensor,
+  axis: number,
+  idx: Tensor,
+  outShape: readonly number[],
+  idxStrides: readonly number[],
+  label: string,
+): Tensor {
   const out = Tensor.empty(outShape, x.dtype, x.engine);
   const n = shapeSize(outShape);
   if (n === 0) return out;
   if (outShape.length > MAX_RANK) throw new Error(`${label}: rank ${outShape.length} exceeds ${MAX_RANK}`);
+  if (x.engine.kind === 'cpu') {
+    cpuGather(x.engine, x, axis, idx, outShape, idxStrides, out, label);
+    return out;
+  }
   const xStorage = storageDType(x);
   const xSt = x.strides.map((s, d) => (d === axis ? 0 : s));
-  const u = gatherUniforms({
-    n,
-    rank: outShape.length,
-    axisSize: x.shape[axis],
-    xOff: x.offset,
-    idxOff: idx.offset,
-    xAxisSt: x.strides[axis],
-    shape: [...outShape],
-    xSt,
-    idxSt: [...idxStrides],
-  });
-  x.engine.dispatch({
-    kernel: { key: `gather:${xStorage}:${idx.dtype}`, code: () => gatherWgsl(xStorage, idx.dtype) },
-    label,
-    storage: [
-      { buffer: x.buffer, readOnly: true },
-      { buffer: idx.buffer, readOnly: true },
-      { buffer: out.buffer, readOnly: false },
-    ],
-    uniforms: u.data,
-    workgroups: x.engine.grid(Math.ceil(n / (xStorage === 'f16p' ? 2 : 1) / WG)),
-  });
+  const engine = x.engine;
+  gatherProgram.dispatch(
+    engine,
+    { dtype: xStorage, idxDtype: idx.dtype },
+    {
+      label,
+      buffers: { x: x.buffer, idx: idx.buffer, out: out.buffer },
+      uniforms: {
+        n,
+        rank: outShape.length,
+        axis_size: x.shape[axis],
+        x_off: x.offset,
+        idx_off: idx.offset,
+        x_axis_st: x.strides[axis],
+        shape: outShape,
+        x_st: xSt,
+        idx_st: idxStrides,
+      },
+      workgroups: engine.grid(Math.ceil(n / (xStorage === 'f16p' ? 2 : 1) / WG)),
+    },
+  );
   return out;
 }
 
-function scatterUniforms(v?: { n: number; rank: number; axisSize: number; srcOff: number; idxOff: number; outAxisSt: number; shape: number[]; srcSt: number[]; idxSt: number[]; outSt: number[] }) {
-  return uniformBlock(
-    [
-      { name: 'n', type: 'u32', value: v?.n ?? 0 },
-      { name: 'rank', type: 'u32', value: v?.rank ?? 0 },
-      { name: 'axis_size', type: 'u32', value: v?.axisSize ?? 0 },
-      { name: 'src_off', type: 'u32', value: v?.srcOff ?? 0 },
-      { name: 'idx_off', type: 'u32', value: v?.idxOff ?? 0 },
-      { name: 'out_axis_st', type: 'u32', value: v?.outAxisSt ?? 0 },
-    ],
-    [
-      { name: 'shape', length: MAX_RANK, values: v?.shape ?? [] },
-      { name: 'src_st', length: MAX_RANK, values: v?.srcSt ?? [] },
-      { name: 'idx_st', length: MAX_RANK, values: v?.idxSt ?? [] },
-      { name: 'out_st', length: MAX_RANK, values: v?.outSt ?? [] },
-    ],
-  );
+/** Scatter-add variant: accumulator dtype and index dtype. */
+export interface ScatterAddParams {
+  dtype: 'f32' | 'i32' | 'u32';
+  idxDtype: DType;
 }
 
-/** WGSL of scatter-add for f32 (CAS loop), i32 or u32 (atomicAdd). Out-of-range indices are skipped. */
-export function scatterAddWgsl(dtype: 'f32' | 'i32' | 'u32', idxDtype: DType): string {
-  const atomicT = dtype === 'i32' ? 'i32' : 'u32';
-  const add =
-    dtype === 'f32'
-      ? `  var old = atomicLoad(&out[o]);
+/** Scatter-add for f32 (CAS loop), i32 or u32 (atomicAdd). Out-of-range indices are skipped. */
+export const scatterAddProgram = wgslProgram({
+  name: 'scatterAdd',
+  bindings: (p: ScatterAddParams) => ({
+    src: { access: 'read' as const, type: p.dtype },
+    idx: { access: 'read' as const, type: storageType(p.idxDtype) },
+    out: { access: 'read_write' as const, type: `atomic<${p.dtype === 'i32' ? 'i32' : 'u32'}>` },
+  }),
+  uniforms: {
+    n: 'u32',
+    rank: 'u32',
+    axis_size: 'u32',
+    src_off: 'u32',
+    idx_off: 'u32',
+    out_axis_st: 'u32',
+    shape: ['u32', MAX_RANK],
+    src_st: ['u32', MAX_RANK],
+    idx_st: ['u32', MAX_RANK],
+    out_st: ['u32', MAX_RANK],
+  },
+  workgroupSize: () => WG,
+  body: ({ dtype }, { workgroupSize }) => {
+    const add =
+      dtype === 'f32'
+        ? `  var old = atomicLoad(&out[o]);
   loop {
     let r = atomicCompareExchangeWeak(&out[o], old, bitcast<u32>(bitcast<f32>(old) + v));
     if (r.exchanged) { break; }
     old = r.old_value;
   }`
-      : `  atomicAdd(&out[o], v);`;
-  return `@group(0) @binding(0) var<storage, read> src: array<${dtype}>;
-@group(0) @binding(1) var<storage, read> idx: array<${storageType(idxDtype)}>;
-@group(0) @binding(2) var<storage, read_write> out: array<atomic<${atomicT}>>;
-${scatterUniforms().wgsl(3)}
-${linearIndexWgsl(WG)}
-@compute @workgroup_size(${WG})
+        : `  atomicAdd(&out[o], v);`;
+    return `@compute @workgroup_size(${workgroupSize})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = linearIndex(wid, lid, nwg);
   if (i >= u.n) { return; }
@@ -162,46 +181,60 @@ ${unravelWgsl('i', 'u.rank', 'shape', [
   let v = src[so];
 ${add}
 }`;
-}
+  },
+});
 
 /**
  * Adds `src` into `out` (a new contiguous f32/i32/u32 tensor the caller filled) at coordinates of
  * src with the `axis` coordinate replaced by idx (idxStrides aligned to src's shape).
  */
-export function launchScatterAdd(out: Tensor, axis: number, idx: Tensor, idxStrides: readonly number[], src: Tensor, label: string): void {
+export function launchScatterAdd(
+  out: Tensor,
+  axis: number,
+  idx: Tensor,
+  idxStrides: readonly number[],
+  src: Tensor,
+  label: string,
+): void {
   const dtype = out.dtype;
-  if (dtype !== 'f32' && dtype !== 'i32' && dtype !== 'u32') throw new Error(`${label}: scatter kernel handles f32/i32/u32, not ${dtype}`);
+  if (dtype !== 'f32' && dtype !== 'i32' && dtype !== 'u32')
+    throw new Error(`${label}: scatter kernel handles f32/i32/u32, not ${dtype}`);
   if (src.dtype !== dtype) throw new Error(`${label}: src dtype ${src.dtype} differs from ${dtype}`);
   const n = src.size;
   if (n === 0) return;
   if (src.rank > MAX_RANK) throw new Error(`${label}: rank ${src.rank} exceeds ${MAX_RANK}`);
+  // The CPU kernel partitions by destination instead of using atomics: sums in source order, deterministic.
+  if (out.engine.kind === 'cpu')
+    return cpuScatterAdd(
+      out.engine,
+      out,
+      axis,
+      idx,
+      idxStrides,
+      src,
+      `${label} ${fmtShape(out.shape)} <- ${fmtShape(src.shape)}`,
+    );
   const outSt = contiguousStrides(out.shape);
-  const u = scatterUniforms({
-    n,
-    rank: src.rank,
-    axisSize: out.shape[axis],
-    srcOff: src.offset,
-    idxOff: idx.offset,
-    outAxisSt: outSt[axis],
-    shape: [...src.shape],
-    srcSt: [...src.strides],
-    idxSt: [...idxStrides],
-    outSt: outSt.map((s, d) => (d === axis ? 0 : s)),
-  });
-  out.engine.dispatch({
-    kernel: { key: `scatterAdd:${dtype}:${idx.dtype}`, code: () => scatterAddWgsl(dtype, idx.dtype) },
-    label: `${label} ${fmtShape(out.shape)} <- ${fmtShape(src.shape)}`,
-    storage: [
-      { buffer: src.buffer, readOnly: true },
-      { buffer: idx.buffer, readOnly: true },
-      { buffer: out.buffer, readOnly: false },
-    ],
-    uniforms: u.data,
-    workgroups: out.engine.grid(Math.ceil(n / WG)),
-  });
-}
-
-/** Kernel handle for tests of generated code. @internal */
-export function gatherKernel(dtype: DType, idxDtype: DType): Kernel {
-  return { key: `gather:${dtype}:${idxDtype}`, code: () => gatherWgsl(dtype, idxDtype) };
+  const engine = out.engine;
+  scatterAddProgram.dispatch(
+    engine,
+    { dtype, idxDtype: idx.dtype },
+    {
+      label: `${label} ${fmtShape(out.shape)} <- ${fmtShape(src.shape)}`,
+      buffers: { src: src.buffer, idx: idx.buffer, out: out.buffer },
+      uniforms: {
+        n,
+        rank: src.rank,
+        axis_size: out.shape[axis],
+        src_off: src.offset,
+        idx_off: idx.offset,
+        out_axis_st: outSt[axis],
+        shape: src.shape,
+        src_st: src.strides,
+        idx_st: idxStrides,
+        out_st: outSt.map((s, d) => (d === axis ? 0 : s)),
+      },
+      workgroups: engine.grid(Math.ceil(n / WG)),
+    },
+  );
 }

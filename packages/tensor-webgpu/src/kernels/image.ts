@@ -2,9 +2,9 @@
 // output value reads its box of bytes straight from the packed words and writes planar f32 (NCHW):
 // the layout change, the widening and a box downscale in one pass, instead of a cast and a strided
 // copy of every input byte (which on a CPU Vulkan driver costs ~100 ns per byte).
-import type { Kernel } from '../runtime/engine.js';
+import { cpuRgbToPlanar } from '../cpu/image.js';
 import { Tensor } from '../tensor.js';
-import { linearIndexWgsl, uniformBlock } from './uniforms.js';
+import { wgslProgram } from './program.js';
 
 const WG = 256;
 
@@ -19,29 +19,20 @@ export interface RgbToPlanarGeometry {
   box: number;
 }
 
-function rgbUniforms(g?: RgbToPlanarGeometry & { offsetBytes: number }) {
-  const oh = g ? Math.floor(g.h / g.box) : 0;
-  const ow = g ? Math.floor(g.w / g.box) : 0;
-  return uniformBlock([
-    { name: 'total', type: 'u32', value: g ? g.n * 3 * oh * ow : 0 },
-    { name: 'h', type: 'u32', value: g?.h ?? 0 },
-    { name: 'w', type: 'u32', value: g?.w ?? 0 },
-    { name: 'box', type: 'u32', value: g?.box ?? 1 },
-    { name: 'oh', type: 'u32', value: oh },
-    { name: 'ow', type: 'u32', value: ow },
-    { name: 'off', type: 'u32', value: g?.offsetBytes ?? 0 },
-    { name: 'scale', type: 'f32', value: g ? 1 / (g.box * g.box) : 1 },
-  ]);
-}
-
-const rgbToPlanarKernel: Kernel = {
-  key: 'rgb8-to-planar',
-  code: () => `@group(0) @binding(0) var<storage, read> src: array<u32>;
-@group(0) @binding(1) var<storage, read_write> out: array<f32>;
-${rgbUniforms().wgsl(2)}
-${linearIndexWgsl(WG)}
-fn byte_at(i: u32) -> u32 { return (src[i >> 2u] >> ((i & 3u) * 8u)) & 0xffu; }
-@compute @workgroup_size(${WG})
+/** RGB8 HWC frames (bytes packed four to a u32 word) → planar f32 box means. */
+const rgbToPlanarProgram = wgslProgram({
+  name: 'rgb8-to-planar',
+  bindings: (_p: Record<string, never>) => ({
+    src: { access: 'read' as const, type: 'u32' },
+    out: { access: 'read_write' as const, type: 'f32' },
+  }),
+  uniforms: { total: 'u32', h: 'u32', w: 'u32', box: 'u32', oh: 'u32', ow: 'u32', off: 'u32', scale: 'f32' },
+  workgroupSize: () => WG,
+  body: (
+    _p,
+    { workgroupSize },
+  ) => `fn byte_at(i: u32) -> u32 { return (src[i >> 2u] >> ((i & 3u) * 8u)) & 0xffu; }
+@compute @workgroup_size(${workgroupSize})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let e = linearIndex(wid, lid, nwg);
   if (e >= u.total) { return; }
@@ -58,7 +49,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   }
   out[e] = sum * u.scale;
 }`,
-};
+});
 
 /** `x` u8 `[n, h, w, 3]` (contiguous) → f32 `[n, 3, ⌊h/box⌋, ⌊w/box⌋]`, box means of the byte values. */
 export function launchRgbToPlanar(x: Tensor, g: RgbToPlanarGeometry, label: string): Tensor {
@@ -67,16 +58,20 @@ export function launchRgbToPlanar(x: Tensor, g: RgbToPlanarGeometry, label: stri
   const out = Tensor.empty([g.n, 3, oh, ow], 'f32', x.engine);
   const total = g.n * 3 * oh * ow;
   if (total === 0) return out;
-  const u = rgbUniforms({ ...g, offsetBytes: x.offset });
-  x.engine.dispatch({
-    kernel: rgbToPlanarKernel,
-    label,
-    storage: [
-      { buffer: x.buffer, readOnly: true },
-      { buffer: out.buffer, readOnly: false },
-    ],
-    uniforms: u.data,
-    workgroups: x.engine.grid(Math.ceil(total / WG)),
-  });
+  if (x.engine.kind === 'cpu') {
+    cpuRgbToPlanar(x.engine, x, g, out, label);
+    return out;
+  }
+  const engine = x.engine;
+  rgbToPlanarProgram.dispatch(
+    engine,
+    {},
+    {
+      label,
+      buffers: { src: x.buffer, out: out.buffer },
+      uniforms: { total, h: g.h, w: g.w, box: g.box, oh, ow, off: x.offset, scale: 1 / (g.box * g.box) },
+      workgroups: engine.grid(Math.ceil(total / WG)),
+    },
+  );
   return out;
 }

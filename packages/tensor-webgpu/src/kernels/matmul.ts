@@ -13,10 +13,13 @@
 //   loaders are enumerated so that neighbouring threads touch neighbouring addresses;
 // - f16 storage is converted to f32 at the load, so accumulation is always f32; an f16 B with f32
 //   A and C (weight-only f16) is bound as packed u32 words and unpacked, so it needs no shader-f16.
+import { cpuMatmul } from '../cpu/matmul.js';
+import type { Backend, DeviceBuffer } from '../runtime/backend.js';
 import type { DType } from '../dtype.js';
-import type { Engine, Kernel } from '../runtime/engine.js';
+import type { Engine } from '../runtime/engine.js';
 import { packedHalfArray, packedHalfRead } from './elementwise.js';
-import { uniformBlock, type UniformBlock } from './uniforms.js';
+import { wgslProgram, type BindingSchema } from './program.js';
+import { TUNING, tuningFor } from './tuning.js';
 
 /** Tile shape of the GEMM template. Threads per workgroup = (bm / tm) * (bn / tn). */
 export interface GemmTile {
@@ -38,19 +41,17 @@ export interface GemmOperand {
 }
 
 /**
- * The parts of a GEMM-shaped kernel that differ between users of the skeleton. `body` declares the
- * bindings, the uniform struct (with fields `M`, `N`, `K`, `batchStart`) and these functions:
- * `prologue(bz: u32)` (once per workgroup; batch bz), `loadA(m, k)`, `loadB(k, n)` (returning f32 or
- * vec4<f32> per {@link GemmOperand}, zero outside the matrix) and `storeC(m, n, v: vec4<f32>)`
- * (columns n..n+3 of row m, bounds-checked on n; m is always < M).
+ * How a GEMM-shaped program uses the skeleton: its tile and how each operand is fetched. The
+ * program declares (in its bindings and uniforms) `M`, `N`, `K`, `batchStart` and, in the loaders
+ * passed to {@link gemmWgsl}, these functions: `prologue(bz: u32)` (once per workgroup; batch bz),
+ * `loadA(m, k)`, `loadB(k, n)` (returning f32 or vec4<f32> per {@link GemmOperand}, zero outside
+ * the matrix) and `storeC(m, n, v: vec4<f32>)` (columns n..n+3 of row m, bounds-checked on n; m is
+ * always < M).
  */
-export interface GemmProgram {
+export interface GemmLayout {
   tile: GemmTile;
   a: GemmOperand;
   b: GemmOperand;
-  body: string;
-  /** Needs `enable f16;`. */
-  f16: boolean;
 }
 
 /** Threads per workgroup of a tile. */
@@ -134,8 +135,11 @@ function operandCode(
   return { decl: decl.join('\n  '), fetch: fetch.join('\n    '), stash: stash.join('\n    ') };
 }
 
-/** WGSL of a GEMM-shaped kernel: the tiled skeleton around a program's loaders and epilogue. */
-export function gemmWgsl(p: GemmProgram): string {
+/**
+ * The body of a GEMM-shaped program: its loaders and epilogue (see {@link GemmLayout}), the shared
+ * tiles and the tiled `main`. The bindings and uniforms come from the program's declaration.
+ */
+export function gemmWgsl(p: GemmLayout, loaders: string): string {
   const t = p.tile;
   checkTile(t);
   const nt = gemmThreads(t);
@@ -172,7 +176,7 @@ export function gemmWgsl(p: GemmProgram): string {
         `{ let row = m0 + (${g * ty}u + ty) * 4u + ${r}u; if (row < u.M) { ${stores.join(' ')} } }`,
       );
     }
-  return `${p.f16 ? 'enable f16;\n' : ''}${p.body}
+  return `${loaders}
 var<workgroup> As: array<vec4<f32>, ${2 * t.bk * bm4}>;
 var<workgroup> Bs: array<vec4<f32>, ${2 * t.bk * bn4}>;
 
@@ -217,34 +221,26 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 `;
 }
 
-/** Tile candidates, largest first. Chosen by {@link chooseGemmTile}. */
-export const GEMM_TILES = {
-  /** 128x128, 8x8 per thread, 256 threads: for big products (64 FMAs per 4 vec4 shared reads). */
-  large: { bm: 128, bn: 128, bk: 8, tm: 8, tn: 8 },
-  /** 64x64, 4x4 per thread, 256 threads: mid-size products and small grids. */
-  medium: { bm: 64, bn: 64, bk: 16, tm: 4, tn: 4 },
-  /** 32x64, 4x4 per thread, 128 threads: few rows (decode, small heads) or tiny products. */
-  small: { bm: 32, bn: 64, bk: 16, tm: 4, tn: 4 },
-  /** 64x32 transposed twin of `small` for few columns. */
-  narrow: { bm: 64, bn: 32, bk: 16, tm: 4, tn: 4 },
-} as const satisfies Record<string, GemmTile>;
+/** The GEMM tiles of the default tuning entry (every adapter class uses these today; see tuning.ts). */
+export const GEMM_TILES = TUNING.unknown.gemm.tiles;
 
 /**
- * The one place that picks a GEMM tile from the problem size: the large tile whenever the grid
- * still has enough workgroups to fill a big GPU (~2 per SM on 100+ SM parts), else smaller tiles
- * so that more workgroups run in parallel.
+ * The one place that picks a GEMM tile from the problem size, with the tiles and thresholds of the
+ * engine's adapter class ({@link tuningFor}): the large tile whenever the grid still has enough
+ * workgroups to fill a big GPU, else smaller tiles so that more workgroups run in parallel.
  */
 export function chooseGemmTile(M: number, N: number, batch: number, engine?: Engine): GemmTile {
+  const { tiles, largeMinGroups, mediumMinGroups } = tuningFor(engine).gemm;
   const fits = (t: GemmTile) => !engine || gemmSharedBytes(t) <= engine.limits.maxComputeWorkgroupStorageSize;
   const groups = (t: GemmTile) => Math.ceil(M / t.bm) * Math.ceil(N / t.bn) * batch;
-  const L = GEMM_TILES.large;
-  if (M >= 128 && N >= 128 && groups(L) >= 192 && fits(L)) return L;
-  if (M <= 32 && N > 32) return GEMM_TILES.small;
-  if (N <= 32 && M > 32) return GEMM_TILES.narrow;
-  if (M <= 32 && N <= 32) return GEMM_TILES.small;
-  // Too few 64x64 workgroups to occupy the device (e.g. 128³ gives 4): halve the rows per tile.
-  if (groups(GEMM_TILES.medium) < 8) return GEMM_TILES.small;
-  return GEMM_TILES.medium;
+  const L = tiles.large;
+  if (M >= 128 && N >= 128 && groups(L) >= largeMinGroups && fits(L)) return L;
+  if (M <= 32 && N > 32) return tiles.small;
+  if (N <= 32 && M > 32) return tiles.narrow;
+  if (M <= 32 && N <= 32) return tiles.small;
+  // Too few medium workgroups to occupy the device (e.g. 128³ gives 4): halve the rows per tile.
+  if (groups(tiles.medium) < mediumMinGroups) return tiles.small;
+  return tiles.medium;
 }
 
 /** Launch grid of a GEMM over `batch` matrices, before batch chunking. */
@@ -272,109 +268,63 @@ export interface MatmulVariant {
   bias: boolean;
 }
 
-/** Uniform values of a matmul dispatch. */
-export interface MatmulUniforms {
-  M: number;
-  N: number;
-  K: number;
-  lda: number;
-  ldb: number;
-  aOff: number;
-  bOff: number;
-  biasOff: number;
-  batchStart: number;
-  /** Output batch shape and the operands' batch strides (0 where broadcast), innermost last. */
-  batchShape: readonly number[];
-  aBatchStrides: readonly number[];
-  bBatchStrides: readonly number[];
-}
-
-/** The uniform block of the matmul kernel (also used with zeros to generate its WGSL). */
-export function matmulUniforms(v: MatmulUniforms): UniformBlock {
-  const R = MATMUL_MAX_BATCH_RANK;
-  return uniformBlock(
-    [
-      { name: 'M', type: 'u32', value: v.M },
-      { name: 'N', type: 'u32', value: v.N },
-      { name: 'K', type: 'u32', value: v.K },
-      { name: 'lda', type: 'u32', value: v.lda },
-      { name: 'ldb', type: 'u32', value: v.ldb },
-      { name: 'aOff', type: 'u32', value: v.aOff },
-      { name: 'bOff', type: 'u32', value: v.bOff },
-      { name: 'biasOff', type: 'u32', value: v.biasOff },
-      { name: 'batchStart', type: 'u32', value: v.batchStart },
-      { name: 'rank', type: 'u32', value: v.batchShape.length },
-    ],
-    [
-      { name: 'bshape', length: R, values: v.batchShape },
-      { name: 'astr', length: R, values: v.aBatchStrides },
-      { name: 'bstr', length: R, values: v.bBatchStrides },
-    ],
-  );
-}
-
-const ZERO_UNIFORMS: MatmulUniforms = {
-  M: 0,
-  N: 0,
-  K: 0,
-  lda: 0,
-  ldb: 0,
-  aOff: 0,
-  bOff: 0,
-  biasOff: 0,
-  batchStart: 0,
-  batchShape: [],
-  aBatchStrides: [],
-  bBatchStrides: [],
-};
-
-/** Cache key of a matmul variant: every parameter baked into the WGSL. */
-function matmulKey(v: MatmulVariant): string {
-  const t = v.tile;
-  return `matmul|${v.dtype}${v.halfB ? '+Bf16' : ''}|${t.bm}x${t.bn}x${t.bk}/${t.tm}x${t.tn}|A${v.transA ? 'T' : 'N'}${v.vecA}|B${v.transB ? 'T' : 'N'}${v.vecB}|C${v.vecC ? 4 : 1}|${v.bias ? 'bias' : ''}`;
-}
+const R = MATMUL_MAX_BATCH_RANK;
 
 /**
- * The batched matmul kernel: C[z] = op(A)[z] · op(B)[z] (+ bias[n]), C contiguous [batch, M, N].
- * Bindings: A, B, [bias], C, uniforms ({@link matmulUniforms}).
+ * The batched matmul program: C[z] = op(A)[z] · op(B)[z] (+ bias[n]), C contiguous [batch, M, N].
+ * The batch index z is decomposed over `bshape` (the output batch shape, innermost last, `rank`
+ * dims) and located in A and B by their batch strides `astr`/`bstr` (0 where broadcast).
  */
-export function matmulKernel(v: MatmulVariant): Kernel {
-  return {
-    key: matmulKey(v),
-    code: () => {
-      const T = v.dtype;
-      const vt = (n: 1 | 4) => (n === 4 ? `vec4<${T}>` : T);
-      const f = (n: 1 | 4) => (n === 4 ? 'vec4<f32>' : 'f32');
-      let binding = 0;
-      const decl = [
-        `@group(0) @binding(${binding++}) var<storage, read> A: array<${vt(v.vecA)}>;`,
-        `@group(0) @binding(${binding++}) var<storage, read> B: array<${v.halfB ? packedHalfArray(v.vecB) : vt(v.vecB)}>;`,
-      ];
-      if (v.bias) decl.push(`@group(0) @binding(${binding++}) var<storage, read> bias: array<${T}>;`);
-      decl.push(`@group(0) @binding(${binding++}) var<storage, read_write> C: array<${vt(v.vecC ? 4 : 1)}>;`);
-      const uni = matmulUniforms(ZERO_UNIFORMS).wgsl(binding);
-      // Element index of op(A)[m, k] and op(B)[k, n]; a vec4 covers 4 consecutive elements along
-      // the contiguous dim, and the launcher only picks vec4 when that dim, the leading dimension
-      // and the base are multiples of 4, so a vec4 is entirely inside or outside the matrix.
-      const aIdx = v.transA ? 'aBase + k * u.lda + m' : 'aBase + m * u.lda + k';
-      const bIdx = v.transB ? 'bBase + n * u.ldb + k' : 'bBase + k * u.ldb + n';
-      const load = (name: string, idx: string, vec: 1 | 4) =>
-        vec === 4 ? `${f(4)}(${name}[(${idx}) / 4u])` : `${f(1)}(${name}[${idx}])`;
-      const biasAt = (n: string) => (v.bias ? ` + f32(bias[u.biasOff + ${n}])` : '');
-      const storeC = v.vecC
-        ? `fn storeC(m: u32, n: u32, v: vec4<f32>) {
+export const matmulProgram = wgslProgram({
+  name: 'matmul',
+  bindings: (v: MatmulVariant): BindingSchema => {
+    const vt = (n: 1 | 4) => (n === 4 ? `vec4<${v.dtype}>` : v.dtype);
+    return {
+      A: { access: 'read', type: vt(v.vecA) },
+      B: { access: 'read', type: v.halfB ? packedHalfArray(v.vecB) : vt(v.vecB) },
+      ...(v.bias ? { bias: { access: 'read', type: v.dtype } } : {}),
+      C: { access: 'read_write', type: vt(v.vecC ? 4 : 1) },
+    };
+  },
+  uniforms: {
+    M: 'u32',
+    N: 'u32',
+    K: 'u32',
+    lda: 'u32',
+    ldb: 'u32',
+    aOff: 'u32',
+    bOff: 'u32',
+    biasOff: 'u32',
+    batchStart: 'u32',
+    rank: 'u32',
+    bshape: ['u32', R],
+    astr: ['u32', R],
+    bstr: ['u32', R],
+  },
+  workgroupSize: (v) => gemmThreads(v.tile),
+  body: (v) => {
+    const T = v.dtype;
+    const f = (n: 1 | 4) => (n === 4 ? 'vec4<f32>' : 'f32');
+    // Element index of op(A)[m, k] and op(B)[k, n]; a vec4 covers 4 consecutive elements along
+    // the contiguous dim, and the launcher only picks vec4 when that dim, the leading dimension
+    // and the base are multiples of 4, so a vec4 is entirely inside or outside the matrix.
+    const aIdx = v.transA ? 'aBase + k * u.lda + m' : 'aBase + m * u.lda + k';
+    const bIdx = v.transB ? 'bBase + n * u.ldb + k' : 'bBase + k * u.ldb + n';
+    const load = (name: string, idx: string, vec: 1 | 4) =>
+      vec === 4 ? `${f(4)}(${name}[(${idx}) / 4u])` : `${f(1)}(${name}[${idx}])`;
+    const biasAt = (n: string) => (v.bias ? ` + f32(bias[u.biasOff + ${n}])` : '');
+    const storeC = v.vecC
+      ? `fn storeC(m: u32, n: u32, v: vec4<f32>) {
   if (n < u.N) {
     C[(cBase + m * u.N + n) / 4u] = vec4<${T}>(v${v.bias ? ` + vec4<f32>(${[0, 1, 2, 3].map((c) => `f32(bias[u.biasOff + n + ${c}u])`).join(', ')})` : ''});
   }
 }`
-        : `fn storeC(m: u32, n: u32, v: vec4<f32>) {
+      : `fn storeC(m: u32, n: u32, v: vec4<f32>) {
   for (var c = 0u; c < 4u; c++) {
     if (n + c < u.N) { C[cBase + m * u.N + n + c] = ${T}(v[c]${biasAt('n + c')}); }
   }
 }`;
-      const body = `${decl.join('\n')}
-${uni}
-var<private> aBase: u32;
+    const loaders = `var<private> aBase: u32;
 var<private> bBase: u32;
 var<private> cBase: u32;
 fn prologue(bz: u32) {
@@ -402,20 +352,20 @@ fn loadB(k: u32, n: u32) -> ${f(v.vecB)} {
 }
 ${storeC}
 `;
-      return gemmWgsl({
+    return gemmWgsl(
+      {
         tile: v.tile,
         a: { vec: v.vecA, fast: v.transA ? 'mn' : 'k' },
         b: { vec: v.vecB, fast: v.transB ? 'k' : 'mn' },
-        body,
-        f16: T === 'f16',
-      });
-    },
-  };
-}
+      },
+      loaders,
+    );
+  },
+});
 
 /** Matrix operand as the launcher sees it: buffer, element offset, leading dim, batch strides. */
 export interface MatmulOperand {
-  buffer: GPUBuffer;
+  buffer: DeviceBuffer;
   offset: number;
   /** Distance between consecutive rows of the stored matrix (stored [M,K] or [K,M] when transposed). */
   ld: number;
@@ -436,15 +386,17 @@ export interface MatmulLaunch {
   batchShape: readonly number[];
   a: MatmulOperand;
   b: MatmulOperand;
-  bias?: { buffer: GPUBuffer; offset: number };
-  out: GPUBuffer;
+  bias?: { buffer: DeviceBuffer; offset: number };
+  out: DeviceBuffer;
   label: string;
   /** Overrides {@link chooseGemmTile} (tests use it to cover every tile). */
   tile?: GemmTile;
 }
 
 /** Records the dispatches of one batched matmul (chunked over the batch if it exceeds the grid limit). */
-export function launchMatmul(engine: Engine, p: MatmulLaunch): void {
+export function launchMatmul(backend: Backend, p: MatmulLaunch): void {
+  if (backend.kind === 'cpu') return cpuMatmul(backend, p);
+  const engine = backend;
   const batch = p.batchShape.reduce((x, y) => x * y, 1);
   if (batch === 0 || p.M === 0 || p.N === 0) return;
   const tile = p.tile ?? chooseGemmTile(p.M, p.N, batch, engine);
@@ -465,37 +417,34 @@ export function launchMatmul(engine: Engine, p: MatmulLaunch): void {
     vecC: p.N % 4 === 0,
     bias: !!p.bias,
   };
-  const kernel = matmulKernel(variant);
   const [gx, gy] = gemmGrid(tile, p.M, p.N);
   const maxZ = engine.limits.maxComputeWorkgroupsPerDimension;
   if (gx > maxZ || gy > maxZ)
     throw new Error(`${p.label}: matrix too large for one dispatch (${p.M}x${p.N})`);
-  const storage = [
-    { buffer: p.a.buffer, readOnly: true },
-    { buffer: p.b.buffer, readOnly: true },
-    ...(p.bias ? [{ buffer: p.bias.buffer, readOnly: true }] : []),
-    { buffer: p.out, readOnly: false },
-  ];
   for (let start = 0; start < batch; start += maxZ) {
-    const uniforms = matmulUniforms({
-      M: p.M,
-      N: p.N,
-      K: p.K,
-      lda: p.a.ld,
-      ldb: p.b.ld,
-      aOff: p.a.offset,
-      bOff: p.b.offset,
-      biasOff: p.bias?.offset ?? 0,
-      batchStart: start,
-      batchShape: p.batchShape,
-      aBatchStrides: p.a.batchStrides,
-      bBatchStrides: p.b.batchStrides,
-    });
-    engine.dispatch({
-      kernel,
+    matmulProgram.dispatch(engine, variant, {
       label: p.label,
-      storage,
-      uniforms: uniforms.data,
+      buffers: {
+        A: p.a.buffer,
+        B: p.b.buffer,
+        ...(p.bias ? { bias: p.bias.buffer } : {}),
+        C: p.out,
+      },
+      uniforms: {
+        M: p.M,
+        N: p.N,
+        K: p.K,
+        lda: p.a.ld,
+        ldb: p.b.ld,
+        aOff: p.a.offset,
+        bOff: p.b.offset,
+        biasOff: p.bias?.offset ?? 0,
+        batchStart: start,
+        rank: p.batchShape.length,
+        bshape: p.batchShape,
+        astr: p.a.batchStrides,
+        bstr: p.b.batchStrides,
+      },
       workgroups: [gx, gy, Math.min(maxZ, batch - start)],
     });
   }

@@ -7,8 +7,11 @@
 //   bwd    a workgroup per row: dx = rstd·(w·dy − mean(w·dy) − x̂·mean(w·dy·x̂)) (rms: no mean term)
 //   pgrad  partial sums of dy·x̂ and dy per affine parameter (per column chunk for layer/rms, per
 //          (n, c) plane for group); the op finishes with a sum over the partial axis
-import type { Engine, Kernel } from '../runtime/engine.js';
-import { uniformBlock, type UniformBlock } from './uniforms.js';
+import { cpuNorm } from '../cpu/norm.js';
+import type { Backend, DeviceBuffer } from '../runtime/backend.js';
+import type { Engine } from '../runtime/engine.js';
+import { wgslProgram, type BindingSchema } from './program.js';
+import { adapterClass, TUNING } from './tuning.js';
 
 /** Which normalisation. */
 export type NormKind = 'layer' | 'rms' | 'group';
@@ -30,7 +33,7 @@ export const normSettings: { subgroups: 'auto' | 'off'; threads: 'auto' | 'gpu' 
 };
 
 /** The reduction a norm kernel uses on `engine`. */
-export function normReduce(engine: Engine): NormReduce {
+export function normReduce(engine: Backend): NormReduce {
   return engine.hasSubgroups && normSettings.subgroups === 'auto' ? 'subgroup' : 'shared';
 }
 
@@ -63,97 +66,119 @@ export interface NormGeometry {
   groups: number;
 }
 
-/** Offsets of the operands inside their buffers (elements). */
-export interface NormOffsets {
-  x: number;
-  dy?: number;
-  w?: number;
-  b?: number;
-}
-
 /** Rows per workgroup of the layer/rms `pgrad` stage. */
 export const NORM_PGRAD_ROWS = 32;
 
-function normUniforms(g: NormGeometry, off: NormOffsets, eps: number): UniformBlock {
-  return uniformBlock([
-    { name: 'rows', type: 'u32', value: g.rows },
-    { name: 'd', type: 'u32', value: g.d },
-    { name: 'hw', type: 'u32', value: g.hw },
-    { name: 'cpg', type: 'u32', value: g.cpg },
-    { name: 'groups', type: 'u32', value: g.groups },
-    { name: 'xOff', type: 'u32', value: off.x },
-    { name: 'dyOff', type: 'u32', value: off.dy ?? 0 },
-    { name: 'wOff', type: 'u32', value: off.w ?? 0 },
-    { name: 'bOff', type: 'u32', value: off.b ?? 0 },
-    { name: 'eps', type: 'f32', value: eps },
-  ]);
-}
-
-/** True on a CPU implementation of WebGPU (SwiftShader, llvmpipe/lavapipe). */
-export function isCpuAdapter(engine: Engine): boolean {
-  const i = engine.gpu.adapterInfo;
-  return /swiftshader|llvmpipe|lavapipe/i.test(`${i.vendor} ${i.architecture} ${i.device} ${i.description}`);
+/** True on a CPU implementation of WebGPU (SwiftShader, llvmpipe/lavapipe): its adapter class. */
+export function isCpuAdapter(engine: Backend): boolean {
+  return adapterClass(engine) === 'cpu-vulkan';
 }
 
 /**
- * Threads per row: on a GPU enough to give each thread a few elements, at most 256. On a CPU
- * adapter 4 (one SwiftShader subgroup): it runs a workgroup's subgroups as fibers switched at every
- * barrier, so wide workgroups cost ~10x more there (rmsNorm [393x2048]: 256 threads 670 ms, 4
- * threads 24 ms); rows still spread over the cores as separate workgroups.
+ * Threads per row of length `d`, from the tuning table (tuning.ts): on a GPU enough to give each
+ * thread a few elements, at most 256; on a CPU adapter 4 (one SwiftShader subgroup). `on` is the
+ * engine (its adapter class decides; `normSettings.threads: 'gpu'` picks the GPU rule on any
+ * adapter) or, as a shorthand, whether the adapter is a CPU one.
  */
-export function normThreads(d: number, cpu = false): number {
-  if (cpu) return 4;
-  if (d <= 256) return 64;
-  if (d <= 1024) return 128;
-  return 256;
+export function normThreads(d: number, on: Backend | boolean = false): number {
+  const cls =
+    typeof on === 'boolean'
+      ? on
+        ? 'cpu-vulkan'
+        : 'unknown'
+      : normSettings.threads === 'gpu' && adapterClass(on) === 'cpu-vulkan'
+        ? 'unknown'
+        : adapterClass(on);
+  const steps = TUNING[cls].norm.threads;
+  return (steps.find((s) => d <= s.upTo) ?? steps[steps.length - 1]).threads;
 }
 
-/** The norm kernel of a variant. Bindings are listed by {@link normBindings}. */
-export function normKernel(v: NormVariant): Kernel {
+// The layer/rms pgrad stage has no workgroup reduction, so it never uses subgroups.
+const usesSubgroups = (v: NormVariant) =>
+  v.reduce === 'subgroup' && (v.stage !== 'pgrad' || v.kind === 'group');
+
+/**
+ * The parameters of `v` that its WGSL depends on: the layer/rms pgrad stage has no reduction, only
+ * fwd reads a bias, and pgrad no weight. Variants that compile to the same code share one key.
+ */
+export function normParams(v: NormVariant): NormVariant {
   return {
-    key: `norm|${v.kind}|${v.stage}|${v.dtype}|${v.weight ? 'w' : ''}${v.bias ? 'b' : ''}|${v.wg}|${v.reduce}`,
-    code: () => normWgsl(v),
+    ...v,
+    weight: v.stage !== 'pgrad' && v.weight,
+    bias: v.stage === 'fwd' && v.bias,
+    reduce: usesSubgroups(v) ? 'subgroup' : 'shared',
   };
 }
 
-/** Names of a variant's storage bindings in order (the launcher binds in the same order). */
-export function normBindings(v: NormVariant): string[] {
-  if (v.stage === 'fwd') return ['X', ...(v.weight ? ['Wt'] : []), ...(v.bias ? ['Bs'] : []), 'Y', 'STATS'];
-  if (v.stage === 'bwd') return ['X', 'DY', 'STATS', ...(v.weight ? ['Wt'] : []), 'DX'];
-  return ['X', 'DY', 'STATS', 'P'];
-}
+const rw = { access: 'read_write' as const };
+const ro = { access: 'read' as const };
 
-function normWgsl(v: NormVariant): string {
+/**
+ * The norm template: a variant per {@link NormVariant} (see {@link normParams}). Affine parameters,
+ * data and gradients are stored in the variant's dtype; STATS (mean, rstd per row) and the partial
+ * parameter gradients P are f32. Operands are bound whole and located by the `*Off` uniforms.
+ */
+export const normProgram = wgslProgram({
+  name: 'norm',
+  bindings: (v: NormVariant): BindingSchema => {
+    const T = v.dtype;
+    if (v.stage === 'fwd')
+      return {
+        X: { ...ro, type: T },
+        ...(v.weight ? { Wt: { ...ro, type: T } } : {}),
+        ...(v.bias ? { Bs: { ...ro, type: T } } : {}),
+        Y: { ...rw, type: T },
+        STATS: { ...rw, type: 'f32' },
+      };
+    if (v.stage === 'bwd')
+      return {
+        X: { ...ro, type: T },
+        DY: { ...ro, type: T },
+        STATS: { ...ro, type: 'f32' },
+        ...(v.weight ? { Wt: { ...ro, type: T } } : {}),
+        DX: { ...rw, type: T },
+      };
+    return {
+      X: { ...ro, type: T },
+      DY: { ...ro, type: T },
+      STATS: { ...ro, type: 'f32' },
+      P: { ...rw, type: 'f32' },
+    };
+  },
+  uniforms: {
+    rows: 'u32',
+    d: 'u32',
+    hw: 'u32',
+    cpg: 'u32',
+    groups: 'u32',
+    xOff: 'u32',
+    dyOff: 'u32',
+    wOff: 'u32',
+    bOff: 'u32',
+    eps: 'f32',
+  },
+  workgroupSize: (v) => v.wg,
+  enables: (v) => (usesSubgroups(v) ? ['subgroups'] : []),
+  body: normBody,
+});
+
+function normBody(v: NormVariant): string {
   const T = v.dtype;
   const WG = v.wg;
-  const names = normBindings(v);
-  const writable = new Set(['Y', 'STATS', 'DX', 'P']);
-  const f32Buffers = new Set(['STATS', 'P']);
-  // STATS is written by fwd and read afterwards.
-  const decl = names
-    .map((n, i) => {
-      const rw = writable.has(n) && !(n === 'STATS' && v.stage !== 'fwd') ? 'read_write' : 'read';
-      return `@group(0) @binding(${i}) var<storage, ${rw}> ${n}: array<${f32Buffers.has(n) ? 'f32' : T}>;`;
-    })
-    .join('\n');
-  const uni = normUniforms({ rows: 0, d: 0, hw: 0, cpg: 0, groups: 0 }, { x: 0 }, 0).wgsl(names.length);
   // Index of the affine parameter of element j of a row.
   const param =
     v.kind === 'group'
       ? 'fn param(row: u32, j: u32) -> u32 { return (row % u.groups) * u.cpg + j / u.hw; }'
       : 'fn param(row: u32, j: u32) -> u32 { return j; }';
   const wAt = v.weight ? 'f32(Wt[u.wOff + param(row, j)])' : '1.0';
-  // The layer/rms pgrad stage has no workgroup reduction.
-  const sg = v.reduce === 'subgroup' && (v.stage !== 'pgrad' || v.kind === 'group');
+  const sg = usesSubgroups(v);
   const reduce = sg ? subgroupReduceWgsl(WG) : sharedReduceWgsl(WG);
   // Builtins the reduction needs, appended to each entry point's parameters.
   const sgParams = sg
     ? ', @builtin(subgroup_invocation_id) sg_lid: u32, @builtin(subgroup_size) sg_size: u32'
     : '';
   const sgArgs = sg ? ', sg_lid, sg_size' : '';
-  const header = `${sg ? 'enable subgroups;\n' : ''}${T === 'f16' ? 'enable f16;\n' : ''}${decl}
-${uni}
-${param}
+  const header = `${param}
 `;
   if (v.stage === 'fwd') {
     const meanPass =
@@ -290,11 +315,11 @@ fn reduce2(v: vec2<f32>, lid: u32, slot: u32, sg_lid: u32, sg_size: u32) -> vec2
 
 /** A buffer and element offset. */
 export interface BufRef {
-  buffer: GPUBuffer;
+  buffer: DeviceBuffer;
   offset: number;
 }
 
-/** Everything one norm launch binds, by binding name ({@link normBindings}). */
+/** Everything one norm launch binds, by binding name (those {@link normProgram} declares for the variant). */
 export interface NormLaunch {
   variant: NormVariant;
   geometry: NormGeometry;
@@ -311,27 +336,31 @@ export function normWorkgroups(engine: Engine, v: NormVariant, g: NormGeometry):
   return engine.grid(g.rows);
 }
 
-/** Records one norm kernel launch. */
-export function launchNorm(engine: Engine, p: NormLaunch): void {
-  const names = normBindings(p.variant);
-  const off: NormOffsets = {
-    x: p.buffers.X.offset,
-    dy: p.buffers.DY?.offset,
-    w: p.buffers.Wt?.offset,
-    b: p.buffers.Bs?.offset,
-  };
-  const [x, y, z] = normWorkgroups(engine, p.variant, p.geometry);
+/** Records one norm kernel launch (the CPU engine runs it at once: cpu/norm.ts). */
+export function launchNorm(engine: Backend, p: NormLaunch): void {
+  if (engine.kind === 'cpu') return cpuNorm(engine, p);
+  const v = normParams(p.variant);
+  const [x, y, z] = normWorkgroups(engine, v, p.geometry);
   if (x * y * z === 0 || p.geometry.rows === 0) return;
-  const writable = p.variant.stage === 'fwd' ? new Set(['Y', 'STATS']) : new Set(['DX', 'P']);
-  engine.dispatch({
-    kernel: normKernel(p.variant),
+  const b = p.buffers;
+  // Bound whole (the offsets travel as uniforms); dispatch picks the variant's bindings by name.
+  const buffers = Object.fromEntries(Object.entries(b).map(([name, ref]) => [name, ref.buffer]));
+  const g = p.geometry;
+  normProgram.dispatch(engine, v, {
     label: p.label,
-    storage: names.map((n) => {
-      const b = p.buffers[n];
-      if (!b) throw new Error(`${p.label}: missing buffer ${n}`);
-      return { buffer: b.buffer, readOnly: !writable.has(n) };
-    }),
-    uniforms: normUniforms(p.geometry, off, p.eps).data,
+    buffers,
+    uniforms: {
+      rows: g.rows,
+      d: g.d,
+      hw: g.hw,
+      cpg: g.cpg,
+      groups: g.groups,
+      xOff: b.X.offset,
+      dyOff: b.DY?.offset ?? 0,
+      wOff: b.Wt?.offset ?? 0,
+      bOff: b.Bs?.offset ?? 0,
+      eps: p.eps,
+    },
     workgroups: [x, y, z],
   });
 }

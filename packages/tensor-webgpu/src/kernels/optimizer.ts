@@ -2,22 +2,22 @@
 // and the global gradient norm (per-tensor partial sums of squares, then one reduction). Clipping is
 // folded into the update: the update kernels read the norm from its GPU buffer and scale the
 // gradient by min(1, maxNorm / (norm + 1e-6)), so clipping needs no readback and no gradient copies.
+import type { Backend } from '../runtime/backend.js';
+import { cpuAdamW, cpuClipScale, cpuGlobalNorm, cpuSgd } from '../cpu/optimizer.js';
 import type { DType } from '../dtype.js';
-import type { Engine, Kernel, StorageBinding } from '../runtime/engine.js';
 import { Tensor } from '../tensor.js';
-import { linearIndexWgsl, uniformBlock, type ScalarField } from './uniforms.js';
+import { wgslProgram } from './program.js';
 
 const WG = 256;
 /** Most workgroups one tensor's sum of squares uses (a grid-stride loop covers the rest). */
 const MAX_NORM_GROUPS = 64;
 
-function storeType(dtype: DType): 'f32' | 'f16' {
+/** Float storage of a parameter or gradient. */
+type FloatType = 'f32' | 'f16';
+
+function storeType(dtype: DType): FloatType {
   if (dtype !== 'f32' && dtype !== 'f16') throw new Error(`optimizer: dtype ${dtype} is not a float type`);
   return dtype;
-}
-
-function header(dtypes: DType[]): string {
-  return dtypes.includes('f16') ? 'enable f16;\n' : '';
 }
 
 // PyTorch's clip_grad_norm_: coefficient min(1, max_norm / (norm + 1e-6)).
@@ -41,40 +41,37 @@ export interface AdamWStepArgs {
   step: number;
 }
 
-function adamwKernel(p: DType, g: DType, clip: boolean): Kernel {
-  return {
-    key: `adamw:${p}:${g}:${clip ? 'clip' : 'noclip'}`,
-    code: () => {
-      const scalars = adamwScalars({
-        n: 0,
-        pOff: 0,
-        gOff: 0,
-        first: 0,
-        lr: 0,
-        beta1: 0,
-        beta2: 0,
-        eps: 0,
-        wd: 0,
-        stepSize: 0,
-        bc2Sqrt: 0,
-        maxNorm: 0,
-      });
-      const P = storeType(p);
-      const G = storeType(g);
-      return `${header([p, g])}
-@group(0) @binding(0) var<storage, read_write> param: array<${P}>;
-@group(0) @binding(1) var<storage, read> grad: array<${G}>;
-@group(0) @binding(2) var<storage, read_write> m: array<f32>;
-@group(0) @binding(3) var<storage, read_write> v: array<f32>;
-${clip ? '@group(0) @binding(4) var<storage, read> gnorm: array<f32>;' : ''}
-${uniformBlock(scalars).wgsl(clip ? 5 : 4)}
-${linearIndexWgsl(WG)}
-${clip ? CLIP_WGSL : ''}
-@compute @workgroup_size(${WG})
+/** Fused AdamW update; the gradient norm binding is present only when clipping is fused in. */
+const adamwProgram = wgslProgram({
+  name: 'adamw',
+  bindings: (p: { param: FloatType; grad: FloatType; clip: boolean }) => ({
+    param: { access: 'read_write' as const, type: p.param },
+    grad: { access: 'read' as const, type: p.grad },
+    m: { access: 'read_write' as const, type: 'f32' },
+    v: { access: 'read_write' as const, type: 'f32' },
+    ...(p.clip ? { gnorm: { access: 'read' as const, type: 'f32' } } : {}),
+  }),
+  uniforms: {
+    n: 'u32',
+    p_off: 'u32',
+    g_off: 'u32',
+    first: 'u32',
+    lr: 'f32',
+    beta1: 'f32',
+    beta2: 'f32',
+    eps: 'f32',
+    wd: 'f32',
+    step_size: 'f32',
+    bc2_sqrt: 'f32',
+    max_norm: 'f32',
+  },
+  workgroupSize: () => WG,
+  body: (p, { workgroupSize }) => `${p.clip ? CLIP_WGSL : ''}
+@compute @workgroup_size(${workgroupSize})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = linearIndex(wid, lid, nwg);
   if (i >= u.n) { return; }
-  let g = f32(grad[u.g_off + i])${clip ? ' * clip_coef()' : ''};
+  let g = f32(grad[u.g_off + i])${p.clip ? ' * clip_coef()' : ''};
   var mi = (1.0 - u.beta1) * g;
   var vi = (1.0 - u.beta2) * g * g;
   // The first step starts from zero moments, so the state buffers need no initialisation.
@@ -86,41 +83,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   v[i] = vi;
   // Decoupled weight decay, then the bias-corrected step (PyTorch's AdamW formulation).
   let p = f32(param[u.p_off + i]) * (1.0 - u.lr * u.wd);
-  param[u.p_off + i] = ${P}(p - u.step_size * mi / (sqrt(vi) / u.bc2_sqrt + u.eps));
-}`;
-    },
-  };
-}
-
-function adamwScalars(x: {
-  n: number;
-  pOff: number;
-  gOff: number;
-  first: number;
-  lr: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
-  wd: number;
-  stepSize: number;
-  bc2Sqrt: number;
-  maxNorm: number;
-}): ScalarField[] {
-  return [
-    { name: 'n', type: 'u32', value: x.n },
-    { name: 'p_off', type: 'u32', value: x.pOff },
-    { name: 'g_off', type: 'u32', value: x.gOff },
-    { name: 'first', type: 'u32', value: x.first },
-    { name: 'lr', type: 'f32', value: x.lr },
-    { name: 'beta1', type: 'f32', value: x.beta1 },
-    { name: 'beta2', type: 'f32', value: x.beta2 },
-    { name: 'eps', type: 'f32', value: x.eps },
-    { name: 'wd', type: 'f32', value: x.wd },
-    { name: 'step_size', type: 'f32', value: x.stepSize },
-    { name: 'bc2_sqrt', type: 'f32', value: x.bc2Sqrt },
-    { name: 'max_norm', type: 'f32', value: x.maxNorm },
-  ];
-}
+  param[u.p_off + i] = ${p.param}(p - u.step_size * mi / (sqrt(vi) / u.bc2_sqrt + u.eps));
+}`,
+});
 
 function checkUpdateOperands(op: string, param: Tensor, grad: Tensor, state: Tensor[]): void {
   if (!param.isContiguous)
@@ -150,39 +115,40 @@ export function launchAdamW(
   checkUpdateOperands('AdamW', param, grad, [m, v]);
   const n = param.size;
   if (n === 0) return;
+  if (param.engine.kind === 'cpu')
+    return cpuAdamW(param.engine, param, grad, m, v, args, clip, `AdamW step${param.describe()}`);
   const engine = param.engine;
   const bc1 = 1 - args.beta1 ** args.step;
   const bc2 = 1 - args.beta2 ** args.step;
-  const uniforms = uniformBlock(
-    adamwScalars({
-      n,
-      pOff: param.offset,
-      gOff: grad.offset,
-      first: args.step === 1 ? 1 : 0,
-      lr: args.lr,
-      beta1: args.beta1,
-      beta2: args.beta2,
-      eps: args.eps,
-      wd: args.weightDecay,
-      stepSize: args.lr / bc1,
-      bc2Sqrt: Math.sqrt(bc2),
-      maxNorm: clip?.maxNorm ?? 0,
-    }),
+  adamwProgram.dispatch(
+    engine,
+    { param: storeType(param.dtype), grad: storeType(grad.dtype), clip: !!clip },
+    {
+      label: `AdamW step${param.describe()}`,
+      buffers: {
+        param: param.buffer,
+        grad: grad.buffer,
+        m: m.buffer,
+        v: v.buffer,
+        ...(clip ? { gnorm: clip.norm.buffer } : {}),
+      },
+      uniforms: {
+        n,
+        p_off: param.offset,
+        g_off: grad.offset,
+        first: args.step === 1 ? 1 : 0,
+        lr: args.lr,
+        beta1: args.beta1,
+        beta2: args.beta2,
+        eps: args.eps,
+        wd: args.weightDecay,
+        step_size: args.lr / bc1,
+        bc2_sqrt: Math.sqrt(bc2),
+        max_norm: clip?.maxNorm ?? 0,
+      },
+      workgroups: engine.grid(Math.ceil(n / WG)),
+    },
   );
-  const storage: StorageBinding[] = [
-    { buffer: param.buffer, readOnly: false },
-    { buffer: grad.buffer, readOnly: true },
-    { buffer: m.buffer, readOnly: false },
-    { buffer: v.buffer, readOnly: false },
-  ];
-  if (clip) storage.push({ buffer: clip.norm.buffer, readOnly: true });
-  engine.dispatch({
-    kernel: adamwKernel(param.dtype, grad.dtype, !!clip),
-    label: `AdamW step${param.describe()}`,
-    storage,
-    uniforms: uniforms.data,
-    workgroups: engine.grid(Math.ceil(n / WG)),
-  });
 }
 
 /** Hyper-parameters of one SGD update. */
@@ -196,60 +162,47 @@ export interface SgdStepArgs {
   first: boolean;
 }
 
-function sgdKernel(p: DType, g: DType, momentum: boolean, clip: boolean): Kernel {
-  return {
-    key: `sgd:${p}:${g}:${momentum ? 'momentum' : 'plain'}:${clip ? 'clip' : 'noclip'}`,
-    code: () => {
-      const P = storeType(p);
-      const G = storeType(g);
-      let binding = 2;
-      const bufDecl = momentum
-        ? `@group(0) @binding(${binding++}) var<storage, read_write> buf: array<f32>;`
-        : '';
-      const normDecl = clip ? `@group(0) @binding(${binding++}) var<storage, read> gnorm: array<f32>;` : '';
-      return `${header([p, g])}
-@group(0) @binding(0) var<storage, read_write> param: array<${P}>;
-@group(0) @binding(1) var<storage, read> grad: array<${G}>;
-${bufDecl}
-${normDecl}
-${uniformBlock(sgdScalars(0, 0, 0, {} as SgdStepArgs, 0)).wgsl(binding)}
-${linearIndexWgsl(WG)}
-${clip ? CLIP_WGSL : ''}
-@compute @workgroup_size(${WG})
+/** Fused SGD update; the momentum buffer and gradient norm bindings are present only when used. */
+const sgdProgram = wgslProgram({
+  name: 'sgd',
+  bindings: (p: { param: FloatType; grad: FloatType; momentum: boolean; clip: boolean }) => ({
+    param: { access: 'read_write' as const, type: p.param },
+    grad: { access: 'read' as const, type: p.grad },
+    ...(p.momentum ? { buf: { access: 'read_write' as const, type: 'f32' } } : {}),
+    ...(p.clip ? { gnorm: { access: 'read' as const, type: 'f32' } } : {}),
+  }),
+  uniforms: {
+    n: 'u32',
+    p_off: 'u32',
+    g_off: 'u32',
+    first: 'u32',
+    nesterov: 'u32',
+    lr: 'f32',
+    momentum: 'f32',
+    dampening: 'f32',
+    wd: 'f32',
+    max_norm: 'f32',
+  },
+  workgroupSize: () => WG,
+  body: (p, { workgroupSize }) => `${p.clip ? CLIP_WGSL : ''}
+@compute @workgroup_size(${workgroupSize})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = linearIndex(wid, lid, nwg);
   if (i >= u.n) { return; }
   let p = f32(param[u.p_off + i]);
   // Coupled (L2) weight decay, as torch.optim.SGD.
-  var d = f32(grad[u.g_off + i])${clip ? ' * clip_coef()' : ''} + u.wd * p;
+  var d = f32(grad[u.g_off + i])${p.clip ? ' * clip_coef()' : ''} + u.wd * p;
 ${
-  momentum
+  p.momentum
     ? `  var b = d;
   if (u.first == 0u) { b = u.momentum * buf[i] + (1.0 - u.dampening) * d; }
   buf[i] = b;
   if (u.nesterov != 0u) { d = d + u.momentum * b; } else { d = b; }`
     : ''
 }
-  param[u.p_off + i] = ${P}(p - u.lr * d);
-}`;
-    },
-  };
-}
-
-function sgdScalars(n: number, pOff: number, gOff: number, a: SgdStepArgs, maxNorm: number): ScalarField[] {
-  return [
-    { name: 'n', type: 'u32', value: n },
-    { name: 'p_off', type: 'u32', value: pOff },
-    { name: 'g_off', type: 'u32', value: gOff },
-    { name: 'first', type: 'u32', value: a.first ? 1 : 0 },
-    { name: 'nesterov', type: 'u32', value: a.nesterov ? 1 : 0 },
-    { name: 'lr', type: 'f32', value: a.lr ?? 0 },
-    { name: 'momentum', type: 'f32', value: a.momentum ?? 0 },
-    { name: 'dampening', type: 'f32', value: a.dampening ?? 0 },
-    { name: 'wd', type: 'f32', value: a.weightDecay ?? 0 },
-    { name: 'max_norm', type: 'f32', value: maxNorm },
-  ];
-}
+  param[u.p_off + i] = ${p.param}(p - u.lr * d);
+}`,
+});
 
 /** One fused SGD update in place (`buf` is the momentum buffer, or null without momentum). */
 export function launchSgd(
@@ -262,82 +215,97 @@ export function launchSgd(
   checkUpdateOperands('SGD', param, grad, buf ? [buf] : []);
   const n = param.size;
   if (n === 0) return;
+  if (param.engine.kind === 'cpu')
+    return cpuSgd(param.engine, param, grad, buf, args, clip, `SGD step${param.describe()}`);
   const engine = param.engine;
-  const storage: StorageBinding[] = [
-    { buffer: param.buffer, readOnly: false },
-    { buffer: grad.buffer, readOnly: true },
-  ];
-  if (buf) storage.push({ buffer: buf.buffer, readOnly: false });
-  if (clip) storage.push({ buffer: clip.norm.buffer, readOnly: true });
-  engine.dispatch({
-    kernel: sgdKernel(param.dtype, grad.dtype, !!buf, !!clip),
-    label: `SGD step${param.describe()}`,
-    storage,
-    uniforms: uniformBlock(sgdScalars(n, param.offset, grad.offset, args, clip?.maxNorm ?? 0)).data,
-    workgroups: engine.grid(Math.ceil(n / WG)),
-  });
+  sgdProgram.dispatch(
+    engine,
+    { param: storeType(param.dtype), grad: storeType(grad.dtype), momentum: !!buf, clip: !!clip },
+    {
+      label: `SGD step${param.describe()}`,
+      buffers: {
+        param: param.buffer,
+        grad: grad.buffer,
+        ...(buf ? { buf: buf.buffer } : {}),
+        ...(clip ? { gnorm: clip.norm.buffer } : {}),
+      },
+      uniforms: {
+        n,
+        p_off: param.offset,
+        g_off: grad.offset,
+        first: args.first ? 1 : 0,
+        nesterov: args.nesterov ? 1 : 0,
+        lr: args.lr,
+        momentum: args.momentum,
+        dampening: args.dampening,
+        wd: args.weightDecay,
+        max_norm: clip?.maxNorm ?? 0,
+      },
+      workgroups: engine.grid(Math.ceil(n / WG)),
+    },
+  );
 }
 
-function sumSquaresKernel(g: DType): Kernel {
-  return {
-    key: `sumsq:${g}`,
-    code: () => `${header([g])}
-@group(0) @binding(0) var<storage, read> x: array<${storeType(g)}>;
-@group(0) @binding(1) var<storage, read_write> partials: array<f32>;
-${uniformBlock(sumSquaresScalars(0, 0, 0, 0)).wgsl(2)}
-var<workgroup> sh: array<f32, ${WG}>;
-@compute @workgroup_size(${WG})
+/** Per-tensor partial sums of squares: a grid-stride loop over `groups` workgroups. */
+const sumSquaresProgram = wgslProgram({
+  name: 'sumsq',
+  bindings: (p: { grad: FloatType }) => ({
+    x: { access: 'read' as const, type: p.grad },
+    partials: { access: 'read_write' as const, type: 'f32' },
+  }),
+  uniforms: { n: 'u32', off: 'u32', base: 'u32', groups: 'u32' },
+  workgroupSize: () => WG,
+  body: (_p, { workgroupSize: wg }) => `var<workgroup> sh: array<f32, ${wg}>;
+@compute @workgroup_size(${wg})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   var s = 0.0;
-  for (var i = wid.x * ${WG}u + lid.x; i < u.n; i = i + u.groups * ${WG}u) {
+  for (var i = wid.x * ${wg}u + lid.x; i < u.n; i = i + u.groups * ${wg}u) {
     let a = f32(x[u.off + i]);
     s = s + a * a;
   }
   sh[lid.x] = s;
   workgroupBarrier();
-  for (var k = ${WG / 2}u; k > 0u; k = k >> 1u) {
+  for (var k = ${wg / 2}u; k > 0u; k = k >> 1u) {
     if (lid.x < k) { sh[lid.x] = sh[lid.x] + sh[lid.x + k]; }
     workgroupBarrier();
   }
   if (lid.x == 0u) { partials[u.base + wid.x] = sh[0]; }
 }`,
-  };
-}
+});
 
-function sumSquaresScalars(n: number, off: number, base: number, groups: number): ScalarField[] {
-  return [
-    { name: 'n', type: 'u32', value: n },
-    { name: 'off', type: 'u32', value: off },
-    { name: 'base', type: 'u32', value: base },
-    { name: 'groups', type: 'u32', value: groups },
-  ];
-}
-
-const NORM_KERNEL: Kernel = {
-  key: 'sqrtsum',
-  code: () => `@group(0) @binding(0) var<storage, read> partials: array<f32>;
-@group(0) @binding(1) var<storage, read_write> out: array<f32>;
-${uniformBlock([{ name: 'count', type: 'u32', value: 0 }]).wgsl(2)}
-var<workgroup> sh: array<f32, ${WG}>;
-@compute @workgroup_size(${WG})
+/** The square root of the sum of the partials, in one workgroup. */
+const sqrtSumProgram = wgslProgram({
+  name: 'sqrtsum',
+  bindings: (_p: Record<string, never>) => ({
+    partials: { access: 'read' as const, type: 'f32' },
+    out: { access: 'read_write' as const, type: 'f32' },
+  }),
+  uniforms: { count: 'u32' },
+  workgroupSize: () => WG,
+  body: (_p, { workgroupSize: wg }) => `var<workgroup> sh: array<f32, ${wg}>;
+@compute @workgroup_size(${wg})
 fn main(@builtin(local_invocation_id) lid: vec3<u32>) {
   var s = 0.0;
-  for (var i = lid.x; i < u.count; i = i + ${WG}u) { s = s + partials[i]; }
+  for (var i = lid.x; i < u.count; i = i + ${wg}u) { s = s + partials[i]; }
   sh[lid.x] = s;
   workgroupBarrier();
-  for (var k = ${WG / 2}u; k > 0u; k = k >> 1u) {
+  for (var k = ${wg / 2}u; k > 0u; k = k >> 1u) {
     if (lid.x < k) { sh[lid.x] = sh[lid.x] + sh[lid.x + k]; }
     workgroupBarrier();
   }
   if (lid.x == 0u) { out[0] = sqrt(sh[0]); }
 }`,
-};
+});
 
 /**
  * The L2 norm of all `tensors` together, as a new 0-d f32 tensor: ⌈n/256⌉ (≤ 64) workgroup partial
  * sums per tensor, then one workgroup adds them up. Inputs must be contiguous float tensors.
  */
-export function launchGlobalNorm(tensors: readonly Tensor[], engine: Engine): Tensor {
+export function launchGlobalNorm(tensors: readonly Tensor[], backend: Backend): Tensor {
+  for (const t of tensors)
+    if (!t.isContiguous) throw new Error(`clipGradNorm: gradient${t.describe()} must be contiguous`);
+  if (backend.kind === 'cpu') return cpuGlobalNorm(backend, tensors);
+  const engine = backend;
   const groups = tensors.map((t) => Math.min(MAX_NORM_GROUPS, Math.ceil(t.size / WG)));
   const total = groups.reduce((a, b) => a + b, 0);
   const out = Tensor.empty([], 'f32', engine);
@@ -345,30 +313,29 @@ export function launchGlobalNorm(tensors: readonly Tensor[], engine: Engine): Te
   try {
     let base = 0;
     tensors.forEach((t, k) => {
-      if (!t.isContiguous) throw new Error(`clipGradNorm: gradient${t.describe()} must be contiguous`);
       if (!groups[k]) return;
-      engine.dispatch({
-        kernel: sumSquaresKernel(t.dtype),
-        label: `grad norm${t.describe()}`,
-        storage: [
-          { buffer: t.buffer, readOnly: true },
-          { buffer: partials.buffer, readOnly: false },
-        ],
-        uniforms: uniformBlock(sumSquaresScalars(t.size, t.offset, base, groups[k])).data,
-        workgroups: [groups[k]],
-      });
+      sumSquaresProgram.dispatch(
+        engine,
+        { grad: storeType(t.dtype) },
+        {
+          label: `grad norm${t.describe()}`,
+          buffers: { x: t.buffer, partials: partials.buffer },
+          uniforms: { n: t.size, off: t.offset, base, groups: groups[k] },
+          workgroups: [groups[k]],
+        },
+      );
       base += groups[k];
     });
-    engine.dispatch({
-      kernel: NORM_KERNEL,
-      label: `grad norm of ${tensors.length} tensors`,
-      storage: [
-        { buffer: partials.buffer, readOnly: true },
-        { buffer: out.buffer, readOnly: false },
-      ],
-      uniforms: uniformBlock([{ name: 'count', type: 'u32', value: total }]).data,
-      workgroups: [1],
-    });
+    sqrtSumProgram.dispatch(
+      engine,
+      {},
+      {
+        label: `grad norm of ${tensors.length} tensors`,
+        buffers: { partials: partials.buffer, out: out.buffer },
+        uniforms: { count: total },
+        workgroups: [1],
+      },
+    );
   } catch (e) {
     out.dispose();
     throw e;
@@ -378,51 +345,44 @@ export function launchGlobalNorm(tensors: readonly Tensor[], engine: Engine): Te
   return out;
 }
 
-function clipScaleKernel(g: DType): Kernel {
-  return {
-    key: `clipscale:${g}`,
-    code: () => {
-      const G = storeType(g);
-      return `${header([g])}
-@group(0) @binding(0) var<storage, read> grad: array<${G}>;
-@group(0) @binding(1) var<storage, read> gnorm: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<${G}>;
-${uniformBlock([
-  { name: 'n', type: 'u32', value: 0 },
-  { name: 'off', type: 'u32', value: 0 },
-  { name: 'max_norm', type: 'f32', value: 0 },
-]).wgsl(3)}
-${linearIndexWgsl(WG)}
-${CLIP_WGSL}
-@compute @workgroup_size(${WG})
+/** A scaled copy of a gradient: out = grad · min(1, maxNorm / (norm + 1e-6)). */
+const clipScaleProgram = wgslProgram({
+  name: 'clipscale',
+  bindings: (p: { grad: FloatType }) => ({
+    grad: { access: 'read' as const, type: p.grad },
+    gnorm: { access: 'read' as const, type: 'f32' },
+    out: { access: 'read_write' as const, type: p.grad },
+  }),
+  uniforms: { n: 'u32', off: 'u32', max_norm: 'f32' },
+  workgroupSize: () => WG,
+  body: (p, { workgroupSize }) => `${CLIP_WGSL}
+@compute @workgroup_size(${workgroupSize})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = linearIndex(wid, lid, nwg);
   if (i >= u.n) { return; }
-  out[i] = ${G}(f32(grad[u.off + i]) * clip_coef());
-}`;
-    },
-  };
-}
+  out[i] = ${p.grad}(f32(grad[u.off + i]) * clip_coef());
+}`,
+});
 
 /** A new contiguous copy of `grad` scaled by min(1, maxNorm / (norm + 1e-6)). */
 export function launchClipScale(grad: Tensor, norm: Tensor, maxNorm: number): Tensor {
   if (!grad.isContiguous) throw new Error(`clipGradNorm: gradient${grad.describe()} must be contiguous`);
   const out = Tensor.empty(grad.shape, grad.dtype, grad.engine);
   if (grad.size === 0) return out;
-  grad.engine.dispatch({
-    kernel: clipScaleKernel(grad.dtype),
-    label: `clip grad${grad.describe()}`,
-    storage: [
-      { buffer: grad.buffer, readOnly: true },
-      { buffer: norm.buffer, readOnly: true },
-      { buffer: out.buffer, readOnly: false },
-    ],
-    uniforms: uniformBlock([
-      { name: 'n', type: 'u32', value: grad.size },
-      { name: 'off', type: 'u32', value: grad.offset },
-      { name: 'max_norm', type: 'f32', value: maxNorm },
-    ]).data,
-    workgroups: grad.engine.grid(Math.ceil(grad.size / WG)),
-  });
+  if (grad.engine.kind === 'cpu') {
+    cpuClipScale(grad.engine, grad, norm, maxNorm, out);
+    return out;
+  }
+  const engine = grad.engine;
+  clipScaleProgram.dispatch(
+    engine,
+    { grad: storeType(grad.dtype) },
+    {
+      label: `clip grad${grad.describe()}`,
+      buffers: { grad: grad.buffer, gnorm: norm.buffer, out: out.buffer },
+      uniforms: { n: grad.size, off: grad.offset, max_norm: maxNorm },
+      workgroups: engine.grid(Math.ceil(grad.size / WG)),
+    },
+  );
   return out;
 }

@@ -1,8 +1,9 @@
 // Average pooling (NCHW), forward and backward, one thread per output (forward) or per input
 // element (backward). The backward gathers from the outputs whose windows cover the element instead
 // of scattering, so it needs no atomics and is deterministic.
-import type { Engine, Kernel } from '../runtime/engine.js';
-import { linearIndexWgsl, uniformBlock, type UniformBlock } from './uniforms.js';
+import { cpuAvgPool } from '../cpu/image.js';
+import type { Backend, DeviceBuffer } from '../runtime/backend.js';
+import { wgslProgram } from './program.js';
 
 const WG = 256;
 
@@ -22,38 +23,43 @@ export interface PoolGeometry {
   pw: number;
 }
 
-function poolUniforms(g: PoolGeometry, total: number, xOff: number): UniformBlock {
-  const f: [string, number][] = [
-    ['total', total],
-    ['h', g.h],
-    ['w', g.w],
-    ['ho', g.ho],
-    ['wo', g.wo],
-    ['kh', g.kh],
-    ['kw', g.kw],
-    ['sh', g.sh],
-    ['sw', g.sw],
-    ['ph', g.ph],
-    ['pw', g.pw],
-    ['xOff', xOff],
-  ];
-  return uniformBlock(f.map(([name, value]) => ({ name, type: 'u32' as const, value })));
+/** avgPool2d variant: storage dtype and direction. */
+export interface AvgPoolParams {
+  dtype: 'f32' | 'f16';
+  backward: boolean;
 }
 
-const ZERO: PoolGeometry = { planes: 0, h: 0, w: 0, ho: 0, wo: 0, kh: 0, kw: 0, sh: 0, sw: 0, ph: 0, pw: 0 };
-
 /**
- * avgPool2d kernel. `backward: false`: out[p, oh, ow] = mean of the kh·kw window (padding counts as
- * zeros, PyTorch's count_include_pad=True). `backward: true`: dx[p, ih, iw] = Σ dy / (kh·kw) over the
- * windows that contain (ih, iw). Bindings: input (x or dy), output, uniforms.
+ * avgPool2d. `backward: false`: out[p, oh, ow] = mean of the kh·kw window (padding counts as zeros,
+ * PyTorch's count_include_pad=True). `backward: true`: dx[p, ih, iw] = Σ dy / (kh·kw) over the
+ * windows that contain (ih, iw). X is the input (x or dy), Y the output.
  */
-export function avgPoolKernel(dtype: 'f32' | 'f16', backward: boolean): Kernel {
-  return {
-    key: `avgpool|${dtype}|${backward ? 'bwd' : 'fwd'}`,
-    code: () => {
-      const T = dtype;
-      const body = backward
-        ? `  let iw = i32(idx % u.w);
+export const avgPoolProgram = wgslProgram({
+  name: 'avgpool',
+  bindings: (p: AvgPoolParams) => ({
+    X: { access: 'read' as const, type: p.dtype },
+    Y: { access: 'read_write' as const, type: p.dtype },
+  }),
+  uniforms: {
+    total: 'u32',
+    h: 'u32',
+    w: 'u32',
+    ho: 'u32',
+    wo: 'u32',
+    kh: 'u32',
+    kw: 'u32',
+    sh: 'u32',
+    sw: 'u32',
+    ph: 'u32',
+    pw: 'u32',
+    xOff: 'u32',
+  },
+  workgroupSize: () => WG,
+  body: ({ dtype: T, backward }, { workgroupSize }) => {
+    // ohLo = ⌊(ih + ph − kh) / s⌋ + 1 computed as (a + s) / s: WGSL truncates, which equals the
+    // floor whenever a + s ≥ 0, and smaller numerators give results ≤ 0 that are clamped to 0.
+    const body = backward
+      ? `  let iw = i32(idx % u.w);
   let ih = i32((idx / u.w) % u.h);
   let p = idx / (u.w * u.h);
   // Windows oh with oh·s − pad ≤ ih < oh·s − pad + k.
@@ -68,7 +74,7 @@ export function avgPoolKernel(dtype: 'f32' | 'f16', backward: boolean): Kernel {
     }
   }
   Y[idx] = ${T}(acc / f32(u.kh * u.kw));`
-        : `  let ow = idx % u.wo;
+      : `  let ow = idx % u.wo;
   let oh = (idx / u.wo) % u.ho;
   let p = idx / (u.wo * u.ho);
   let h0 = i32(oh * u.sh) - i32(u.ph);
@@ -80,43 +86,51 @@ export function avgPoolKernel(dtype: 'f32' | 'f16', backward: boolean): Kernel {
     }
   }
   Y[idx] = ${T}(acc / f32(u.kh * u.kw));`;
-      // ohLo = ⌊(ih + ph − kh) / s⌋ + 1 computed as (a + s) / s: WGSL truncates, which equals the
-      // floor whenever a + s ≥ 0, and smaller numerators give results ≤ 0 that are clamped to 0.
-      return `${T === 'f16' ? 'enable f16;\n' : ''}@group(0) @binding(0) var<storage, read> X: array<${T}>;
-@group(0) @binding(1) var<storage, read_write> Y: array<${T}>;
-${poolUniforms(ZERO, 0, 0).wgsl(2)}
-${linearIndexWgsl(WG)}
-@compute @workgroup_size(${WG})
+    return `@compute @workgroup_size(${workgroupSize})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let idx = linearIndex(wid, lid, nwg);
   if (idx >= u.total) { return; }
 ${body}
 }
 `;
-    },
-  };
-}
+  },
+});
 
 /** Records an avgPool2d forward (`backward` false: x → y) or backward (dy → dx) launch. */
 export function launchAvgPool(
-  engine: Engine,
+  backend: Backend,
   dtype: 'f32' | 'f16',
   backward: boolean,
   g: PoolGeometry,
-  input: { buffer: GPUBuffer; offset: number },
-  out: GPUBuffer,
+  input: { buffer: DeviceBuffer; offset: number },
+  out: DeviceBuffer,
   label: string,
 ): void {
   const total = g.planes * (backward ? g.h * g.w : g.ho * g.wo);
   if (total === 0) return;
-  engine.dispatch({
-    kernel: avgPoolKernel(dtype, backward),
-    label,
-    storage: [
-      { buffer: input.buffer, readOnly: true },
-      { buffer: out, readOnly: false },
-    ],
-    uniforms: poolUniforms(g, total, input.offset).data,
-    workgroups: engine.grid(Math.ceil(total / WG)),
-  });
+  if (backend.kind === 'cpu') return cpuAvgPool(backend, dtype, backward, g, input, out, label);
+  const engine = backend;
+  avgPoolProgram.dispatch(
+    engine,
+    { dtype, backward },
+    {
+      label,
+      buffers: { X: input.buffer, Y: out },
+      uniforms: {
+        total,
+        h: g.h,
+        w: g.w,
+        ho: g.ho,
+        wo: g.wo,
+        kh: g.kh,
+        kw: g.kw,
+        sh: g.sh,
+        sw: g.sw,
+        ph: g.ph,
+        pw: g.pw,
+        xOff: input.offset,
+      },
+      workgroups: engine.grid(Math.ceil(total / WG)),
+    },
+  );
 }

@@ -3,27 +3,18 @@
 // seed gives the same numbers regardless of launch shape and no state lives on the GPU.
 // Uniform: 24-bit mantissa from the top bits. Normal: Box–Muller on pairs. Beta: X/(X+Y) with
 // Gamma samples from Marsaglia–Tsang (shape < 1 boosted by U^(1/shape)), combined in log space.
+import type { Backend } from '../runtime/backend.js';
+import { cpuRandom } from '../cpu/random.js';
 import type { DType } from '../dtype.js';
-import type { Engine } from '../runtime/engine.js';
 import { Tensor, shapeSize } from '../tensor.js';
-import { enableF16, storageType } from './elementwise.js';
+import { storageType } from './elementwise.js';
 import { fmtShape } from './shape.js';
-import { linearIndexWgsl, uniformBlock } from './uniforms.js';
+import { wgslProgram } from './program.js';
 
 /** Distributions of the random template (`bits` writes raw u32 Philox output). */
 export type Distribution = 'uniform' | 'normal' | 'beta' | 'bits';
 
 const WG = 256;
-
-function randUniforms(v?: { n: number; k0: number; k1: number; p0: number; p1: number }) {
-  return uniformBlock([
-    { name: 'n', type: 'u32', value: v?.n ?? 0 },
-    { name: 'k0', type: 'u32', value: v?.k0 ?? 0 },
-    { name: 'k1', type: 'u32', value: v?.k1 ?? 0 },
-    { name: 'p0', type: 'f32', value: v?.p0 ?? 0 },
-    { name: 'p1', type: 'f32', value: v?.p1 ?? 0 },
-  ]);
-}
 
 /** Philox4x32-10 in WGSL (32×32→64-bit products from 16-bit halves; WGSL has no mulhi). */
 export const PHILOX_WGSL = `fn mulhilo(a: u32, b: u32) -> vec2<u32> {
@@ -74,18 +65,28 @@ const GAMMA_WGSL = `fn log_gamma_sample(shape: f32, e: u32, stream: u32) -> f32 
   return result + log_boost;
 }`;
 
-/** WGSL of one random variant. */
-export function randomWgsl(dist: Distribution, dtype: DType): string {
-  const T = storageType(dtype);
-  const header = `${enableF16([dtype])}@group(0) @binding(0) var<storage, read_write> out: array<${T}>;
-${randUniforms().wgsl(1)}
-${linearIndexWgsl(WG)}
-${PHILOX_WGSL}`;
-  const main = `@compute @workgroup_size(${WG})
+/** Random variant: distribution and output dtype. */
+export interface RandomParams {
+  dist: Distribution;
+  dtype: DType;
+}
+
+/**
+ * Random fill: `p0`/`p1` are low/high, mean/std or alpha/beta. Uniform, normal and bits write four
+ * values per thread (one Philox block); beta one value per thread.
+ */
+export const randomProgram = wgslProgram({
+  name: 'rand',
+  bindings: (p: RandomParams) => ({ out: { access: 'read_write' as const, type: storageType(p.dtype) } }),
+  uniforms: { n: 'u32', k0: 'u32', k1: 'u32', p0: 'f32', p1: 'f32' },
+  workgroupSize: () => WG,
+  body: ({ dist, dtype }, { workgroupSize }) => {
+    const T = storageType(dtype);
+    const main = `@compute @workgroup_size(${workgroupSize})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let t = linearIndex(wid, lid, nwg);`;
-  if (dist === 'beta') {
-    return `${header}
+    if (dist === 'beta') {
+      return `${PHILOX_WGSL}
 ${GAMMA_WGSL}
 ${main}
   if (t >= u.n) { return; }
@@ -93,18 +94,20 @@ ${main}
   let ly = log_gamma_sample(u.p1, t, 2u);
   out[t] = ${T}(1.0 / (1.0 + exp(ly - lx)));
 }`;
-  }
-  let values: string;
-  if (dist === 'bits') values = 'let v = r;';
-  else if (dist === 'uniform') values = 'let v = vec4<f32>(unit(r.x), unit(r.y), unit(r.z), unit(r.w)) * (u.p1 - u.p0) + vec4<f32>(u.p0);';
-  else {
-    values = `let ra = sqrt(-2.0 * log(unit_open0(r.x)));
+    }
+    let values: string;
+    if (dist === 'bits') values = 'let v = r;';
+    else if (dist === 'uniform')
+      values =
+        'let v = vec4<f32>(unit(r.x), unit(r.y), unit(r.z), unit(r.w)) * (u.p1 - u.p0) + vec4<f32>(u.p0);';
+    else {
+      values = `let ra = sqrt(-2.0 * log(unit_open0(r.x)));
   let rb = sqrt(-2.0 * log(unit_open0(r.z)));
   let ta = ${TWO_PI} * unit(r.y);
   let tb = ${TWO_PI} * unit(r.w);
   let v = vec4<f32>(ra * cos(ta), ra * sin(ta), rb * cos(tb), rb * sin(tb)) * u.p1 + vec4<f32>(u.p0);`;
-  }
-  return `${header}
+    }
+    return `${PHILOX_WGSL}
 ${main}
   if (t * 4u >= u.n) { return; }
   let r = philox(vec4<u32>(t, 0u, 0u, 0u), vec2<u32>(u.k0, u.k1));
@@ -113,26 +116,49 @@ ${main}
     if (t * 4u + j < u.n) { out[t * 4u + j] = ${T}(v[j]); }
   }
 }`;
+  },
+});
+
+/** Full WGSL of one random variant (for generated-code tests). */
+export function randomWgsl(dist: Distribution, dtype: DType): string {
+  return randomProgram.wgsl({ dist, dtype });
 }
 
 /** Splits a 53-bit integer seed into the two 32-bit Philox key words. */
 export function seedKey(seed: number): [number, number] {
-  return [seed % 4294967296 >>> 0, Math.floor(seed / 4294967296) >>> 0];
+  return [(seed % 4294967296) >>> 0, Math.floor(seed / 4294967296) >>> 0];
 }
 
 /** Fills a new tensor with samples; `p0`/`p1` are low/high, mean/std or alpha/beta. */
-export function launchRandom(engine: Engine, dist: Distribution, shape: readonly number[], dtype: DType, seed: number, p0 = 0, p1 = 0): Tensor {
-  const out = Tensor.empty(shape, dtype, engine);
+export function launchRandom(
+  backend: Backend,
+  dist: Distribution,
+  shape: readonly number[],
+  dtype: DType,
+  seed: number,
+  p0 = 0,
+  p1 = 0,
+): Tensor {
+  const out = Tensor.empty(shape, dtype, backend);
   const n = shapeSize(shape);
   if (n === 0) return out;
   const [k0, k1] = seedKey(seed);
+  const label = `rand ${dist} ${fmtShape(shape)}`;
+  if (backend.kind === 'cpu') {
+    cpuRandom(backend, dist, out, k0, k1, p0, p1, label);
+    return out;
+  }
+  const engine = backend;
   const threads = dist === 'beta' ? n : Math.ceil(n / 4);
-  engine.dispatch({
-    kernel: { key: `rand:${dist}:${dtype}`, code: () => randomWgsl(dist, dtype) },
-    label: `rand ${dist} ${fmtShape(shape)}`,
-    storage: [{ buffer: out.buffer, readOnly: false }],
-    uniforms: randUniforms({ n, k0, k1, p0, p1 }).data,
-    workgroups: engine.grid(Math.ceil(threads / WG)),
-  });
+  randomProgram.dispatch(
+    engine,
+    { dist, dtype },
+    {
+      label,
+      buffers: { out: out.buffer },
+      uniforms: { n, k0, k1, p0, p1 },
+      workgroups: engine.grid(Math.ceil(threads / WG)),
+    },
+  );
   return out;
 }

@@ -3,13 +3,15 @@
 // and reduce each row with one workgroup: threads accumulate a strided slice, then a shared-memory
 // tree (or, when the device has subgroups and the op allows, subgroup ops plus a short shared-memory
 // step). Long rows with few outputs are split into chunks whose partials a second pass reduces.
-// Floats accumulate in f32 (f16 inputs included).
+// Floats accumulate in f32 (f16 inputs included). The CPU engine runs csrc/reduce.c instead (cpu/reduce.ts).
+import { cpuCumsum, cpuReduce, cpuSoftmax } from '../cpu/reduce.js';
+import type { DeviceBuffer } from '../runtime/backend.js';
 import type { DType } from '../dtype.js';
-import type { Engine, Kernel, StorageBinding } from '../runtime/engine.js';
+import type { Engine } from '../runtime/engine.js';
 import { Tensor, contiguousStrides, shapeSize } from '../tensor.js';
-import { SPECIAL_FLOATS_WGSL, computeType, enableF16, storageType, type ComputeType } from './elementwise.js';
+import { SPECIAL_FLOATS_WGSL, computeType, storageType, type ComputeType } from './elementwise.js';
+import { wgslProgram, type BindingSchema, type BindingSpec, type Program } from './program.js';
 import { MAX_RANK, coalesce, fmtShape, unravelWgsl } from './shape.js';
-import { linearIndexWgsl, uniformBlock } from './uniforms.js';
 
 /** Reduction kinds of the reduce template. */
 export type ReduceOp = 'sum' | 'max' | 'min' | 'argmax' | 'argmin';
@@ -57,51 +59,41 @@ export function reduceConfig(rows: number, len: number): { wg: number; chunks: n
   return { wg, chunks, serial: false };
 }
 
-function reduceUniforms(v?: {
-  rows: number;
-  len: number;
-  chunkLen: number;
-  chunks: number;
-  off: number;
-  scale: number;
-  keptShape: number[];
-  keptSt: number[];
-  redShape: number[];
-  redSt: number[];
-}) {
-  return uniformBlock(
-    [
-      { name: 'rows', type: 'u32', value: v?.rows ?? 0 },
-      { name: 'len', type: 'u32', value: v?.len ?? 0 },
-      { name: 'chunk_len', type: 'u32', value: v?.chunkLen ?? 0 },
-      { name: 'chunks', type: 'u32', value: v?.chunks ?? 0 },
-      { name: 'kept_rank', type: 'u32', value: v?.keptShape.length ?? 0 },
-      { name: 'red_rank', type: 'u32', value: v?.redShape.length ?? 0 },
-      { name: 'off', type: 'u32', value: v?.off ?? 0 },
-      { name: 'scale', type: 'f32', value: v?.scale ?? 1 },
-    ],
-    [
-      { name: 'kept_shape', length: MAX_RANK, values: v?.keptShape ?? [] },
-      { name: 'kept_st', length: MAX_RANK, values: v?.keptSt ?? [] },
-      { name: 'red_shape', length: MAX_RANK, values: v?.redShape ?? [] },
-      { name: 'red_st', length: MAX_RANK, values: v?.redSt ?? [] },
-    ],
-  );
-}
+const sgUsed = (spec: ReduceSpec) => spec.subgroups && !spec.serial && !isArg(spec.op);
 
-/** WGSL of one reduce variant. */
-export function reduceWgsl(spec: ReduceSpec): string {
+/** The reduce template: one variant per {@link ReduceSpec}. */
+export const reduceProgram = wgslProgram({
+  name: 'reduce',
+  bindings: (spec: ReduceSpec) => ({
+    src: { access: 'read' as const, type: storageType(spec.input) },
+    // Partials of a first argmax/argmin pass carry their indices.
+    ...(spec.argIn ? { src_idx: { access: 'read' as const, type: 'u32' } } : {}),
+    ...(spec.outVal ? { out_val: { access: 'read_write' as const, type: storageType(spec.outVal) } } : {}),
+    ...(spec.outIdx ? { out_idx: { access: 'read_write' as const, type: storageType(spec.outIdx) } } : {}),
+  }),
+  uniforms: {
+    rows: 'u32',
+    len: 'u32',
+    chunk_len: 'u32',
+    chunks: 'u32',
+    kept_rank: 'u32',
+    red_rank: 'u32',
+    off: 'u32',
+    scale: 'f32',
+    kept_shape: ['u32', MAX_RANK],
+    kept_st: ['u32', MAX_RANK],
+    red_shape: ['u32', MAX_RANK],
+    red_st: ['u32', MAX_RANK],
+  },
+  workgroupSize: (spec) => spec.wg,
+  enables: (spec) => (sgUsed(spec) ? ['subgroups'] : []),
+  body: reduceBody,
+});
+
+function reduceBody(spec: ReduceSpec): string {
   const { op, wg } = spec;
   const A = computeType(spec.input);
   const arg = isArg(op);
-  const dtypes = [spec.input, ...(spec.outVal ? [spec.outVal] : [])];
-  let b = 0;
-  const decl: string[] = [];
-  decl.push(`@group(0) @binding(${b++}) var<storage, read> src: array<${storageType(spec.input)}>;`);
-  if (spec.argIn) decl.push(`@group(0) @binding(${b++}) var<storage, read> src_idx: array<u32>;`);
-  if (spec.outVal) decl.push(`@group(0) @binding(${b++}) var<storage, read_write> out_val: array<${storageType(spec.outVal)}>;`);
-  if (spec.outIdx) decl.push(`@group(0) @binding(${b++}) var<storage, read_write> out_idx: array<${storageType(spec.outIdx)}>;`);
-  decl.push(reduceUniforms().wgsl(b));
   const greater = op === 'argmax' ? '>' : '<';
   // combine(acc, accI, v, vi): the new (acc, accI).
   const combine = arg
@@ -115,7 +107,7 @@ export function reduceWgsl(spec: ReduceSpec): string {
   const writes: string[] = [];
   if (spec.outVal) writes.push(`out_val[g] = ${storageType(spec.outVal)}(${scaled});`);
   if (spec.outIdx) writes.push(`out_idx[g] = ${storageType(spec.outIdx)}(acci);`);
-  if (spec.subgroups && !arg) {
+  if (sgUsed(spec)) {
     const sgOp = op === 'sum' ? 'subgroupAdd' : op === 'max' ? 'subgroupMax' : 'subgroupMin';
     // Assumes subgroups are consecutive invocations of the 1-D workgroup, as on every implementation.
     finish = `  let r = ${sgOp}(acc);
@@ -144,10 +136,8 @@ export function reduceWgsl(spec: ReduceSpec): string {
   }`;
   }
   if (spec.serial) {
-    return `${enableF16(dtypes)}${decl.join('\n')}
-${SPECIAL_FLOATS_WGSL}
+    return `${SPECIAL_FLOATS_WGSL}
 ${combine}
-${linearIndexWgsl(wg)}
 @compute @workgroup_size(${wg})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let g = linearIndex(wid, lid, nwg);
@@ -166,9 +156,10 @@ ${unravelWgsl('k', 'u.red_rank', 'red_shape', [{ off: 'o', strides: 'red_st' }])
   ${writes.join('\n  ')}
 }`;
   }
-  const sgParams = spec.subgroups && !arg ? ', @builtin(subgroup_invocation_id) sg_lid: u32, @builtin(subgroup_size) sg_size: u32' : '';
-  return `${spec.subgroups && !arg ? 'enable subgroups;\n' : ''}${enableF16(dtypes)}${decl.join('\n')}
-var<workgroup> sh: array<${A}, ${wg}>;
+  const sgParams = sgUsed(spec)
+    ? ', @builtin(subgroup_invocation_id) sg_lid: u32, @builtin(subgroup_size) sg_size: u32'
+    : '';
+  return `var<workgroup> sh: array<${A}, ${wg}>;
 ${arg ? `var<workgroup> shi: array<u32, ${wg}>;` : ''}
 ${SPECIAL_FLOATS_WGSL}
 ${combine}
@@ -195,12 +186,9 @@ ${finish}
 }`;
 }
 
-/** The kernel of one reduce variant. */
-export function reduceKernel(spec: ReduceSpec): Kernel {
-  return {
-    key: `reduce:${spec.op}:${spec.input}:${spec.argIn ? 'argin' : ''}:${spec.outVal ?? '-'}:${spec.outIdx ?? '-'}:wg${spec.wg}:${spec.serial ? 'serial' : spec.subgroups ? 'sg' : 'sh'}`,
-    code: () => reduceWgsl(spec),
-  };
+/** WGSL of one reduce variant (for tests and debugging). */
+export function reduceWgsl(spec: ReduceSpec): string {
+  return reduceProgram.wgsl(spec);
 }
 
 /** Output dtype of a reduction of `dtype`. */
@@ -222,16 +210,24 @@ export interface ReduceLaunchOptions {
  * Reduces `x` over `axes` (sorted, normalised). Returns a new contiguous tensor: values for
  * sum/max/min, i32 indices along the single reduced axis for argmax/argmin (first index on ties).
  */
-export function launchReduce(x: Tensor, axes: readonly number[], op: ReduceOp, opts: ReduceLaunchOptions = {}): Tensor {
+export function launchReduce(
+  x: Tensor,
+  axes: readonly number[],
+  op: ReduceOp,
+  opts: ReduceLaunchOptions = {},
+): Tensor {
   const engine = x.engine;
   const label = opts.label ?? `${op} ${fmtShape(x.shape)} axes [${axes.join(', ')}]`;
   const red = new Set(axes);
   const keptDims = x.shape.map((_, i) => i).filter((i) => !red.has(i));
-  const outShape = opts.keepdim ? x.shape.map((d, i) => (red.has(i) ? 1 : d)) : keptDims.map((i) => x.shape[i]);
+  const outShape = opts.keepdim
+    ? x.shape.map((d, i) => (red.has(i) ? 1 : d))
+    : keptDims.map((i) => x.shape[i]);
   const outDtype = reduceOutDType(op, x.dtype);
   const rows = shapeSize(keptDims.map((i) => x.shape[i]));
   let len = shapeSize(axes.map((i) => x.shape[i]));
-  if (len === 0 && op !== 'sum') throw new Error(`${op}: cannot reduce an empty dimension of ${fmtShape(x.shape)}`);
+  if (len === 0 && op !== 'sum')
+    throw new Error(`${op}: cannot reduce an empty dimension of ${fmtShape(x.shape)}`);
   if (rows === 0) return Tensor.empty(outShape, outDtype, engine);
   const kept = coalesce(
     keptDims.map((i) => x.shape[i]),
@@ -241,12 +237,35 @@ export function launchReduce(x: Tensor, axes: readonly number[], op: ReduceOp, o
     axes.map((i) => x.shape[i]),
     [axes.map((i) => x.strides[i])],
   );
-  if (kept.shape.length > MAX_RANK || rd.shape.length > MAX_RANK) throw new Error(`${op}: layout of ${fmtShape(x.shape)} is too deep; call contiguous() first`);
+  if (kept.shape.length > MAX_RANK || rd.shape.length > MAX_RANK)
+    throw new Error(`${op}: layout of ${fmtShape(x.shape)} is too deep; call contiguous() first`);
+  if (engine.kind === 'cpu') {
+    const out = Tensor.empty(outShape, outDtype, engine);
+    const layout = {
+      rows,
+      len,
+      keptShape: kept.shape,
+      keptSt: kept.strides[0],
+      redShape: rd.shape,
+      redSt: rd.strides[0],
+    };
+    cpuReduce(engine, x, op, layout, out, opts.scale ?? 1, label);
+    return out;
+  }
   const acc = computeType(x.dtype);
   const accDtype: DType = acc;
   const useSg = engine.hasSubgroups && reduceSettings.subgroups === 'auto' && !isArg(op);
 
-  let stage = { buffer: x.buffer, dtype: x.dtype, idx: null as GPUBuffer | null, off: x.offset, keptShape: kept.shape, keptSt: kept.strides[0], redShape: rd.shape, redSt: rd.strides[0] };
+  let stage = {
+    buffer: x.buffer,
+    dtype: x.dtype,
+    idx: null as DeviceBuffer | null,
+    off: x.offset,
+    keptShape: kept.shape,
+    keptSt: kept.strides[0],
+    redShape: rd.shape,
+    redSt: rd.strides[0],
+  };
   let temps: Tensor[] = [];
   for (;;) {
     const { wg, chunks: wanted, serial } = reduceConfig(rows, len);
@@ -272,24 +291,31 @@ export function launchReduce(x: Tensor, axes: readonly number[], op: ReduceOp, o
       subgroups: useSg && !serial,
       serial,
     };
-    const storage: StorageBinding[] = [{ buffer: stage.buffer, readOnly: true }];
-    if (stage.idx) storage.push({ buffer: stage.idx, readOnly: true });
-    if (outVal) storage.push({ buffer: outVal.buffer, readOnly: false });
-    if (outIdx) storage.push({ buffer: outIdx.buffer, readOnly: false });
-    const u = reduceUniforms({
-      rows,
-      len,
-      chunkLen,
-      chunks,
-      off: stage.off,
-      scale: final ? (opts.scale ?? 1) : 1,
-      keptShape: stage.keptShape,
-      keptSt: stage.keptSt,
-      redShape: stage.redShape,
-      redSt: stage.redSt,
-    });
     const groups = serial ? Math.ceil(rows / wg) : rows * chunks;
-    engine.dispatch({ kernel: reduceKernel(spec), label, storage, uniforms: u.data, workgroups: engine.grid(groups) });
+    reduceProgram.dispatch(engine, spec, {
+      label,
+      buffers: {
+        src: stage.buffer,
+        src_idx: stage.idx ?? undefined,
+        out_val: outVal?.buffer,
+        out_idx: outIdx?.buffer,
+      },
+      uniforms: {
+        rows,
+        len,
+        chunk_len: chunkLen,
+        chunks,
+        kept_rank: stage.keptShape.length,
+        red_rank: stage.redShape.length,
+        off: stage.off,
+        scale: final ? (opts.scale ?? 1) : 1,
+        kept_shape: stage.keptShape,
+        kept_st: stage.keptSt,
+        red_shape: stage.redShape,
+        red_st: stage.redSt,
+      },
+      workgroups: engine.grid(groups),
+    });
     for (const t of temps) t.dispose();
     if (final) return (outVal ?? outIdx)!;
     temps = [outVal!, ...(outIdx ? [outIdx] : [])];
@@ -330,7 +356,8 @@ export function lineLayout(x: Tensor, axis: number): LineLayout {
     others.map((i) => x.shape[i]),
     [others.map((i) => x.strides[i]), others.map((i) => outStrides[i])],
   );
-  if (co.shape.length > MAX_RANK) throw new Error(`layout of ${fmtShape(x.shape)} is too deep; call contiguous() first`);
+  if (co.shape.length > MAX_RANK)
+    throw new Error(`layout of ${fmtShape(x.shape)} is too deep; call contiguous() first`);
   return {
     rows: shapeSize(others.map((i) => x.shape[i])),
     len: x.shape[axis],
@@ -343,23 +370,29 @@ export function lineLayout(x: Tensor, axis: number): LineLayout {
   };
 }
 
-function lineUniforms(l?: LineLayout) {
-  return uniformBlock(
-    [
-      { name: 'rows', type: 'u32', value: l?.rows ?? 0 },
-      { name: 'len', type: 'u32', value: l?.len ?? 0 },
-      { name: 'rank', type: 'u32', value: l?.shape.length ?? 0 },
-      { name: 'off', type: 'u32', value: l?.off ?? 0 },
-      { name: 'in_axis_st', type: 'u32', value: l?.inAxisSt ?? 0 },
-      { name: 'out_axis_st', type: 'u32', value: l?.outAxisSt ?? 0 },
-    ],
-    [
-      { name: 'shape', length: MAX_RANK, values: l?.shape ?? [] },
-      { name: 'in_st', length: MAX_RANK, values: l?.inSt ?? [] },
-      { name: 'out_st', length: MAX_RANK, values: l?.outSt ?? [] },
-    ],
-  );
+// The uniforms of the row kernels: rows × line layout (the other dims coalesced, strided in and out).
+const LINE_UNIFORMS = {
+  rows: 'u32',
+  len: 'u32',
+  rank: 'u32',
+  off: 'u32',
+  in_axis_st: 'u32',
+  out_axis_st: 'u32',
+  shape: ['u32', MAX_RANK],
+  in_st: ['u32', MAX_RANK],
+  out_st: ['u32', MAX_RANK],
+} as const;
+
+/** The bindings of the row kernels: one line in, one line out. */
+interface LineBindings extends BindingSchema {
+  src: BindingSpec;
+  dst: BindingSpec;
 }
+
+const lineBindings = (input: DType, output: DType): LineBindings => ({
+  src: { access: 'read', type: storageType(input) },
+  dst: { access: 'read_write', type: storageType(output) },
+});
 
 /** Workgroup size of a row kernel for lines of `len`; 0 means one thread per line (short lines). */
 export function lineWorkgroup(len: number): number {
@@ -367,16 +400,16 @@ export function lineWorkgroup(len: number): number {
   return len >= 256 ? 256 : 2 ** Math.ceil(Math.log2(len));
 }
 
-function lineHeader(input: DType, output: DType, wg: number, accType: ComputeType): string {
-  return `${enableF16([input, output])}@group(0) @binding(0) var<storage, read> src: array<${storageType(input)}>;
-@group(0) @binding(1) var<storage, read_write> dst: array<${storageType(output)}>;
-${lineUniforms().wgsl(2)}
-${wg ? `var<workgroup> sh: array<${accType}, ${wg}>;` : linearIndexWgsl(SERIAL_WG)}
-${SPECIAL_FLOATS_WGSL}
+// Threads per workgroup of a row kernel: `wg`, or one thread per line (0) in workgroups of SERIAL_WG.
+const lineThreads = (wg: number) => wg || SERIAL_WG;
+
+// What every row kernel starts with: the shared accumulator (workgroup per line) and a loader.
+function lineHeader(wg: number, accType: ComputeType): string {
+  return `${wg ? `var<workgroup> sh: array<${accType}, ${wg}>;\n` : ''}${SPECIAL_FLOATS_WGSL}
 fn load(o: u32) -> ${accType} { return ${accType}(src[o]); }`;
 }
 
-const lineMain = (wg: number) => `@compute @workgroup_size(${wg || SERIAL_WG})
+const lineMain = (wg: number) => `@compute @workgroup_size(${lineThreads(wg)})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let g = ${wg ? 'wid.y * nwg.x + wid.x' : 'linearIndex(wid, lid, nwg)'};
   if (g >= u.rows) { return; }
@@ -387,16 +420,28 @@ ${unravelWgsl('g', 'u.rank', 'shape', [
   { off: 'ob', strides: 'out_st' },
 ])}`;
 
-/** WGSL of softmax / logSoftmax along a line (f32 math, max-subtracted). */
-export function softmaxWgsl(dtype: DType, wg: number, logOut: boolean): string {
-  const tree = (fn: string) => `  workgroupBarrier();
+/** Parameters of one softmax variant: data dtype, workgroup size (0: a thread per line), log output. */
+export interface SoftmaxSpec {
+  dtype: DType;
+  wg: number;
+  log: boolean;
+}
+
+/** Softmax / logSoftmax along a line (f32 math, max-subtracted). */
+export const softmaxProgram = wgslProgram({
+  name: 'softmax',
+  bindings: (p: SoftmaxSpec) => lineBindings(p.dtype, p.dtype),
+  uniforms: LINE_UNIFORMS,
+  workgroupSize: (p) => lineThreads(p.wg),
+  body: ({ dtype, wg, log }) => {
+    const tree = (fn: string) => `  workgroupBarrier();
   for (var s = ${wg / 2}u; s > 0u; s >>= 1u) {
     if (lid.x < s) { sh[lid.x] = ${fn}(sh[lid.x], sh[lid.x + s]); }
     workgroupBarrier();
   }`;
-  const result = logOut ? 'v - mx - log(total)' : 'exp(v - mx) / total';
-  if (!wg) {
-    return `${lineHeader(dtype, dtype, wg, 'f32')}
+    const result = log ? 'v - mx - log(total)' : 'exp(v - mx) / total';
+    if (!wg) {
+      return `${lineHeader(wg, 'f32')}
 ${lineMain(wg)}
   var mx = -inf_f32();
   for (var k = 0u; k < u.len; k++) { mx = max(mx, load(ib + k * u.in_axis_st)); }
@@ -407,8 +452,8 @@ ${lineMain(wg)}
     dst[ob + k * u.out_axis_st] = ${storageType(dtype)}(${result});
   }
 }`;
-  }
-  return `${lineHeader(dtype, dtype, wg, 'f32')}
+    }
+    return `${lineHeader(wg, 'f32')}
 fn add2(a: f32, b: f32) -> f32 { return a + b; }
 ${lineMain(wg)}
   var m = -inf_f32();
@@ -427,14 +472,33 @@ ${tree('add2')}
     dst[ob + k * u.out_axis_st] = ${storageType(dtype)}(${result});
   }
 }`;
+  },
+});
+
+/** WGSL of softmax / logSoftmax along a line (for tests and debugging). */
+export function softmaxWgsl(dtype: DType, wg: number, logOut: boolean): string {
+  return softmaxProgram.wgsl({ dtype, wg, log: logOut });
 }
 
-/** WGSL of an inclusive (or reverse) scan along a line: tiles of `wg` with a Hillis–Steele scan and a carry. */
-export function cumsumWgsl(input: DType, output: DType, wg: number, reverse: boolean): string {
-  const A = computeType(input === 'bool' ? 'i32' : input);
-  const idx = reverse ? 'u.len - 1u - j' : 'j';
-  if (!wg) {
-    return `${lineHeader(input, output, wg, A)}
+/** Parameters of one cumsum variant: input and output dtypes, workgroup size (0: a thread per line), direction. */
+export interface CumsumSpec {
+  input: DType;
+  output: DType;
+  wg: number;
+  reverse: boolean;
+}
+
+/** Inclusive (or reverse) scan along a line: tiles of `wg` with a Hillis–Steele scan and a carry. */
+export const cumsumProgram = wgslProgram({
+  name: 'cumsum',
+  bindings: (p: CumsumSpec) => lineBindings(p.input, p.output),
+  uniforms: LINE_UNIFORMS,
+  workgroupSize: (p) => lineThreads(p.wg),
+  body: ({ input, output, wg, reverse }) => {
+    const A = computeType(input === 'bool' ? 'i32' : input);
+    const idx = reverse ? 'u.len - 1u - j' : 'j';
+    if (!wg) {
+      return `${lineHeader(wg, A)}
 ${lineMain(wg)}
   var acc = ${A}(0);
   for (var j = 0u; j < u.len; j++) {
@@ -443,8 +507,8 @@ ${lineMain(wg)}
     dst[ob + k * u.out_axis_st] = ${storageType(output)}(acc);
   }
 }`;
-  }
-  return `${lineHeader(input, output, wg, A)}
+    }
+    return `${lineHeader(wg, A)}
 ${lineMain(wg)}
   var carry = ${A}(0);
   for (var base = 0u; base < u.len; base += ${wg}u) {
@@ -466,19 +530,39 @@ ${lineMain(wg)}
     workgroupBarrier();
   }
 }`;
+  },
+});
+
+/** WGSL of a cumsum variant (for tests and debugging). */
+export function cumsumWgsl(input: DType, output: DType, wg: number, reverse: boolean): string {
+  return cumsumProgram.wgsl({ input, output, wg, reverse });
 }
 
-function launchLine(engine: Engine, kernel: Kernel, x: Tensor, out: Tensor, l: LineLayout, label: string, wgSize: number): void {
+function launchLine<P extends { wg: number }>(
+  engine: Engine,
+  program: Program<P, LineBindings, typeof LINE_UNIFORMS>,
+  p: P,
+  x: Tensor,
+  out: Tensor,
+  l: LineLayout,
+  label: string,
+): void {
   if (l.rows === 0 || l.len === 0) return;
-  engine.dispatch({
-    kernel,
+  program.dispatch(engine, p, {
     label,
-    storage: [
-      { buffer: x.buffer, readOnly: true },
-      { buffer: out.buffer, readOnly: false },
-    ],
-    uniforms: lineUniforms(l).data,
-    workgroups: engine.grid(wgSize ? l.rows : Math.ceil(l.rows / SERIAL_WG)),
+    buffers: { src: x.buffer, dst: out.buffer },
+    uniforms: {
+      rows: l.rows,
+      len: l.len,
+      rank: l.shape.length,
+      off: l.off,
+      in_axis_st: l.inAxisSt,
+      out_axis_st: l.outAxisSt,
+      shape: l.shape,
+      in_st: l.inSt,
+      out_st: l.outSt,
+    },
+    workgroups: engine.grid(p.wg ? l.rows : Math.ceil(l.rows / SERIAL_WG)),
   });
 }
 
@@ -488,7 +572,12 @@ export function launchSoftmax(x: Tensor, axis: number, logOut: boolean): Tensor 
   const l = lineLayout(x, axis);
   const wg = lineWorkgroup(l.len);
   const name = logOut ? 'logSoftmax' : 'softmax';
-  launchLine(x.engine, { key: `${name}:${x.dtype}:wg${wg}`, code: () => softmaxWgsl(x.dtype, wg, logOut) }, x, out, l, `${name} ${fmtShape(x.shape)} axis ${axis}`, wg);
+  const label = `${name} ${fmtShape(x.shape)} axis ${axis}`;
+  if (x.engine.kind === 'cpu') {
+    cpuSoftmax(x.engine, x, out, l, logOut, label);
+    return out;
+  }
+  launchLine(x.engine, softmaxProgram, { dtype: x.dtype, wg, log: logOut }, x, out, l, label);
   return out;
 }
 
@@ -497,15 +586,12 @@ export function launchCumsum(x: Tensor, axis: number, reverse: boolean): Tensor 
   const outDtype: DType = x.dtype === 'bool' ? 'i32' : x.dtype;
   const out = Tensor.empty(x.shape, outDtype, x.engine);
   const l = lineLayout(x, axis);
+  const label = `cumsum ${fmtShape(x.shape)} axis ${axis}`;
+  if (x.engine.kind === 'cpu') {
+    cpuCumsum(x.engine, x, out, l, reverse, label);
+    return out;
+  }
   const wg = lineWorkgroup(l.len);
-  launchLine(
-    x.engine,
-    { key: `cumsum:${x.dtype}:${outDtype}:wg${wg}:${reverse ? 'rev' : 'fwd'}`, code: () => cumsumWgsl(x.dtype, outDtype, wg, reverse) },
-    x,
-    out,
-    l,
-    `cumsum ${fmtShape(x.shape)} axis ${axis}`,
-    wg,
-  );
+  launchLine(x.engine, cumsumProgram, { input: x.dtype, output: outDtype, wg, reverse }, x, out, l, label);
   return out;
 }

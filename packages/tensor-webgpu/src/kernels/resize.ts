@@ -3,8 +3,9 @@
 // centres clamped at 0, or align-corners, for bilinear). The backward gathers: each input pixel loops
 // over the few output pixels whose source coordinate lies near it and re-evaluates the forward weight,
 // so no atomics are needed and the result is deterministic.
-import type { Engine, Kernel } from '../runtime/engine.js';
-import { linearIndexWgsl, uniformBlock, type UniformBlock } from './uniforms.js';
+import { cpuResize } from '../cpu/image.js';
+import type { Backend, DeviceBuffer } from '../runtime/backend.js';
+import { wgslProgram } from './program.js';
 
 const WG = 256;
 
@@ -26,19 +27,6 @@ export function resizeScale(mode: ResizeMode, inSize: number, outSize: number): 
   return Math.fround(inSize / outSize);
 }
 
-function resizeUniforms(mode: ResizeMode, g: ResizeGeometry, total: number, xOff: number): UniformBlock {
-  return uniformBlock([
-    { name: 'total', type: 'u32', value: total },
-    { name: 'inH', type: 'u32', value: g.inH },
-    { name: 'inW', type: 'u32', value: g.inW },
-    { name: 'outH', type: 'u32', value: g.outH },
-    { name: 'outW', type: 'u32', value: g.outW },
-    { name: 'xOff', type: 'u32', value: xOff },
-    { name: 'scaleH', type: 'f32', value: total ? resizeScale(mode, g.inH, g.outH) : 0 },
-    { name: 'scaleW', type: 'f32', value: total ? resizeScale(mode, g.inW, g.outW) : 0 },
-  ]);
-}
-
 /** WGSL: source coordinate of output index d along an axis (before flooring). */
 function sourceWgsl(mode: ResizeMode): string {
   if (mode === 'nearest') return 'f32(d) * scale';
@@ -46,30 +34,50 @@ function sourceWgsl(mode: ResizeMode): string {
   return 'max(scale * (f32(d) + 0.5) - 0.5, 0.0)';
 }
 
+/** Resize variant: mode, storage dtype and direction. */
+export interface ResizeParams {
+  mode: ResizeMode;
+  dtype: 'f32' | 'f16';
+  backward: boolean;
+}
+
 /**
- * Resize kernel: forward (x [planes, inH, inW] → y [planes, outH, outW]) or backward (dy → dx).
- * Bindings: input, output, uniforms.
+ * Resize: forward (X [planes, inH, inW] → Y [planes, outH, outW]) or backward (dY → dX); the scales
+ * are the f32 values of {@link resizeScale}.
  */
-export function resizeKernel(mode: ResizeMode, dtype: 'f32' | 'f16', backward: boolean): Kernel {
-  return {
-    key: `resize|${mode}|${dtype}|${backward ? 'bwd' : 'fwd'}`,
-    code: () => {
-      const T = dtype;
-      // The two taps (i0, i1) of output index d and their weights; nearest has one tap of weight 1.
-      const taps =
-        mode === 'nearest'
-          ? `fn taps(d: u32, n: u32, scale: f32) -> Taps {
+export const resizeProgram = wgslProgram({
+  name: 'resize',
+  bindings: (p: ResizeParams) => ({
+    X: { access: 'read' as const, type: p.dtype },
+    Y: { access: 'read_write' as const, type: p.dtype },
+  }),
+  uniforms: {
+    total: 'u32',
+    inH: 'u32',
+    inW: 'u32',
+    outH: 'u32',
+    outW: 'u32',
+    xOff: 'u32',
+    scaleH: 'f32',
+    scaleW: 'f32',
+  },
+  workgroupSize: () => WG,
+  body: ({ mode, dtype: T, backward }, { workgroupSize }) => {
+    // The two taps (i0, i1) of output index d and their weights; nearest has one tap of weight 1.
+    const taps =
+      mode === 'nearest'
+        ? `fn taps(d: u32, n: u32, scale: f32) -> Taps {
   let i = min(u32(floor(${sourceWgsl(mode)})), n - 1u);
   return Taps(i, i, 1.0, 0.0);
 }`
-          : `fn taps(d: u32, n: u32, scale: f32) -> Taps {
+        : `fn taps(d: u32, n: u32, scale: f32) -> Taps {
   let s = ${sourceWgsl(mode)};
   let i0 = min(u32(floor(s)), n - 1u);
   let i1 = select(i0, i0 + 1u, i0 + 1u < n);
   let l1 = s - f32(i0);
   return Taps(i0, i1, 1.0 - l1, l1);
 }`;
-      const helpers = `struct Taps { i0: u32, i1: u32, w0: f32, w1: f32 }
+    const helpers = `struct Taps { i0: u32, i1: u32, w0: f32, w1: f32 }
 ${taps}
 // Weight with which output index d reads input index i.
 fn weight(d: u32, i: u32, n: u32, scale: f32) -> f32 {
@@ -84,8 +92,8 @@ fn candidates(i: u32, nOut: u32, scale: f32) -> vec2<i32> {
   let hi = i32(ceil((f32(i) + 1.0 - c0) / scale)) + 2;
   return vec2<i32>(max(lo, 0), min(hi, i32(nOut) - 1));
 }`;
-      const body = backward
-        ? `  let iw = idx % u.inW;
+    const body = backward
+      ? `  let iw = idx % u.inW;
   let ih = (idx / u.inW) % u.inH;
   let p = idx / (u.inW * u.inH);
   let rh = candidates(ih, u.outH, u.scaleH);
@@ -100,7 +108,7 @@ fn candidates(i: u32, nOut: u32, scale: f32) -> vec2<i32> {
     }
   }
   Y[idx] = ${T}(acc);`
-        : `  let ow = idx % u.outW;
+      : `  let ow = idx % u.outW;
   let oh = (idx / u.outW) % u.outH;
   let p = idx / (u.outW * u.outH);
   let th = taps(oh, u.inH, u.scaleH);
@@ -111,43 +119,49 @@ fn candidates(i: u32, nOut: u32, scale: f32) -> vec2<i32> {
   let top = tw.w0 * f32(X[base + r0 + tw.i0]) + tw.w1 * f32(X[base + r0 + tw.i1]);
   let bottom = tw.w0 * f32(X[base + r1 + tw.i0]) + tw.w1 * f32(X[base + r1 + tw.i1]);
   Y[idx] = ${T}(th.w0 * top + th.w1 * bottom);`;
-      return `${T === 'f16' ? 'enable f16;\n' : ''}@group(0) @binding(0) var<storage, read> X: array<${T}>;
-@group(0) @binding(1) var<storage, read_write> Y: array<${T}>;
-${resizeUniforms(mode, { planes: 0, inH: 0, inW: 0, outH: 0, outW: 0 }, 0, 0).wgsl(2)}
-${helpers}
-${linearIndexWgsl(WG)}
-@compute @workgroup_size(${WG})
+    return `${helpers}
+@compute @workgroup_size(${workgroupSize})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let idx = linearIndex(wid, lid, nwg);
   if (idx >= u.total) { return; }
 ${body}
 }
 `;
-    },
-  };
-}
+  },
+});
 
 /** Records a resize forward (x → y) or backward (dy → dx) launch. */
 export function launchResize(
-  engine: Engine,
+  backend: Backend,
   mode: ResizeMode,
   dtype: 'f32' | 'f16',
   backward: boolean,
   g: ResizeGeometry,
-  input: { buffer: GPUBuffer; offset: number },
-  out: GPUBuffer,
+  input: { buffer: DeviceBuffer; offset: number },
+  out: DeviceBuffer,
   label: string,
 ): void {
   const total = g.planes * (backward ? g.inH * g.inW : g.outH * g.outW);
   if (total === 0) return;
-  engine.dispatch({
-    kernel: resizeKernel(mode, dtype, backward),
-    label,
-    storage: [
-      { buffer: input.buffer, readOnly: true },
-      { buffer: out, readOnly: false },
-    ],
-    uniforms: resizeUniforms(mode, g, total, input.offset).data,
-    workgroups: engine.grid(Math.ceil(total / WG)),
-  });
+  if (backend.kind === 'cpu') return cpuResize(backend, mode, dtype, backward, g, input, out, label);
+  const engine = backend;
+  resizeProgram.dispatch(
+    engine,
+    { mode, dtype, backward },
+    {
+      label,
+      buffers: { X: input.buffer, Y: out },
+      uniforms: {
+        total,
+        inH: g.inH,
+        inW: g.inW,
+        outH: g.outH,
+        outW: g.outW,
+        xOff: input.offset,
+        scaleH: resizeScale(mode, g.inH, g.outH),
+        scaleW: resizeScale(mode, g.inW, g.outW),
+      },
+      workgroups: engine.grid(Math.ceil(total / WG)),
+    },
+  );
 }

@@ -8,13 +8,14 @@
 // itself (Cody–Waite with a 3-part π/2 whose first two parts have 8 significant bits, so k·P1 and
 // k·P2 are exact in f32 for |k| < 2^16, i.e. angles below ~1e5 rad) and evaluates Cephes' minimax
 // polynomials on [−π/4, π/4] (error ~1e-7). Larger angles fall back to the builtins.
+import { cpuRopeTables, cpuRotary } from '../cpu/rope.js';
+import type { Backend, DeviceBuffer } from '../runtime/backend.js';
 import { isFloat, type DType } from '../dtype.js';
-import type { Engine, Kernel } from '../runtime/engine.js';
-import { linearIndexWgsl, uniformBlock, type UniformBlock } from './uniforms.js';
+import { wgslProgram } from './program.js';
 
 const WG = 256;
 
-/** Max rank of x in {@link rotaryKernel}. */
+/** Max rank of x in {@link rotaryProgram}. */
 export const ROPE_MAX_RANK = 6;
 
 /** Max head_dim / 2 of the table kernel. */
@@ -42,60 +43,40 @@ export interface RotaryLayout {
   tableWidth: number;
 }
 
-function rotaryUniforms(l: RotaryLayout, total: number): UniformBlock {
-  const d = l.shape[l.shape.length - 1] ?? 0;
-  return uniformBlock(
-    [
-      { name: 'total', type: 'u32', value: total },
-      { name: 'rank', type: 'u32', value: l.shape.length },
-      { name: 'd', type: 'u32', value: d },
-      { name: 'tw', type: 'u32', value: l.tableWidth },
-      { name: 'xOff', type: 'u32', value: l.xOffset },
-      { name: 'cOff', type: 'u32', value: l.cosOffset },
-      { name: 'sOff', type: 'u32', value: l.sinOffset },
-    ],
-    [
-      { name: 'shape', length: ROPE_MAX_RANK, values: l.shape },
-      { name: 'xst', length: ROPE_MAX_RANK, values: l.xStrides },
-      { name: 'cst', length: ROPE_MAX_RANK, values: l.cosStrides },
-      { name: 'sst', length: ROPE_MAX_RANK, values: l.sinStrides },
-    ],
-  );
-}
-
-const EMPTY_LAYOUT: RotaryLayout = {
-  shape: [],
-  xStrides: [],
-  xOffset: 0,
-  cosStrides: [],
-  cosOffset: 0,
-  sinStrides: [],
-  sinOffset: 0,
-  tableWidth: 0,
-};
-
 /**
  * Rotary kernel: y[..., j] = x[j]·cos[j] − x[j+D/2]·sin[j] (j < D/2), x[j]·cos[j] + x[j−D/2]·sin[j]
  * (j ≥ D/2), table index j mod tableWidth; `transpose` applies the transposed map (the backward).
- * Output contiguous. Bindings: x, cos, sin, y, uniforms.
+ * Output contiguous.
  */
-export function rotaryKernel(v: RotaryVariant): Kernel {
-  return {
-    key: `rotary|${v.dtype}|${v.tableDtype}|${v.transpose ? 'T' : 'N'}`,
-    code: () => {
-      const T = v.dtype;
-      const enable = T === 'f16' || v.tableDtype === 'f16' ? 'enable f16;\n' : '';
-      // Forward: partner term −x[j+h]·sin[ti(j)] (j < h) or +x[j−h]·sin[ti(j)].
-      // Transposed: +g[j+h]·sin[ti(j+h)] (j < h) or −g[j−h]·sin[ti(j−h)].
-      const sinIdx = v.transpose ? 'tp' : 'tj';
-      const sign = v.transpose ? 'select(-1.0, 1.0, j < h)' : 'select(1.0, -1.0, j < h)';
-      return `${enable}@group(0) @binding(0) var<storage, read> X: array<${T}>;
-@group(0) @binding(1) var<storage, read> COS: array<${v.tableDtype}>;
-@group(0) @binding(2) var<storage, read> SIN: array<${v.tableDtype}>;
-@group(0) @binding(3) var<storage, read_write> Y: array<${T}>;
-${rotaryUniforms(EMPTY_LAYOUT, 0).wgsl(4)}
-${linearIndexWgsl(WG)}
-@compute @workgroup_size(${WG})
+export const rotaryProgram = wgslProgram({
+  name: 'rotary',
+  bindings: (v: RotaryVariant) => ({
+    X: { access: 'read' as const, type: v.dtype },
+    COS: { access: 'read' as const, type: v.tableDtype },
+    SIN: { access: 'read' as const, type: v.tableDtype },
+    Y: { access: 'read_write' as const, type: v.dtype },
+  }),
+  uniforms: {
+    total: 'u32',
+    rank: 'u32',
+    d: 'u32',
+    tw: 'u32',
+    xOff: 'u32',
+    cOff: 'u32',
+    sOff: 'u32',
+    shape: ['u32', ROPE_MAX_RANK],
+    xst: ['u32', ROPE_MAX_RANK],
+    cst: ['u32', ROPE_MAX_RANK],
+    sst: ['u32', ROPE_MAX_RANK],
+  },
+  workgroupSize: () => WG,
+  body: (v) => {
+    const T = v.dtype;
+    // Forward: partner term −x[j+h]·sin[ti(j)] (j < h) or +x[j−h]·sin[ti(j)].
+    // Transposed: +g[j+h]·sin[ti(j+h)] (j < h) or −g[j−h]·sin[ti(j−h)].
+    const sinIdx = v.transpose ? 'tp' : 'tj';
+    const sign = v.transpose ? 'select(-1.0, 1.0, j < h)' : 'select(1.0, -1.0, j < h)';
+    return `@compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let idx = linearIndex(wid, lid, nwg);
   if (idx >= u.total) { return; }
@@ -127,30 +108,37 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   Y[idx] = ${T}(xj * c + ${sign} * xp * s);
 }
 `;
-    },
-  };
-}
+  },
+});
 
 /** Records a rotary launch (forward or transposed) into a contiguous output buffer. */
 export function launchRotary(
-  engine: Engine,
+  backend: Backend,
   v: RotaryVariant,
   layout: RotaryLayout,
-  bufs: { x: GPUBuffer; cos: GPUBuffer; sin: GPUBuffer; out: GPUBuffer },
+  bufs: { x: DeviceBuffer; cos: DeviceBuffer; sin: DeviceBuffer; out: DeviceBuffer },
   label: string,
 ): void {
+  if (backend.kind === 'cpu') return cpuRotary(backend, v, layout, bufs, label);
+  const engine = backend;
   const total = layout.shape.reduce((a, b) => a * b, 1);
   if (total === 0) return;
-  engine.dispatch({
-    kernel: rotaryKernel(v),
+  rotaryProgram.dispatch(engine, v, {
     label,
-    storage: [
-      { buffer: bufs.x, readOnly: true },
-      { buffer: bufs.cos, readOnly: true },
-      { buffer: bufs.sin, readOnly: true },
-      { buffer: bufs.out, readOnly: false },
-    ],
-    uniforms: rotaryUniforms(layout, total).data,
+    buffers: { X: bufs.x, COS: bufs.cos, SIN: bufs.sin, Y: bufs.out },
+    uniforms: {
+      total,
+      rank: layout.shape.length,
+      d: layout.shape[layout.shape.length - 1] ?? 0,
+      tw: layout.tableWidth,
+      xOff: layout.xOffset,
+      cOff: layout.cosOffset,
+      sOff: layout.sinOffset,
+      shape: layout.shape,
+      xst: layout.xStrides,
+      cst: layout.cosStrides,
+      sst: layout.sinStrides,
+    },
     workgroups: engine.grid(Math.ceil(total / WG)),
   });
 }
@@ -163,51 +151,30 @@ export function ropeInvFreq(headDim: number, theta: number): Float32Array {
   return out;
 }
 
-/** Uniforms of the table kernel; `limits` are the M-RoPE slot bounds for the h and w axes. */
-function tableUniforms(p: {
-  total: number;
-  half: number;
-  positions: number;
-  posOff: number;
-  hLimit: number;
-  wLimit: number;
-  invFreq: Float32Array;
-}): UniformBlock {
-  return uniformBlock(
-    [
-      { name: 'total', type: 'u32', value: p.total },
-      { name: 'half', type: 'u32', value: p.half },
-      { name: 'npos', type: 'u32', value: p.positions },
-      { name: 'posOff', type: 'u32', value: p.posOff },
-      { name: 'hLimit', type: 'u32', value: p.hLimit },
-      { name: 'wLimit', type: 'u32', value: p.wLimit },
-    ],
-    [
-      {
-        name: 'invf',
-        length: ROPE_MAX_HALF,
-        values: Array.from(new Uint32Array(p.invFreq.buffer, p.invFreq.byteOffset, p.invFreq.length)),
-      },
-    ],
-  );
-}
-
 /**
  * Table kernel: for each position p (of `npos`) and slot s < half, the angle
  * f32(pos[a(s)][p]) · inv_freq[s] with axis a(s) = 1 (h) if s % 3 == 1 and s < hLimit, 2 (w) if
  * s % 3 == 2 and s < wLimit, else 0 (t); 1-D RoPE passes limits 0. Writes COS and SIN [npos, half].
- * Bindings: positions, cos, sin, uniforms.
+ * `pos` is the WGSL element type the positions are read as (f32 for every float dtype).
  */
-export function ropeTableKernel(posDtype: DType): Kernel {
-  const P = isFloat(posDtype) ? 'f32' : posDtype === 'i32' ? 'i32' : 'u32';
-  return {
-    key: `rope-table|${P}`,
-    code: () => `@group(0) @binding(0) var<storage, read> POS: array<${P}>;
-@group(0) @binding(1) var<storage, read_write> COS: array<f32>;
-@group(0) @binding(2) var<storage, read_write> SIN: array<f32>;
-${tableUniforms({ total: 0, half: 0, positions: 0, posOff: 0, hLimit: 0, wLimit: 0, invFreq: new Float32Array(0) }).wgsl(3)}
-${linearIndexWgsl(WG)}
-// Cody–Waite split of π/2: P1 and P2 have 8 significant bits (k·P1, k·P2 exact for |k| < 2^16).
+export const ropeTableProgram = wgslProgram({
+  name: 'rope-table',
+  bindings: (p: { pos: 'f32' | 'i32' | 'u32' }) => ({
+    POS: { access: 'read' as const, type: p.pos },
+    COS: { access: 'read_write' as const, type: 'f32' },
+    SIN: { access: 'read_write' as const, type: 'f32' },
+  }),
+  uniforms: {
+    total: 'u32',
+    half: 'u32',
+    npos: 'u32',
+    posOff: 'u32',
+    hLimit: 'u32',
+    wLimit: 'u32',
+    invf: ['u32', ROPE_MAX_HALF],
+  },
+  workgroupSize: () => WG,
+  body: () => `// Cody–Waite split of π/2: P1 and P2 have 8 significant bits (k·P1, k·P2 exact for |k| < 2^16).
 const P1 = 1.5703125;
 const P2 = 4.825592041015625e-4;
 const P3 = 1.2675908465098473e-6;
@@ -246,45 +213,52 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   SIN[idx] = sc.x;
 }
 `,
-  };
-}
+});
 
 /** Records a table launch: positions [axes, npos] → cos, sin [npos, half] (f32). */
 export function launchRopeTables(
-  engine: Engine,
+  backend: Backend,
   p: {
     posDtype: DType;
-    positions: { buffer: GPUBuffer; offset: number };
+    positions: { buffer: DeviceBuffer; offset: number };
     npos: number;
     headDim: number;
     theta: number;
     hLimit: number;
     wLimit: number;
   },
-  out: { cos: GPUBuffer; sin: GPUBuffer },
+  out: { cos: DeviceBuffer; sin: DeviceBuffer },
   label: string,
 ): void {
   const half = p.headDim / 2;
   if (half > ROPE_MAX_HALF) throw new Error(`${label}: head_dim ${p.headDim} exceeds ${2 * ROPE_MAX_HALF}`);
+  if (backend.kind === 'cpu') {
+    const { posDtype, positions, npos, hLimit, wLimit } = p;
+    const invFreq = ropeInvFreq(p.headDim, p.theta);
+    return cpuRopeTables(backend, { posDtype, positions, npos, half, hLimit, wLimit, invFreq }, out, label);
+  }
+  const engine = backend;
   const total = p.npos * half;
   if (total === 0) return;
-  engine.dispatch({
-    kernel: ropeTableKernel(p.posDtype),
-    label,
-    storage: [
-      { buffer: p.positions.buffer, readOnly: true },
-      { buffer: out.cos, readOnly: false },
-      { buffer: out.sin, readOnly: false },
-    ],
-    uniforms: tableUniforms({
-      total,
-      half,
-      positions: p.npos,
-      posOff: p.positions.offset,
-      hLimit: p.hLimit,
-      wLimit: p.wLimit,
-      invFreq: ropeInvFreq(p.headDim, p.theta),
-    }).data,
-    workgroups: engine.grid(Math.ceil(total / WG)),
-  });
+  const invFreq = ropeInvFreq(p.headDim, p.theta);
+  const pos = isFloat(p.posDtype) ? 'f32' : p.posDtype === 'i32' ? 'i32' : 'u32';
+  ropeTableProgram.dispatch(
+    engine,
+    { pos },
+    {
+      label,
+      buffers: { POS: p.positions.buffer, COS: out.cos, SIN: out.sin },
+      uniforms: {
+        total,
+        half,
+        npos: p.npos,
+        posOff: p.positions.offset,
+        hLimit: p.hLimit,
+        wLimit: p.wLimit,
+        // The inverse frequencies travel as their f32 bits (the kernel bitcasts them back).
+        invf: Array.from(new Uint32Array(invFreq.buffer, invFreq.byteOffset, invFreq.length)),
+      },
+      workgroups: engine.grid(Math.ceil(total / WG)),
+    },
+  );
 }

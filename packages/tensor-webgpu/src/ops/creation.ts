@@ -4,7 +4,7 @@ import { isFloat, type DType } from '../dtype.js';
 import { hooks } from '../hooks.js';
 import { launchPack } from '../kernels/cast.js';
 import { launchElementwise, launchFill } from '../kernels/elementwise.js';
-import type { Engine } from '../runtime/engine.js';
+import type { Backend } from '../runtime/backend.js';
 import { engine as defaultEngine } from '../runtime/session.js';
 import { Tensor, type HostData } from '../tensor.js';
 
@@ -17,7 +17,7 @@ export function tensor(data: HostData, shape?: readonly number[], dtype: DType =
 }
 
 /** A new tensor filled with `value` (converted to `dtype`; u8 saturates to 0..255), on `eng` (default: the default engine). */
-export function full(shape: readonly number[], value: number, dtype: DType = 'f32', eng: Engine = defaultEngine()): Tensor {
+export function full(shape: readonly number[], value: number, dtype: DType = 'f32', eng: Backend = defaultEngine()): Tensor {
   if (dtype === 'u8') {
     // Fill the packed words: the byte replicated four times.
     const out = Tensor.empty(shape, 'u8', eng);

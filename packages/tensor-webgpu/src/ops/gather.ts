@@ -47,8 +47,9 @@ export function gather(x: Tensor, axis: number, idx: Tensor): Tensor {
  * Returns `x` plus `src` scattered along `axis` (duplicates accumulate). Two forms:
  * - `idx` with src's shape (torch.scatter_add): `out[idx[i][j]][j] += src[i][j]` for axis 0;
  * - 1-D `idx` with `src.rank > 1` (torch.index_add): `out[..., idx[k], ...] += src[..., k, ...]`.
- * f32 uses a compare-exchange atomic loop (order of additions, hence last bits, may vary); f16 goes
- * through f32.
+ * On WebGPU f32 uses a compare-exchange atomic loop (order of additions, hence last bits, may
+ * vary); on the CPU engine each destination is summed by one thread in source order (deterministic).
+ * f16 goes through f32.
  */
 export function scatterAdd(x: Tensor, axis: number, idx: Tensor, src: Tensor): Tensor {
   checkIndex('scatterAdd', idx);

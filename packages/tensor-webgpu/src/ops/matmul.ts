@@ -221,8 +221,9 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
 
 /** Flattens all leading dims of a [..., n] tensor into rows (a view when possible). */
 function rows2d(x: Tensor): Tensor {
-  const n = x.shape[x.rank - 1];
-  return reshape(x, [x.size / Math.max(1, n), n]);
+  // The leading dims' product, not size / n: with n = 0 (no input features) there are still rows.
+  const rows = x.shape.slice(0, -1).reduce((a, b) => a * b, 1);
+  return reshape(x, [rows, x.shape[x.rank - 1]]);
 }
 
 /**

@@ -2,7 +2,7 @@
 // same values, independent of what ran before; a Generator hands out fresh seeds for loops.
 import type { DType } from '../dtype.js';
 import { launchRandom } from '../kernels/random.js';
-import type { Engine } from '../runtime/engine.js';
+import type { Backend } from '../runtime/backend.js';
 import { engine as defaultEngine } from '../runtime/session.js';
 import type { Tensor } from '../tensor.js';
 import { checkNumber } from './validate.js';
@@ -49,10 +49,10 @@ export interface RandomOptions {
   /** f32 (default) or f16 (needs shader-f16). */
   dtype?: DType;
   /** Engine (default: the default engine). */
-  engine?: Engine;
+  engine?: Backend;
 }
 
-function prepare(op: string, shape: readonly number[], opts: RandomOptions): { eng: Engine; dtype: DType; seed: number } {
+function prepare(op: string, shape: readonly number[], opts: RandomOptions): { eng: Backend; dtype: DType; seed: number } {
   const eng = opts.engine ?? defaultEngine();
   const dtype = opts.dtype ?? 'f32';
   if (dtype !== 'f32' && dtype !== 'f16') throw new Error(`${op}: dtype must be f32 or f16, got ${dtype}`);
@@ -86,7 +86,7 @@ export function randBeta(shape: readonly number[], alpha: number, beta: number, 
 }
 
 /** Raw Philox4x32-10 output as u32 (counter = element index / 4, key = seed). */
-export function randBits(shape: readonly number[], opts: { seed: SeedLike; engine?: Engine }): Tensor {
+export function randBits(shape: readonly number[], opts: { seed: SeedLike; engine?: Backend }): Tensor {
   const eng = opts.engine ?? defaultEngine();
   return launchRandom(eng, 'bits', shape, 'u32', resolveSeed(opts.seed, 'randBits'));
 }

@@ -35,11 +35,11 @@ export interface PoolStats {
   acquiredBytes: number;
 }
 
-/** A pool of GPU storage buffers keyed by bucket size. */
-export class BufferPool {
-  private readonly free = new Map<number, GPUBuffer[]>();
-  private parked: GPUBuffer[] = [];
-  private readonly sizes = new WeakMap<GPUBuffer, number>();
+/** A pool of buffers keyed by bucket size: GPU storage buffers, or the CPU engine's memory blocks. */
+export class BufferPool<B extends { destroy(): void } = GPUBuffer> {
+  private readonly free = new Map<number, B[]>();
+  private parked: B[] = [];
+  private readonly sizes = new WeakMap<B, number>();
   private stats: Omit<PoolStats, 'liveBytes'> = {
     inUseBytes: 0,
     freeBytes: 0,
@@ -50,12 +50,12 @@ export class BufferPool {
   };
 
   constructor(
-    private readonly create: (size: number, usage: number) => GPUBuffer,
+    private readonly create: (size: number, usage: number) => B,
     private readonly usage: number = STORAGE_USAGE,
   ) {}
 
   /** A buffer of at least `bytes` bytes (contents undefined). */
-  acquire(bytes: number): GPUBuffer {
+  acquire(bytes: number): B {
     const size = bucketSize(bytes);
     const list = this.free.get(size);
     let buf = list?.pop();
@@ -73,7 +73,7 @@ export class BufferPool {
   }
 
   /** Hands a buffer back; it becomes reusable after the next {@link BufferPool.submitted}. */
-  release(buf: GPUBuffer): void {
+  release(buf: B): void {
     const size = this.sizes.get(buf);
     if (size === undefined) throw new Error('BufferPool.release: buffer does not belong to this pool');
     this.stats.inUseBytes -= size;

@@ -4,6 +4,7 @@
 // error scopes and rethrown, with the op label, at the next sync point. An optional memory budget
 // caps the bytes of live tensor buffers (memoryBudget.ts).
 import { halfStorageOnlyMessage } from '../dtype.js';
+import type { DeviceBuffer } from './backend.js';
 import { BufferPool, bucketSize, type PoolStats } from './bufferPool.js';
 import { requestGpu, type Gpu, type RequestGpuOptions } from './device.js';
 import { GpuMemoryBudgetError, parseByteSize, resolveMemoryBudget } from './memoryBudget.js';
@@ -18,7 +19,7 @@ export interface Kernel {
 
 /** One storage buffer bound to a dispatch; bindings are numbered in array order from 0. */
 export interface StorageBinding {
-  buffer: GPUBuffer;
+  buffer: DeviceBuffer;
   /** Bound read-only (`var<storage, read>`) when true, `read_write` otherwise. */
   readOnly: boolean;
   offset?: number;
@@ -35,6 +36,12 @@ export interface Dispatch {
   uniforms?: ArrayBufferView;
   /** Workgroup counts; use {@link Engine.grid} for large 1-D launches. */
   workgroups: readonly [number, number?, number?];
+}
+
+/** A tensor's storage as a GPU buffer; a CPU engine's block here means tensors of two engines were mixed. */
+export function gpuBuffer(buf: DeviceBuffer): GPUBuffer {
+  if ('ptr' in buf) throw new Error('a tensor of the CPU engine was passed to the WebGPU engine: move it first (await tensor.to(engine))');
+  return buf;
 }
 
 /** Thrown when the GPU device is lost; the engine is unusable afterwards. */
@@ -87,6 +94,8 @@ export interface EngineOptions extends RequestGpuOptions {
 
 /** Owns a GPUDevice and runs kernels on it. */
 export class Engine {
+  /** Which backend this is (see {@link Backend}). */
+  readonly kind = 'webgpu' as const;
   readonly device: GPUDevice;
   readonly gpu: Gpu;
   readonly pool: BufferPool;
@@ -141,6 +150,18 @@ export class Engine {
     // A malformed budget fails before a device is requested.
     resolveMemoryBudget(options.memoryBudget);
     return new Engine(await requestGpu(options), options);
+  }
+
+  /** A one-line description: `WebGPU (nvidia hopper)`, `WebGPU (SwiftShader)`. */
+  get description(): string {
+    const a = this.gpu.adapterInfo;
+    return `WebGPU (${[a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' ') || 'unknown adapter'})`;
+  }
+
+  /** True when the adapter runs on the CPU (SwiftShader, llvmpipe). */
+  get isCpuAdapter(): boolean {
+    const a = this.gpu.adapterInfo;
+    return /swiftshader|llvmpipe|lavapipe/i.test(`${a.vendor} ${a.architecture} ${a.device} ${a.description}`);
   }
 
   /** Splits a 1-D launch of `n` workgroups into x/y so that neither exceeds the device limit. */
@@ -223,13 +244,14 @@ export class Engine {
   }
 
   /** Returns a buffer to the pool; it is reused only after the submission that last used it. */
-  release(buf: GPUBuffer): void {
-    this.pool.release(buf);
+  release(buf: DeviceBuffer): void {
+    this.pool.release(gpuBuffer(buf));
   }
 
   /** Copies host data into a buffer (ordered before any later-submitted dispatch). */
-  upload(buf: GPUBuffer, data: ArrayBufferView, offset = 0): void {
+  upload(target: DeviceBuffer, data: ArrayBufferView, offset = 0): void {
     this.assertUsable();
+    const buf = gpuBuffer(target);
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     // writeBuffer needs a multiple of 4 bytes.
     if (bytes.byteLength % 4 !== 0) {
@@ -288,7 +310,7 @@ export class Engine {
     const pipeline = this.pipelineFor(d.kernel, layout, sig, d.label);
     const entries: GPUBindGroupEntry[] = d.storage.map((s, i) => ({
       binding: i,
-      resource: { buffer: s.buffer, offset: s.offset ?? 0, size: s.size },
+      resource: { buffer: gpuBuffer(s.buffer), offset: s.offset ?? 0, size: s.size },
     }));
     let uniformBuf: GPUBuffer | null = null;
     if (d.uniforms) {
@@ -329,10 +351,10 @@ export class Engine {
   }
 
   /** Records a buffer-to-buffer copy (sizes multiple of 4). */
-  copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, size: number): void {
+  copy(src: DeviceBuffer, srcOffset: number, dst: DeviceBuffer, dstOffset: number, size: number): void {
     this.assertUsable();
     this.endPass();
-    this.beginEncoder().copyBufferToBuffer(src, srcOffset, dst, dstOffset, size);
+    this.beginEncoder().copyBufferToBuffer(gpuBuffer(src), srcOffset, gpuBuffer(dst), dstOffset, size);
     this.batchLabels.push('copy');
   }
 
@@ -370,8 +392,9 @@ export class Engine {
    * readback in errors: when the device is lost, the engine destroyed or the map aborted while the
    * read is pending, the error says which readback failed and why.
    */
-  async read(buf: GPUBuffer, offset: number, bytes: number, what = `${bytes} bytes`): Promise<ArrayBuffer> {
+  async read(source: DeviceBuffer, offset: number, bytes: number, what = `${bytes} bytes`): Promise<ArrayBuffer> {
     const op = `readback of ${what}`;
+    const buf = gpuBuffer(source);
     this.assertUsable(op);
     const size = Math.ceil(bytes / 4) * 4;
     const staging = this.device.createBuffer({ size: Math.max(4, size), usage: MAP_READ | COPY_DST });
