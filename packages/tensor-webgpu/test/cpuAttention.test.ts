@@ -2,7 +2,7 @@
 // same bits on 1 and 3 threads, odd head dims, strided and offset operands read in place, every mask
 // kind, the cached prefix, the backward stages against a float64 reference, and the (M-)RoPE tables.
 // Inputs are fresh random data on every run (the seed is in the failure message).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CpuEngine } from '../src/cpu/cpuEngine.js';
 import {
   launchAttention,
@@ -17,23 +17,14 @@ import { Tensor } from '../src/index.js';
 import * as R from './reference/attention.js';
 import { nd } from './reference/ndarray.js';
 import * as RR from './reference/rope.js';
-import { expectClose, prng, randomArray, randomInts } from './util.js';
+import { expectClose, randomArray, randomInts } from './util.js';
+import { cpuEngines, runSeed } from './cpuEngines.js';
 
-const seed = (Math.random() * 2 ** 31) >>> 0;
-const rand = prng(seed);
-const fresh = () => (rand() * 2 ** 31) >>> 0;
-const what = (s: string) => `${s} (seed ${seed})`;
+const { rand, fresh, what } = runSeed();
 
 let e1: CpuEngine;
 let e3: CpuEngine;
-beforeAll(async () => {
-  e1 = await CpuEngine.create({ threads: 1 });
-  e3 = await CpuEngine.create({ threads: 3 });
-});
-afterAll(() => {
-  e1.destroy();
-  e3.destroy();
-});
+cpuEngines((one, three) => ((e1 = one), (e3 = three)));
 
 /** A [B, H, S, D] array placed in a larger store by `layout`, as an operand description. */
 interface Placed {

@@ -2,7 +2,7 @@
 // layouts large enough to spread over threads gives the same bits on 1 and 3 threads and matches a
 // float64 reference; integer rules (wrapping, division by zero), NaN/Inf, casts with saturation, f16
 // and u8 packing, writes into strided destinations.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as T from '../src/index.js';
 import { CpuEngine } from '../src/cpu/cpuEngine.js';
 import { EW_OP_CODES } from '../src/cpu/elementwise.js';
@@ -19,17 +19,11 @@ import type { DType } from '../src/dtype.js';
 import { Tensor } from '../src/tensor.js';
 import * as R from './reference/index.js';
 import { expectClose, prng, randomArray } from './util.js';
+import { cpuEngines } from './cpuEngines.js';
 
 let e1: CpuEngine;
 let e3: CpuEngine;
-beforeAll(async () => {
-  e1 = await CpuEngine.create({ threads: 1 });
-  e3 = await CpuEngine.create({ threads: 3 });
-});
-afterAll(() => {
-  e1?.destroy();
-  e3?.destroy();
-});
+cpuEngines((one, three) => ((e1 = one), (e3 = three)));
 
 /** Row-major index → coordinates. */
 function unravel(i: number, shape: readonly number[]): number[] {

@@ -46,7 +46,12 @@ describe('CpuEngine', () => {
     three.release(a);
     const b = three.alloc(1 << 20);
     expect(b.ptr).toBe(a.ptr); // the same bucket comes back
-    const keep = Tensor.fromData(Float32Array.from({ length: 1000 }, (_, i) => i * 0.5), [1000], 'f32', three);
+    const keep = Tensor.fromData(
+      Float32Array.from({ length: 1000 }, (_, i) => i * 0.5),
+      [1000],
+      'f32',
+      three,
+    );
     // 64 MiB more than the memory holds now: it grows, and the existing tensor keeps its values.
     const big = three.alloc(three.memory.buffer.byteLength + (64 << 20));
     expect(three.memory.buffer.byteLength).toBeGreaterThanOrEqual(big.ptr + big.size);
@@ -89,13 +94,13 @@ describe('CpuEngine', () => {
     const end = three.memory.buffer.byteLength;
     // Shares 1 and 2 run past the end of memory; share 0 stays inside.
     const dst = end - 4 * 100;
-    expect(() => three.run(fill32, { dst, n: 300, value: 5 }, { label: 'fill past the end', threads: 3 })).toThrow(
-      /CPU kernel fill32 failed on worker thread \d in fill past the end/,
-    );
+    expect(() =>
+      three.run(fill32, { dst, n: 300, value: 5 }, { label: 'fill past the end', threads: 3 }),
+    ).toThrow(/CPU kernel fill32 failed on worker thread \d in fill past the end/);
     // And on the calling thread.
-    expect(() => three.run(fill32, { dst: end, n: 4, value: 5 }, { label: 'fill at the end', threads: 1 })).toThrow(
-      /CPU kernel fill32 failed in fill at the end/,
-    );
+    expect(() =>
+      three.run(fill32, { dst: end, n: 4, value: 5 }, { label: 'fill at the end', threads: 1 }),
+    ).toThrow(/CPU kernel fill32 failed in fill at the end/);
     const ok = three.alloc(64);
     three.run(fill32, { dst: ok.ptr, n: 16, value: 9 }, { label: 'fill', threads: 3 });
     expect(Array.from(new Uint32Array(await three.read(ok, 0, 64)))).toEqual(new Array(16).fill(9));
@@ -119,7 +124,12 @@ describe('CpuEngine', () => {
     try {
       expect(e.threads).toBe(1);
       expect(e.memory.buffer instanceof SharedArrayBuffer).toBe(false);
-      const x = Tensor.fromData(Float32Array.from({ length: 5000 }, (_, i) => i), [50, 100], 'f32', e);
+      const x = Tensor.fromData(
+        Float32Array.from({ length: 5000 }, (_, i) => i),
+        [50, 100],
+        'f32',
+        e,
+      );
       // Growing plain memory detaches its old buffer: views must be taken afresh.
       const big = e.alloc(e.memory.buffer.byteLength + (8 << 20));
       const s = sum(x, 1);
@@ -175,7 +185,9 @@ describe('tensors across engines', () => {
 
   it('says which engine a foreign tensor came from when engines are mixed', () => {
     const c = Tensor.fromData([1, 2, 3], [3], 'f32', three);
-    expect(() => gpu.upload(c.buffer, new Float32Array(3))).toThrow(/a tensor of the CPU engine was passed to the WebGPU engine/);
+    expect(() => gpu.upload(c.buffer, new Float32Array(3))).toThrow(
+      /a tensor of the CPU engine was passed to the WebGPU engine/,
+    );
     c.dispose();
   });
 });

@@ -2,7 +2,7 @@
 // float64 references at awkward shapes (odd sizes, offsets, strides, broadcast batches, f16 weights,
 // every conv kind with groups, stride, dilation and asymmetric padding), at sizes that spread over
 // threads. Fresh random inputs on every run (the seed is printed on failure).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as T from '../src/index.js';
 import { CpuEngine, Tensor } from '../src/index.js';
 import { launchConv, type ConvGeometry } from '../src/kernels/conv.js';
@@ -10,17 +10,11 @@ import * as RC from './reference/conv.js';
 import * as RM from './reference/matmul.js';
 import { nd } from './reference/ndarray.js';
 import { expectClose, randomArray } from './util.js';
+import { cpuEngines } from './cpuEngines.js';
 
 let e1: CpuEngine;
 let e3: CpuEngine;
-beforeAll(async () => {
-  e1 = await CpuEngine.create({ threads: 1 });
-  e3 = await CpuEngine.create({ threads: 3 });
-});
-afterAll(() => {
-  e1?.destroy();
-  e3?.destroy();
-});
+cpuEngines((one, three) => ((e1 = one), (e3 = three)));
 
 const seed0 = (Math.random() * 2 ** 31) >>> 0;
 let seedN = seed0;

@@ -3,7 +3,7 @@
 // enough to spread over threads, awkward shapes, strided and offset views read in place, exact
 // source-order scatter sums, the Philox streams against the WebGPU engine, and float64 references.
 // Inputs are fresh random data on every run (the seed is in the failure messages).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CpuEngine } from '../src/cpu/cpuEngine.js';
 import { launchGather, launchScatterAdd } from '../src/kernels/gather.js';
 import { launchRgbToPlanar } from '../src/kernels/image.js';
@@ -24,23 +24,14 @@ import { avgPool2d as refAvgPool2d } from './reference/conv.js';
 import { nd } from './reference/ndarray.js';
 import { resize as refResize } from './reference/resize.js';
 import { refAdamState, refAdamWStep, refClip, refSgdStep, type RefSgdState } from './optimReference.js';
-import { expectClose, prng, randomArray, randomInts } from './util.js';
+import { expectClose, randomArray, randomInts } from './util.js';
+import { cpuEngines, runSeed } from './cpuEngines.js';
 
-const seed = (Math.random() * 2 ** 31) >>> 0;
-const rand = prng(seed);
-const fresh = () => (rand() * 2 ** 31) >>> 0;
-const what = (s: string) => `${s} (seed ${seed})`;
+const { fresh, what } = runSeed();
 
 let e1: CpuEngine;
 let e3: CpuEngine;
-beforeAll(async () => {
-  e1 = await CpuEngine.create({ threads: 1 });
-  e3 = await CpuEngine.create({ threads: 3 });
-});
-afterAll(() => {
-  e1.destroy();
-  e3.destroy();
-});
+cpuEngines((one, three) => ((e1 = one), (e3 = three)));
 
 /** The raw 32-bit words of a 32-bit tensor (f32 compared bit for bit, NaN payloads included). */
 async function words(t: Tensor): Promise<Uint32Array> {

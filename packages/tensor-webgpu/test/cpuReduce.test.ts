@@ -3,29 +3,20 @@
 // threads on 3 and not on 1), strided / offset / broadcast views read in place, awkward sizes, integer
 // wrap-around, NaN and empty reductions, and the norm backward against a float64 reference. Inputs are
 // fresh random data on every run (the seed is in the failure messages).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CpuEngine } from '../src/cpu/cpuEngine.js';
 import * as T from '../src/index.js';
 import { Tensor, type DType } from '../src/index.js';
 import * as R from './reference/index.js';
 import * as RN from './reference/norm.js';
 import { expectClose, prng, randomArray, randomInts } from './util.js';
+import { cpuEngines, runSeed } from './cpuEngines.js';
 
-const seed = (Math.random() * 2 ** 31) >>> 0;
-const rand = prng(seed);
-const fresh = () => (rand() * 2 ** 31) >>> 0;
-const what = (s: string) => `${s} (seed ${seed})`;
+const { fresh, what } = runSeed();
 
 let e1: CpuEngine;
 let e3: CpuEngine;
-beforeAll(async () => {
-  e1 = await CpuEngine.create({ threads: 1 });
-  e3 = await CpuEngine.create({ threads: 3 });
-});
-afterAll(() => {
-  e1.destroy();
-  e3.destroy();
-});
+cpuEngines((one, three) => ((e1 = one), (e3 = three)));
 
 type HostArray = Float32Array | Int32Array | Uint32Array;
 

@@ -13,6 +13,34 @@ const MAX_COL_FLOATS = 1 << 24;
 const addr = (buf: DeviceBuffer, offset: number) => cpuBuffer(buf).ptr + offset * 4;
 
 /**
+ * Builds the im2col matrix of images [i0, i0 + nimg) into `col`: per group [(ci, tap)][(image,
+ * pixel)], with the transposed conv's taps when `tconv`.
+ */
+function im2col(
+  engine: CpuEngine,
+  g: ConvGeometry,
+  bufs: ConvBuffers,
+  i0: number,
+  nimg: number,
+  col: DeviceBuffer,
+  tconv: boolean,
+  label: string,
+): void {
+  const { cin, h, w, ho, wo, kh, kw, sh, sw, ph, pw, dh, dw, groups } = g;
+  engine.run(
+    conv_im2col,
+    {
+      x: addr(bufs.x.buffer, bufs.x.offset + i0 * cin * h * w),
+      col: cpuBuffer(col).ptr,
+      nimg,
+      ...{ cin, h, w, ho, wo, kh, kw, sh, sw, ph, pw, dh, dw, groups },
+      tconv: tconv ? 1 : 0,
+    },
+    { label, work: cin * kh * kw * nimg * ho * wo },
+  );
+}
+
+/**
  * The CPU branch of `launchConv` for every {@link ConvKind} (see src/kernels/conv.ts for the products).
  * x and the output are f32; the weight of fwd/tconv may be f16 (`halfW`, widened when packed).
  */
@@ -76,30 +104,7 @@ export function cpuConv(
       const L = nimg * hwo;
       let b;
       if (col) {
-        engine.run(
-          conv_im2col,
-          {
-            x: addr(bufs.x.buffer, bufs.x.offset + i0 * g.cin * hw),
-            col: cpuBuffer(col).ptr,
-            nimg,
-            cin: g.cin,
-            h: g.h,
-            w: g.w,
-            ho: g.ho,
-            wo: g.wo,
-            kh: g.kh,
-            kw: g.kw,
-            sh: g.sh,
-            sw: g.sw,
-            ph: g.ph,
-            pw: g.pw,
-            dh: g.dh,
-            dw: g.dw,
-            groups: g.groups,
-            tconv: kind === 'tconv' ? 1 : 0,
-          },
-          { label, work: g.cin * kk * L },
-        );
+        im2col(engine, g, bufs, i0, nimg, col, kind === 'tconv', label);
         b = { buffer: col, offset: 0, rs: L, cs: 1, batchStrides: [K * L, hwo] };
       } else {
         b = {
@@ -141,7 +146,6 @@ function weightGrad(engine: CpuEngine, g: ConvGeometry, bufs: ConvBuffers, label
   const coutG = g.cout / g.groups;
   const kk = g.kh * g.kw;
   const N = cinG * kk;
-  const hw = g.h * g.w;
   const hwo = g.ho * g.wo;
   const Ltot = g.batch * hwo;
   // A = dy as [cout][(image, pixel)]: dy itself for one image, else a CNHW copy.
@@ -167,30 +171,7 @@ function weightGrad(engine: CpuEngine, g: ConvGeometry, bufs: ConvBuffers, label
       const nimg = Math.min(chunk, g.batch - i0);
       const L = nimg * hwo;
       if (L > 0) {
-        engine.run(
-          conv_im2col,
-          {
-            x: addr(bufs.x.buffer, bufs.x.offset + i0 * g.cin * hw),
-            col: cpuBuffer(col).ptr,
-            nimg,
-            cin: g.cin,
-            h: g.h,
-            w: g.w,
-            ho: g.ho,
-            wo: g.wo,
-            kh: g.kh,
-            kw: g.kw,
-            sh: g.sh,
-            sw: g.sw,
-            ph: g.ph,
-            pw: g.pw,
-            dh: g.dh,
-            dw: g.dw,
-            groups: g.groups,
-            tconv: 0,
-          },
-          { label, work: g.cin * kk * L },
-        );
+        im2col(engine, g, bufs, i0, nimg, col, false, label);
       }
       cpuGemm(engine, {
         M: coutG,

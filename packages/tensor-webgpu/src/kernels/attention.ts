@@ -114,7 +114,8 @@ export function launchAttention(backend: Backend, p: AttentionLaunch): void {
   // The CPU kernels stream key blocks of their own size: no tile, no workgroup grid.
   if (backend.kind === 'cpu') return cpuAttention(backend, p);
   const engine = backend;
-  const tile = p.tile ?? chooseAttentionTile(p.stage, s.d, engine.limits.maxComputeWorkgroupStorageSize);
+  const tile =
+    p.tile ?? chooseAttentionTile(p.stage, s.d, engine.limits.maxComputeWorkgroupStorageSize, engine);
   const params: AttentionParams = { dtype: p.dtype, headDim: s.d, tile, mask: p.mask?.kind ?? 'none' };
   const rows = p.stage === 'dkdv' ? Math.ceil(s.sk / tile.bc) : Math.ceil(s.sq / tile.br);
   const heads = p.stage === 'dkdv' ? s.hkv : s.hq;

@@ -69,26 +69,17 @@ export interface NormGeometry {
 /** Rows per workgroup of the layer/rms `pgrad` stage. */
 export const NORM_PGRAD_ROWS = 32;
 
-/** True on a CPU implementation of WebGPU (SwiftShader, llvmpipe/lavapipe): its adapter class. */
-export function isCpuAdapter(engine: Backend): boolean {
-  return adapterClass(engine) === 'cpu-vulkan';
-}
-
 /**
  * Threads per row of length `d`, from the tuning table (tuning.ts): on a GPU enough to give each
- * thread a few elements, at most 256; on a CPU adapter 4 (one SwiftShader subgroup). `on` is the
- * engine (its adapter class decides; `normSettings.threads: 'gpu'` picks the GPU rule on any
- * adapter) or, as a shorthand, whether the adapter is a CPU one.
+ * thread a few elements, at most 256; on a CPU adapter 4 (one SwiftShader subgroup). The engine's
+ * adapter class decides (`normSettings.threads: 'gpu'` picks the GPU rule on any adapter); without
+ * an engine, the default entry.
  */
-export function normThreads(d: number, on: Backend | boolean = false): number {
+export function normThreads(d: number, engine?: Backend): number {
   const cls =
-    typeof on === 'boolean'
-      ? on
-        ? 'cpu-vulkan'
-        : 'unknown'
-      : normSettings.threads === 'gpu' && adapterClass(on) === 'cpu-vulkan'
-        ? 'unknown'
-        : adapterClass(on);
+    !engine || (normSettings.threads === 'gpu' && adapterClass(engine) === 'cpu-vulkan')
+      ? 'unknown'
+      : adapterClass(engine);
   const steps = TUNING[cls].norm.threads;
   return (steps.find((s) => d <= s.upTo) ?? steps[steps.length - 1]).threads;
 }

@@ -3,10 +3,8 @@
 // (mean, rstd) per row so the backward is two passes with no recomputation of the statistics.
 import { noGrad, recordOp } from '../autograd.js';
 import {
-  isCpuAdapter,
   launchNorm,
   normReduce,
-  normSettings,
   normThreads,
   NORM_PGRAD_ROWS,
   type BufRef,
@@ -45,8 +43,7 @@ function normOp(
   if (x.dtype !== 'f32' && x.dtype !== 'f16')
     throw new Error(`${op}: expected f32 or f16, got${x.describe()}`);
   const dtype = x.dtype;
-  const cpu = normSettings.threads === 'auto' && isCpuAdapter(x.engine);
-  const wg = normThreads(g.d, cpu);
+  const wg = normThreads(g.d, x.engine);
   const reduce = normReduce(x.engine);
   const nParams = kind === 'group' ? g.groups * g.cpg : g.d;
   const [out, stats] = noGrad(() =>
@@ -108,7 +105,7 @@ function normOp(
           dtype,
           weight: false,
           bias: false,
-          wg: kind === 'group' ? normThreads(g.hw, cpu) : 64,
+          wg: kind === 'group' ? normThreads(g.hw, x.engine) : 64,
           reduce,
         };
         launchNorm(sx.engine, {
@@ -191,8 +188,7 @@ export function groupNorm(
   checkNumber('groupNorm', 'eps', eps, { min: 0 });
   if (x.rank < 2) throw new Error(`groupNorm: input must be [N, C, ...], got ${fmt(x.shape)}`);
   const [n, c] = x.shape;
-  if (c % groups !== 0)
-    throw new Error(`groupNorm: ${c} channels are not divisible into ${groups} groups`);
+  if (c % groups !== 0) throw new Error(`groupNorm: ${c} channels are not divisible into ${groups} groups`);
   checkParam('groupNorm', x, weight, c, 'weight');
   checkParam('groupNorm', x, bias, c, 'bias');
   const hw = x.size / Math.max(1, n * c);

@@ -2,16 +2,9 @@
 // to these layout kernels plus the packed GEMM of the matmul family.
 import { cpuProgram } from '../program.js';
 
-/**
- * im2col of `nimg` images for every group: col[g][(ci, kh, kw)][(img, oh, ow)] from x [img, cin, h, w].
- * `tconv` = 1 reads the transposed-convolution tap (input pixel (o + pad − t·dil) / stride when
- * that divides), else the convolution tap (o·stride − pad + t·dil).
- */
-export const conv_im2col = cpuProgram('conv_im2col', {
-  x: 'f32*',
-  col: 'f32*',
-  nimg: 'u32',
-  cin: 'u32',
+/** A 2-D sliding window's geometry: input and output sizes, kernel, stride and padding (the same
+ * fields for convolution and pooling). */
+export const WINDOW_2D = {
   h: 'u32',
   w: 'u32',
   ho: 'u32',
@@ -22,6 +15,19 @@ export const conv_im2col = cpuProgram('conv_im2col', {
   sw: 'u32',
   ph: 'u32',
   pw: 'u32',
+} as const;
+
+/**
+ * im2col of `nimg` images for every group: col[g][(ci, kh, kw)][(img, oh, ow)] from x [img, cin, h, w].
+ * `tconv` = 1 reads the transposed-convolution tap (input pixel (o + pad − t·dil) / stride when
+ * that divides), else the convolution tap (o·stride − pad + t·dil).
+ */
+export const conv_im2col = cpuProgram('conv_im2col', {
+  x: 'f32*',
+  col: 'f32*',
+  nimg: 'u32',
+  cin: 'u32',
+  ...WINDOW_2D,
   dh: 'u32',
   dw: 'u32',
   groups: 'u32',

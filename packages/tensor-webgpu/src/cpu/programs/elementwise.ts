@@ -17,35 +17,16 @@ const head = {
 /** Ops without operands (`index`, i.e. arange). */
 export const ewNullary = cpuProgram('ew_nullary', head);
 
+/** Operand i's fields: address, kind, scalar bits and strides. */
+const operand0 = { p0: 'u8*', k0: 'u32', s0: 'u32', st0: ['i32', 8] } as const;
+const operand1 = { p1: 'u8*', k1: 'u32', s1: 'u32', st1: ['i32', 8] } as const;
+const operand2 = { p2: 'u8*', k2: 'u32', s2: 'u32', st2: ['i32', 8] } as const;
+
 /** One-operand ops (copies, casts, fills, activations). */
-export const ewUnary = cpuProgram('ew_unary', { ...head, p0: 'u8*', k0: 'u32', s0: 'u32', st0: ['i32', 8] });
+export const ewUnary = cpuProgram('ew_unary', { ...head, ...operand0 });
 
 /** Two-operand ops (arithmetic, comparisons, fused activation gradients). */
-export const ewBinary = cpuProgram('ew_binary', {
-  ...head,
-  p0: 'u8*',
-  k0: 'u32',
-  s0: 'u32',
-  st0: ['i32', 8],
-  p1: 'u8*',
-  k1: 'u32',
-  s1: 'u32',
-  st1: ['i32', 8],
-});
+export const ewBinary = cpuProgram('ew_binary', { ...head, ...operand0, ...operand1 });
 
 /** Three-operand ops (`where`, `clamp`). */
-export const ewTernary = cpuProgram('ew_ternary', {
-  ...head,
-  p0: 'u8*',
-  k0: 'u32',
-  s0: 'u32',
-  st0: ['i32', 8],
-  p1: 'u8*',
-  k1: 'u32',
-  s1: 'u32',
-  st1: ['i32', 8],
-  p2: 'u8*',
-  k2: 'u32',
-  s2: 'u32',
-  st2: ['i32', 8],
-});
+export const ewTernary = cpuProgram('ew_ternary', { ...head, ...operand0, ...operand1, ...operand2 });

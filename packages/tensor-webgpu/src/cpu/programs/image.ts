@@ -1,22 +1,14 @@
 // WebAssembly kernels of the image family: pooling, resizing and frame conversion (declarations; the
 // C is csrc/image.c).
 import { cpuProgram } from '../program.js';
+import { WINDOW_2D } from './conv.js';
 
 /** avgPool2d over `planes` NCHW planes: forward (x → y) or, with `backward`, dy → dx. */
 export const imgAvgPool = cpuProgram('img_avgpool', {
   x: 'f32*',
   y: 'f32*',
   planes: 'u32',
-  h: 'u32',
-  w: 'u32',
-  ho: 'u32',
-  wo: 'u32',
-  kh: 'u32',
-  kw: 'u32',
-  sh: 'u32',
-  sw: 'u32',
-  ph: 'u32',
-  pw: 'u32',
+  ...WINDOW_2D,
   backward: 'u32',
 });
 

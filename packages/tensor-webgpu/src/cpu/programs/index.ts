@@ -15,9 +15,25 @@ import * as random from './random.js';
 import * as reduce from './reduce.js';
 import * as rope from './rope.js';
 
-const families = [attention, cast, conv, core, elementwise, gather, image, matmul, norm, optimizer, random, reduce, rope];
+const families = [
+  attention,
+  cast,
+  conv,
+  core,
+  elementwise,
+  gather,
+  image,
+  matmul,
+  norm,
+  optimizer,
+  random,
+  reduce,
+  rope,
+];
 
 /** All kernel declarations, in a stable order (the index is the kernel's id across threads). */
 export const CPU_PROGRAMS: readonly CpuProgram[] = families
-  .flatMap((f) => Object.values(f) as CpuProgram[])
+  .flatMap((f) =>
+    Object.values(f).filter((v): v is CpuProgram => typeof v === 'object' && 'args' in v && 'name' in v),
+  )
   .sort((a, b) => a.name.localeCompare(b.name));
