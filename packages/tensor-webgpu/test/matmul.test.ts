@@ -192,6 +192,14 @@ describe('linear', () => {
     );
   });
 
+  it('with no input features is the bias for every row (the leading dims still count)', async () => {
+    const bias = randomArray(7, 24);
+    const y = T.linear(T.zeros([2, 3, 0]), T.zeros([7, 0]), T.tensor(bias, [7]));
+    expect(y.shape).toEqual([2, 3, 7]);
+    expect(Array.from(await y.toArray())).toEqual(Array.from({ length: 6 }, () => Array.from(bias)).flat());
+    y.dispose();
+  });
+
   it('rejects a weight of the wrong width', () => {
     expect(() => T.linear(T.zeros([2, 5]), T.zeros([3, 4]))).toThrow('linear: input [2,5] does not end in 4');
   });
