@@ -45,7 +45,7 @@ static uint32_t ew_ctype(uint32_t kind) {
   return kind == EW_F16 ? EW_F32 : kind == EW_U8 ? EW_U32 : kind;
 }
 
-// ---- 4-wide float math (the WGSL table's formulas; NaN tests on bits, immune to fast-math) ----
+// ---- 4-wide float math (the WGSL table's formulas; NaN tests on bits) ----
 
 INLINE v128_t f4(float x) { return wasm_f32x4_splat(x); }
 INLINE v128_t ew_isnan4(v128_t x) { return wasm_u32x4_gt(wasm_v128_and(x, wasm_i32x4_splat(0x7fffffff)), wasm_i32x4_splat(0x7f800000)); }

@@ -5,7 +5,7 @@
 #include "common.h"
 #include "mathf.h"
 
-// Same rounding as the WGSL kernel: no reassociation of the f32 expressions (-ffast-math allows it).
+// Same rounding as the WGSL kernel: no reassociation of the f32 expressions.
 #pragma clang fp reassociate(off)
 
 typedef struct { uint32_t x, y, z, w; } rnd_u4;

@@ -40,7 +40,7 @@ INLINE v128_t red_identity(uint32_t op) {
   }
 }
 
-// NaN lanes of v (a bit test: -ffast-math folds v != v).
+// NaN lanes of v (a bit test).
 INLINE v128_t red_nan(v128_t v) {
   return wasm_u32x4_gt(wasm_v128_and(v, wasm_i32x4_splat(0x7fffffff)), wasm_i32x4_splat(0x7f800000));
 }

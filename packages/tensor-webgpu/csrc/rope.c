@@ -10,8 +10,7 @@
 #include "mathf.h"
 
 // sin and cos of a table angle. The angle is reduced modulo π/2 in f64 (exact enough for any f32
-// angle a table can hold: |k·π/2 − f64(k·π/2)| stays below 1e-9 rad for |k| < 2^26; no multi-part
-// constant for -ffast-math to reassociate), then Cephes' minimax polynomials run on [−π/4, π/4] in f32.
+// angle a table can hold: |k·π/2 − f64(k·π/2)| stays below 1e-9 rad for |k| < 2^26), then Cephes' minimax polynomials run on [−π/4, π/4] in f32.
 // The quadrant comes from k mod 4 in f64, so no float→int conversion can trap on huge or NaN angles.
 static void rope_sincos(float a, float *sn, float *cs) {
   double k = __builtin_rint((double)a * 0.63661977236758134);

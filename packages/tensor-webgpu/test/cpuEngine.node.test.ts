@@ -1,3 +1,4 @@
+// Node only: it reads and sets environment variables (the browser suite runs cpu.browser.test.ts).
 // The CPU engine's own machinery, independent of any op: memory blocks, the budget, thread fan-out,
 // traps on worker threads, moving tensors between engines, and how the default backend is chosen.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
