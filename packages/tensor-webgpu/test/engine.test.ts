@@ -1,7 +1,7 @@
 // Engine failure modes: readbacks cut short by engine.destroy() or a device loss, and the memory
 // budget that turns runaway allocation into a GpuMemoryBudgetError. Each test makes its own engines
 // (budgets and destroyed devices must not leak into other tests). These are the WebGPU engine's own
-// failure modes (device loss, deferred submission); the CPU engine's are in cpuEngine.test.ts, so the
+// failure modes (device loss, deferred submission); the CPU engine's are in cpuEngine.node.test.ts, so the
 // CPU run of the suite skips them.
 import { afterEach, describe, expect, it } from 'vitest';
 import {

@@ -173,3 +173,28 @@ describe.each(paths.flatMap((p) => [`${p}, auto threads`, `${p}, gpu threads`]))
     });
   });
 });
+
+describe('norm backward after the input is gone', () => {
+  it('groupNorm, layerNorm and rmsNorm backpropagate when the forward input was disposed by its scope', async () => {
+    const w = T.tensor(randomArray(8, 71), [8]);
+    w.requiresGrad = true;
+    for (const f of [
+      (x: T.Tensor) => T.groupNorm(T.reshape(x, [2, 8, 2, 2]), 4, w, null),
+      (x: T.Tensor) => T.layerNorm(T.reshape(x, [8, 8]), w),
+      (x: T.Tensor) => T.rmsNorm(T.reshape(x, [8, 8]), w),
+    ]) {
+      const loss = T.tidy(() => {
+        // x exists only inside this scope: the backward below must not need it alive.
+        const x = T.mul(T.tensor(randomArray(64, 72), [64]), 2);
+        return T.sum(T.mul(f(x), f(x)));
+      });
+      loss.backward();
+      expect(w.grad).not.toBeNull();
+      expect(Number.isFinite(await T.sum(w.grad!).item())).toBe(true);
+      w.grad!.dispose();
+      w.grad = null;
+      loss.dispose();
+    }
+    w.dispose();
+  });
+});

@@ -44,6 +44,8 @@ function normOp(
     throw new Error(`${op}: expected f32 or f16, got${x.describe()}`);
   const dtype = x.dtype;
   const wg = normThreads(g.d, x.engine);
+  // Decided now: the backward runs after x itself may have been disposed.
+  const wgGroupBackward = normThreads(g.hw, x.engine);
   const reduce = normReduce(x.engine);
   const nParams = kind === 'group' ? g.groups * g.cpg : g.d;
   const [out, stats] = noGrad(() =>
@@ -105,7 +107,7 @@ function normOp(
           dtype,
           weight: false,
           bias: false,
-          wg: kind === 'group' ? normThreads(g.hw, x.engine) : 64,
+          wg: kind === 'group' ? wgGroupBackward : 64,
           reduce,
         };
         launchNorm(sx.engine, {
