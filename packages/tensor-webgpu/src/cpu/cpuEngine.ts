@@ -37,7 +37,10 @@ export class CpuBuffer {
 
 /** A tensor's storage as a CPU block; a GPU buffer here means tensors of two engines were mixed. */
 export function cpuBuffer(buf: DeviceBuffer): CpuBuffer {
-  if (!(buf instanceof CpuBuffer)) throw new Error('a tensor of a WebGPU engine was passed to the CPU engine: move it first (await tensor.to(engine))');
+  if (!(buf instanceof CpuBuffer))
+    throw new Error(
+      'a tensor of a WebGPU engine was passed to the CPU engine: move it first (await tensor.to(engine))',
+    );
   return buf;
 }
 
@@ -148,7 +151,8 @@ function defaultThreads(): number | undefined {
   const env = typeof process !== 'undefined' ? process.env?.[CPU_THREADS_ENV] : undefined;
   if (env !== undefined && env !== '') {
     const n = Number(env);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`${CPU_THREADS_ENV}=${env}: expected a positive integer thread count`);
+    if (!Number.isInteger(n) || n < 1)
+      throw new Error(`${CPU_THREADS_ENV}=${env}: expected a positive integer thread count`);
     return n;
   }
   const g = globalThis as { navigator?: { hardwareConcurrency?: number }; crossOriginIsolated?: boolean };
@@ -205,7 +209,10 @@ export class CpuEngine {
       return this.exports[`k_${p.name}`] as (args: number, tid: number, n: number) => void;
     });
     this.budget = budget;
-    this.pool = new BufferPool<CpuBuffer>((size) => new CpuBuffer(this.arena.alloc(size, this.currentLabel), size, this.arena), 0);
+    this.pool = new BufferPool<CpuBuffer>(
+      (size) => new CpuBuffer(this.arena.alloc(size, this.currentLabel), size, this.arena),
+      0,
+    );
     this.argsPtr = arena.alloc(ARGS_BYTES, 'kernel arguments');
     const ctrlPtr = arena.alloc(CTRL.words * 4, 'thread control');
     this.ctrl = new Int32Array(memory.buffer, ctrlPtr, CTRL.words);
@@ -220,11 +227,16 @@ export class CpuEngine {
       const os = (await import(/* @vite-ignore */ name)) as typeof import('node:os');
       threads = os.availableParallelism?.() ?? os.cpus().length;
     }
-    if (!Number.isInteger(threads) || threads < 1) throw new Error(`CpuEngine: threads must be a positive integer (got ${threads})`);
+    if (!Number.isInteger(threads) || threads < 1)
+      throw new Error(`CpuEngine: threads must be a positive integer (got ${threads})`);
     // Shared memory (threads) always in Node; in a browser only when the page is cross-origin isolated.
-    const shared = (options.sharedMemory ?? true) && (isNode() || !!(globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated);
+    const shared =
+      (options.sharedMemory ?? true) &&
+      (isNode() || !!(globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated);
     if (!shared) threads = 1;
-    const module = await WebAssembly.compile(decodeBase64(shared ? KERNELS_WASM_BASE64 : KERNELS_SINGLE_WASM_BASE64) as Uint8Array<ArrayBuffer>);
+    const module = await WebAssembly.compile(
+      decodeBase64(shared ? KERNELS_WASM_BASE64 : KERNELS_SINGLE_WASM_BASE64) as Uint8Array<ArrayBuffer>,
+    );
     // Node reserves the whole 4 GiB; browsers may refuse that much address space.
     const maxPages = isNode() ? 65536 : 16384;
     const memory = new WebAssembly.Memory({ initial: 32, maximum: maxPages, shared });
@@ -239,7 +251,14 @@ export class CpuEngine {
       const inits: WorkerInit[] = [];
       for (let tid = 1; tid < threads; tid++) {
         const stack = arena.alloc(WORKER_STACK, 'worker stack');
-        inits.push({ module, memory, ctrl: eng.ctrl.byteOffset, tid, stackTop: stack + WORKER_STACK, kernels });
+        inits.push({
+          module,
+          memory,
+          ctrl: eng.ctrl.byteOffset,
+          tid,
+          stackTop: stack + WORKER_STACK,
+          kernels,
+        });
       }
       eng.workers = await startWorkers(inits, (message) => (eng.workerError = message));
     }
@@ -252,7 +271,8 @@ export class CpuEngine {
   }
 
   private assertUsable(op?: string): void {
-    if (this.destroyed) throw new Error(op ? `${op}: the engine has been destroyed` : 'Engine has been destroyed');
+    if (this.destroyed)
+      throw new Error(op ? `${op}: the engine has been destroyed` : 'Engine has been destroyed');
   }
 
   /** A block of at least `bytes` bytes (contents undefined). Release with {@link CpuEngine.release}. */
@@ -296,12 +316,18 @@ export class CpuEngine {
   upload(target: DeviceBuffer, data: ArrayBufferView, offset = 0): void {
     this.assertUsable();
     const buf = cpuBuffer(target);
-    if (offset + data.byteLength > buf.size) throw new Error(`upload of ${data.byteLength} bytes at ${offset} overflows a ${buf.size}-byte block`);
+    if (offset + data.byteLength > buf.size)
+      throw new Error(`upload of ${data.byteLength} bytes at ${offset} overflows a ${buf.size}-byte block`);
     this.bytes().set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), buf.ptr + offset);
   }
 
   /** Reads `bytes` bytes of a block back (a copy). */
-  async read(source: DeviceBuffer, offset: number, bytes: number, what = `${bytes} bytes`): Promise<ArrayBuffer> {
+  async read(
+    source: DeviceBuffer,
+    offset: number,
+    bytes: number,
+    what = `${bytes} bytes`,
+  ): Promise<ArrayBuffer> {
     this.assertUsable(`readback of ${what}`);
     const buf = cpuBuffer(source);
     this.counters.readbacks++;
@@ -335,33 +361,47 @@ export class CpuEngine {
    * Runs a kernel over the engine's threads: packs `args` into the argument block as `program`
    * declares it, then calls `k_<name>(args, tid, nthreads)` on each thread and returns when all are done.
    */
-  run<A extends Record<string, CpuArgType>>(program: CpuProgram<A>, args: CpuArgs<A>, options: CpuRunOptions): void {
+  run<A extends Record<string, CpuArgType>>(
+    program: CpuProgram<A>,
+    args: CpuArgs<A>,
+    options: CpuRunOptions,
+  ): void {
     this.assertUsable(options.label);
     this.currentLabel = options.label;
     const index = this.kernelIndex.get(program.name);
-    if (index === undefined) throw new Error(`CPU kernel ${program.name} is not in the built module (rebuild: npm run build -w @vla/tensor-webgpu)`);
+    if (index === undefined)
+      throw new Error(
+        `CPU kernel ${program.name} is not in the built module (rebuild: npm run build -w @vla/tensor-webgpu)`,
+      );
     const words = new DataView(this.memory.buffer, this.argsPtr, ARGS_BYTES);
-    let at = 0;
-    for (const [name, type] of Object.entries(program.args)) {
-      const v = (args as Record<string, number | readonly number[]>)[name];
-      if (v === undefined) throw new Error(`${options.label}: kernel ${program.name} needs argument ${name}`);
-      if (typeof type !== 'string') {
+    for (const f of argLayout(program)) {
+      const v = (args as Record<string, number | readonly number[]>)[f.name];
+      if (v === undefined)
+        throw new Error(`${options.label}: kernel ${program.name} needs argument ${f.name}`);
+      if (f.length) {
         const arr = v as readonly number[];
-        if (arr.length > type[1]) throw new Error(`${options.label}: kernel ${program.name} argument ${name} holds at most ${type[1]} values (got ${arr.length})`);
-        for (let i = 0; i < type[1]; i++) writeWord(words, (at + i) * 4, type[0], arr[i] ?? 0);
+        if (arr.length > f.length)
+          throw new Error(
+            `${options.label}: kernel ${program.name} argument ${f.name} holds at most ${f.length} values (got ${arr.length})`,
+          );
+        for (let i = 0; i < f.length; i++) writeWord(words, f.byte + i * 4, f.word, arr[i] ?? 0);
       } else {
-        writeWord(words, at * 4, type.endsWith('*') ? 'u32' : (type as 'u32' | 'i32' | 'f32'), v as number);
+        writeWord(words, f.byte, f.word, v as number);
       }
-      at += argWords(type);
     }
     const fn = this.fns[index];
-    const n = Math.max(1, Math.min(this.threads, options.threads ?? Math.floor((options.work ?? Infinity) / this.grain)));
+    const n = Math.max(
+      1,
+      Math.min(this.threads, options.threads ?? Math.floor((options.work ?? Infinity) / this.grain)),
+    );
     this.counters.dispatches++;
     try {
       if (n === 1 || this.workers.length === 0) fn(this.argsPtr, 0, 1);
       else runShared(this.ctrl, index, this.argsPtr, n, this.workers.length, () => fn(this.argsPtr, 0, n));
     } catch (err) {
-      throw new Error(`CPU kernel ${program.name} failed in ${options.label}: ${(err as Error).message}`, { cause: err });
+      throw new Error(`CPU kernel ${program.name} failed in ${options.label}: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     // (The control block lives in shared memory, which never detaches; without workers it is unused.)
     const failed = this.workers.length ? Atomics.exchange(this.ctrl, CTRL.failed, 0) : 0;
@@ -379,6 +419,35 @@ export class CpuEngine {
     if (this.workers.length) stopWorkers(this.ctrl, this.workers);
     this.workers = [];
   }
+}
+
+interface ArgField {
+  name: string;
+  /** How each word is written (pointers are u32 addresses). */
+  word: 'u32' | 'i32' | 'f32';
+  /** Byte offset in the argument block. */
+  byte: number;
+  /** Capacity of an array field; 0 for a scalar. */
+  length: number;
+}
+
+const layouts = new WeakMap<CpuProgram, ArgField[]>();
+
+/** A program's argument layout, computed once: kernel calls are on the hot path. */
+function argLayout(program: CpuProgram): ArgField[] {
+  let fields = layouts.get(program);
+  if (!fields) {
+    fields = [];
+    let at = 0;
+    for (const [name, type] of Object.entries(program.args)) {
+      const word =
+        typeof type === 'string' ? (type.endsWith('*') ? 'u32' : (type as ArgField['word'])) : type[0];
+      fields.push({ name, word, byte: at * 4, length: typeof type === 'string' ? 0 : type[1] });
+      at += argWords(type);
+    }
+    layouts.set(program, fields);
+  }
+  return fields;
 }
 
 function writeWord(view: DataView, byte: number, type: 'u32' | 'i32' | 'f32', v: number): void {

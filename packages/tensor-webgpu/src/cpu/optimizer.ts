@@ -2,7 +2,12 @@
 // gradient clipping. The launchers in src/kernels/optimizer.ts validate and call these. f16 tensors
 // are storage only on this engine (as on a WebGPU device without shader-f16), so updates refuse them.
 import { halfStorageOnlyMessage } from '../dtype.js';
-import type { AdamWStepArgs, FusedClip, SgdStepArgs } from '../kernels/optimizer.js';
+import {
+  adamwStepScalars,
+  type AdamWStepArgs,
+  type FusedClip,
+  type SgdStepArgs,
+} from '../kernels/optimizer.js';
 import { Tensor } from '../tensor.js';
 import { addressOf, type CpuEngine } from './cpuEngine.js';
 import { optAdamW, optClipScale, optSgd, optSqrtSum, optSumSquares } from './programs/optimizer.js';
@@ -26,8 +31,6 @@ export function cpuAdamW(
   label: string,
 ): void {
   checkF32(label, param, grad);
-  const bc1 = 1 - args.beta1 ** args.step;
-  const bc2 = 1 - args.beta2 ** args.step;
   engine.run(
     optAdamW,
     {
@@ -37,15 +40,13 @@ export function cpuAdamW(
       v: addressOf(v),
       gnorm: clip ? addressOf(clip.norm) : 0,
       n: param.size,
-      first: args.step === 1 ? 1 : 0,
+      ...adamwStepScalars(args),
       clip: clip ? 1 : 0,
       lr: args.lr,
       beta1: args.beta1,
       beta2: args.beta2,
       eps: args.eps,
       wd: args.weightDecay,
-      step_size: args.lr / bc1,
-      bc2_sqrt: Math.sqrt(bc2),
       max_norm: clip?.maxNorm ?? 0,
     },
     { label, work: param.size * 12 },

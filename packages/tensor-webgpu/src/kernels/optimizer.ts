@@ -101,6 +101,22 @@ function checkUpdateOperands(op: string, param: Tensor, grad: Tensor, state: Ten
 }
 
 /**
+ * The per-step scalars of the fused AdamW update, the same for both engines' kernels: `first`
+ * (ignore old m and v), the bias-corrected step size lr / (1 − β1^t) and √(1 − β2^t).
+ */
+export function adamwStepScalars(args: AdamWStepArgs): {
+  first: number;
+  step_size: number;
+  bc2_sqrt: number;
+} {
+  return {
+    first: args.step === 1 ? 1 : 0,
+    step_size: args.lr / (1 - args.beta1 ** args.step),
+    bc2_sqrt: Math.sqrt(1 - args.beta2 ** args.step),
+  };
+}
+
+/**
  * One fused AdamW update in place: `param`, `m` (exp_avg) and `v` (exp_avg_sq) are overwritten.
  * On step 1 the old contents of m and v are ignored.
  */
@@ -118,8 +134,6 @@ export function launchAdamW(
   if (param.engine.kind === 'cpu')
     return cpuAdamW(param.engine, param, grad, m, v, args, clip, `AdamW step${param.describe()}`);
   const engine = param.engine;
-  const bc1 = 1 - args.beta1 ** args.step;
-  const bc2 = 1 - args.beta2 ** args.step;
   adamwProgram.dispatch(
     engine,
     { param: storeType(param.dtype), grad: storeType(grad.dtype), clip: !!clip },
@@ -136,14 +150,12 @@ export function launchAdamW(
         n,
         p_off: param.offset,
         g_off: grad.offset,
-        first: args.step === 1 ? 1 : 0,
+        ...adamwStepScalars(args),
         lr: args.lr,
         beta1: args.beta1,
         beta2: args.beta2,
         eps: args.eps,
         wd: args.weightDecay,
-        step_size: args.lr / bc1,
-        bc2_sqrt: Math.sqrt(bc2),
         max_norm: clip?.maxNorm ?? 0,
       },
       workgroups: engine.grid(Math.ceil(n / WG)),
