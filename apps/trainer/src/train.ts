@@ -253,6 +253,7 @@ export async function train(configIn: TrainConfig, options: TrainOptions): Promi
       config: net,
       processor,
       normalization: config.data.normalization,
+      statsRows: config.data.stats,
       samplesPerEpoch: config.data.samplesPerEpoch,
       concurrency: config.data.concurrency,
     });
@@ -274,7 +275,7 @@ export async function train(configIn: TrainConfig, options: TrainOptions): Promi
           dataset: d.dataset,
           cameras: d.builder.mapping.cameras,
           processor,
-          tokenizer: policy.vae,
+          tokenizer: policy.cosmos,
           dir,
           onProgress: (done, total) => options.progress?.phase?.(`latents ${d.id}`, done, total),
           onWarning: log,
@@ -374,7 +375,14 @@ export async function train(configIn: TrainConfig, options: TrainOptions): Promi
         await engine().sync();
         timing.uploadMs += now() - t;
         t = now();
-        const losses = tidy(() => policy.computeLoss(pb, { seed: stepSeed(config.seed, step, m) }));
+        const losses = tidy(() =>
+          policy.computeLoss(pb, {
+            seed: stepSeed(config.seed, step, m),
+            // As upstream: the loss covers the robot's action dims, not the zero padding up to stateDim.
+            actionDim: processor!.actionDim,
+            maskPaddedActions: config.maskPaddedActions,
+          }),
+        );
         const [loss, actionLoss, genLoss] = await Promise.all([
           losses.loss.item(),
           losses.actionLoss.item(),
@@ -523,6 +531,7 @@ function disposeAll(
     pb.actions,
     pb.latents?.inputs,
     pb.latents?.targets,
+    pb.visionPatches,
     losses.loss,
     losses.actionLoss,
     losses.genLoss,

@@ -84,6 +84,11 @@ export const trainConfigSchema = object({
     /** Draws per epoch on this rank (default: the rank's frames). */
     samplesPerEpoch: positiveInt().optional(),
     normalization: z.enum(['mean_std', 'quantile']).default('mean_std'),
+    /**
+     * Rows of the normalisation statistics: `every-position` (every in-episode step of every chunk)
+     * or `upstream` (upstream's compute_norm_stats: full in-episode chunks only, short episodes skipped).
+     */
+    stats: z.enum(['every-position', 'upstream']).default('every-position'),
     /** Cache the frozen tokenizer's latents per dataset (`true`: in `<out>/latent-cache`; or a folder). */
     latentCache: z.union([z.boolean(), z.string().min(1)]).default(true),
     /** Parallel sample builds (bounds ffmpeg processes). */
@@ -101,6 +106,11 @@ export const trainConfigSchema = object({
   seed: nonNegativeInt.default(0),
   /** λ of `L = L_action + λ·L_gen` (default: the model's, 0.01). */
   genLossWeight: nonNegative.optional(),
+  /**
+   * Leave action steps past the episode end out of the action loss. Default false, as upstream:
+   * those steps carry the episode's final pose, and holding it is part of the task.
+   */
+  maskPaddedActions: z.boolean().default(false),
   optim: object({
     lr: z.number().positive({ error: 'must be a number > 0' }),
     betas: z.tuple([z.number().min(0).max(1), z.number().min(0).max(1)]).default([0.9, 0.95]),

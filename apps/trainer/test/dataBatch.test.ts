@@ -229,6 +229,41 @@ describe('toPolicyBatch', () => {
     }
   });
 
+  it("the upstream image pipeline: the current frames' processor patches ride along for the vision tower", async () => {
+    const processor = await PolicyProcessor.fromJSON({
+      ...cr5.processor.toJSON(),
+      imagePipeline: 'upstream',
+      padSize: 32,
+    }).loadTokenizer();
+    const picks = [
+      { ep: cr5Raw[0], row: 20 },
+      { ep: cr5Raw[3], row: 5 },
+    ];
+    const samples = await cr5Samples(picks);
+    const batch = toPolicyBatch(
+      samples.map((sample) => ({ datasetIndex: 0, sample })),
+      processor,
+      { ...config, visionSize: [256, 256] }, // 32² padded → the processor's 256² minimum
+    );
+    // The same frames through the processor directly (the pipeline itself is tested in @vla/internvla-a1).
+    const direct = processor.imageBatchToPolicy(
+      samples.map((s) => ({ head: { width: 640, height: 480, data: s.images.head[1] as Uint8Array } })),
+    );
+    try {
+      expect(batch.visionPatches!.shape).toEqual([2 * 256, 1536]);
+      expect(Array.from(await batch.visionPatches!.toArray())).toEqual(
+        Array.from(await direct.visionPatches!.toArray()),
+      );
+      expect(Array.from(await batch.images[0].current.toArray())).toEqual(
+        Array.from(await direct.images[0].toArray()),
+      );
+    } finally {
+      disposeBatch(batch);
+      batch.visionPatches!.dispose();
+      for (const t of [...direct.images, direct.visionPatches!]) t.dispose();
+    }
+  });
+
   it('a view with no camera: mask 0 and an all-ones image; a non-integer downscale goes through bilinear', async () => {
     const config96 = tiny({ imageSize: 96, views: 2 });
     const processor = await PolicyProcessor.fromJSON({

@@ -141,6 +141,33 @@ describe('processorFromDatasets', () => {
     expectClose(j.stats.action.q99!, q.q99!, 1e-9, 'action.q99');
   });
 
+  it("statsRows 'upstream': full in-episode chunks only, short episodes skipped (upstream's compute_norm_stats)", async () => {
+    const chunk = 10;
+    const p = await processorFromDatasets([await open(CR5, 'cr5')], config, {
+      deltaMask: CR5_DELTA,
+      statsRows: 'upstream',
+    });
+    const states: number[][] = [];
+    const actions: number[][] = [];
+    for (const ep of cr5Raw) {
+      const L = ep.state.length;
+      if (L < chunk) continue;
+      states.push(...ep.state);
+      for (let t = 0; t + chunk <= L; t++)
+        for (let k = 0; k < chunk; k++)
+          actions.push(ep.action[t + k].map((a, j) => (CR5_DELTA[j] ? a - ep.state[t][j] : a)));
+    }
+    const rs = moments(states);
+    const ra = moments(actions);
+    const j = p.json;
+    expectClose(j.stats.state.mean, rs.mean, 1e-9, 'state.mean');
+    expectClose(j.stats.action.mean, ra.mean, 1e-9, 'action.mean');
+    expectClose(j.stats.action.std, ra.std, 1e-9, 'action.std');
+    // Not the every-position rows: the chunks that run past an episode's end are left out.
+    const every = moments(trainingRows(cr5Raw, chunk, CR5_DELTA).actions);
+    expect(Math.max(...ra.mean.map((m, i) => Math.abs(m - every.mean[i])))).toBeGreaterThan(1e-6);
+  });
+
   it('so101 (v3.0, no cameras): names, robot type and stats; the state agrees with the stored stats.json', async () => {
     const raw = await rawEpisodes(SO101);
     const p = await processorFromDatasets([await open(SO101, 'so101')], config);

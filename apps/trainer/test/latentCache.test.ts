@@ -36,7 +36,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 /** A tokenizer whose `encode` calls are counted. */
 function countEncodes(policy: InternVLAA1Policy): { calls: number } {
   const counter = { calls: 0 };
-  const vae = policy.vae;
+  const vae = policy.cosmos;
   const encode = vae.encode.bind(vae);
   vae.encode = (x: Tensor) => {
     counter.calls++;
@@ -215,7 +215,7 @@ describe('LatentCache on the cr5 fixture (v2.1, AV1 480x640; a copy cut to episo
     dataset: ds,
     cameras: { head: CAM },
     processor,
-    tokenizer: policy.vae,
+    tokenizer: policy.cosmos,
     dir,
   });
 
@@ -311,7 +311,7 @@ describe('LatentCache invalidation (a written v3.0 dataset, 2 episodes of 66x98 
       dataset: ds,
       cameras: { head: CAM },
       processor,
-      tokenizer: policy.vae,
+      tokenizer: policy.cosmos,
       dir,
       batchSize: 8,
       onWarning: (m) => warnings.push(m),
@@ -388,7 +388,7 @@ describe('LatentCache invalidation (a written v3.0 dataset, 2 episodes of 66x98 
   it('one encoder weight, the image transform or the image size is a new fingerprint; a decoder weight is not', async () => {
     const base = await open();
     expect(base.built).toBe(false);
-    const vae = policy.vae;
+    const vae = policy.cosmos;
     const bump = async (name: string) => {
       const w = vae.stateDict()[name];
       const values = (await w.toArray()) as Float32Array;
@@ -475,7 +475,7 @@ describe('gatherLatents with a missing camera (views 2, the dataset has one came
       dataset: ds,
       cameras: { head: CAM },
       processor,
-      tokenizer: policy.vae,
+      tokenizer: policy.cosmos,
       dir: join(tmp, 'cache-missing'),
       batchSize: 5,
     });

@@ -2,7 +2,7 @@
 // because the attention mask and the M-RoPE positions are built there.
 import type { Tensor } from '@vla/tensor-webgpu';
 import { buildPrefix, type TextTokenizer, type VocabRemap } from '@vla/qwen3-vl';
-import { derivedSizes, type InternVLAA1Config } from './config.js';
+import { derivedSizes, visionSize, type InternVLAA1Config } from './config.js';
 
 /** Frames of one camera view, each `[B, 3, H, W]` RGB in [-1, 1]. */
 export interface ViewFrames {
@@ -42,6 +42,13 @@ export interface PolicyObservation {
   state: Tensor;
   /** Precomputed frame latents (optional; encoded by the policy when absent). */
   latents?: FrameLatents;
+  /**
+   * The Qwen3-VL image processor's patches of the current frames, upstream's vision input:
+   * `[B · views · patches, channels · temporalPatch · patch²]`, views in order, each view's patch
+   * grid `visionSize / patch` in the processor's (block row, block col, row, col) order. When absent,
+   * the vision tower patchifies `images[v].current` itself (then `visionSize` must be `imageSize`²).
+   */
+  visionPatches?: Tensor;
 }
 
 /** A training batch: an observation plus its targets. */
@@ -50,6 +57,26 @@ export interface PolicyBatch extends PolicyObservation {
   actions: Tensor;
   /** `[B, chunkSize]` row-major: true where the action lies past the episode end (left out of the loss). */
   actionIsPad?: ArrayLike<number | boolean>;
+}
+
+/** The vision input: the processor's patches when given, else the current frames must be its size. */
+function checkVisionPatches(config: InternVLAA1Config, obs: PolicyObservation, B: number): void {
+  const v = config.vlm.vision;
+  const [h, w] = visionSize(config);
+  const p = obs.visionPatches;
+  if (!p) {
+    if (h !== config.imageSize || w !== config.imageSize)
+      throw new Error(
+        `PolicyBatch: visionPatches is missing (the vision tower sees ${h}x${w} pixels, the frames are ${config.imageSize}x${config.imageSize}; give the image processor's patches)`,
+      );
+    return;
+  }
+  const rows = B * config.views * (h / v.patchSize) * (w / v.patchSize);
+  const cols = v.inChannels * v.temporalPatchSize * v.patchSize ** 2;
+  if (p.rank !== 2 || p.shape[0] !== rows || p.shape[1] !== cols)
+    throw new Error(
+      `PolicyBatch: visionPatches must be [B·views·patches, C·T·P²] = [${rows}, ${cols}], got [${p.shape.join(', ')}]`,
+    );
 }
 
 function checkImage(t: Tensor | undefined, what: string, B: number, size: number): void {
@@ -82,6 +109,7 @@ export function checkObservation(
     checkImage(v.current, `images[${i}].current`, B, config.imageSize);
     if (needFuture) checkImage(v.future, `images[${i}].future`, B, config.imageSize);
   });
+  checkVisionPatches(config, obs, B);
   if (obs.imageMasks.length !== B * config.views)
     throw new Error(
       `PolicyBatch: imageMasks has ${obs.imageMasks.length} entries, expected B·views = ${B * config.views}`,
@@ -158,12 +186,12 @@ export function encodePrompts(
   remap?: VocabRemap,
 ): EncodedPrompts {
   const T = config.textTokens;
-  const { imageGrid } = derivedSizes(config);
+  const { imageTokens } = derivedSizes(config);
   const tokens = new Int32Array(prompts.length * T);
   const textMask = new Uint8Array(prompts.length * T);
   prompts.forEach((p, b) => {
     const layout = buildPrefix(tokenizer, p, new Array<boolean>(config.views).fill(true), {
-      imageTokens: imageGrid * imageGrid,
+      imageTokens,
       maxTextTokens: T,
     });
     const ids = layout.ids.subarray(layout.textStart);

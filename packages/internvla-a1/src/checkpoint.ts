@@ -30,8 +30,32 @@ import { PolicyProcessor, PolicyProcessorError } from './policyProcessor.js';
 
 /** `format` value in the metadata of a policy checkpoint. */
 export const CHECKPOINT_FORMAT = 'vla/internvla-a1';
-/** Version of the manifest layout this package writes and reads. */
-export const CHECKPOINT_VERSION = 1;
+/**
+ * Version of the manifest layout this package writes. Version 2 uses upstream's module names
+ * (`und_expert.*`, `gen_expert.*`, `cosmos.*`, …); version 1 files load with their names mapped.
+ */
+export const CHECKPOINT_VERSION = 2;
+
+// Version 1 name prefixes → version 2 (the policy took upstream's module names).
+const VERSION_1_PREFIXES: readonly [string, string][] = [
+  ['visual.', 'und_expert.visual.'],
+  ['embed_tokens.', 'und_expert.language_model.embed_tokens.'],
+  ['mot.und.', 'und_expert.language_model.'],
+  ['mot.gen.', 'gen_expert.'],
+  ['mot.act.', 'act_expert.'],
+  ['gen_latent_proj.', 'cosmos_in_proj.'],
+  ['gen_token_conv.', 'downsample_conv.'],
+  ['gen_token_deconv.', 'upsample_conv.'],
+  ['gen_out_norm.', 'cosmos_out_layer_norm.'],
+  ['gen_out_proj.', 'cosmos_out_proj.'],
+  ['vae.', 'cosmos.'],
+];
+
+/** The current name of a tensor a version 1 checkpoint stored as `name`. */
+export function renameVersion1Tensor(name: string): string {
+  for (const [from, to] of VERSION_1_PREFIXES) if (name.startsWith(from)) return to + name.slice(from.length);
+  return name;
+}
 
 /** One tensor of a checkpoint as its manifest records it. */
 export interface ManifestTensor {
@@ -40,6 +64,8 @@ export interface ManifestTensor {
   dtype: SafetensorsDType;
   /** CRC-32 of the tensor's bytes in the file, as 8 hex digits. */
   crc32: string;
+  /** The tensor's name in the file when it differs from `name` (a version 1 checkpoint). */
+  storedAs?: string;
 }
 
 /** What a checkpoint says about itself. */
@@ -288,10 +314,11 @@ function parseManifest(file: SafetensorsFile): PolicyManifest {
       `is not an InternVLA-A1 policy checkpoint (__metadata__.format is ${JSON.stringify(m.format)}, expected "${CHECKPOINT_FORMAT}")`,
     );
   }
-  if (m.format_version !== String(CHECKPOINT_VERSION))
+  const version = m.format_version === '1' ? 1 : CHECKPOINT_VERSION;
+  if (m.format_version !== String(version))
     throw new CheckpointError(
       src,
-      `__metadata__.format_version is ${JSON.stringify(m.format_version)}; this package reads version ${CHECKPOINT_VERSION}`,
+      `__metadata__.format_version is ${JSON.stringify(m.format_version)}; this package reads versions 1 to ${CHECKPOINT_VERSION}`,
     );
   const config = metadataJson(file, 'config');
   try {
@@ -342,7 +369,13 @@ function parseManifest(file: SafetensorsFile): PolicyManifest {
       src,
       `file holds ${header.size} tensors but the manifest lists ${tensors.length}`,
     );
-  return { format: m.format, version: CHECKPOINT_VERSION, config, tensors };
+  if (version === 1) {
+    for (const t of tensors) {
+      const current = renameVersion1Tensor(t.name);
+      if (current !== t.name) [t.storedAs, t.name] = [t.name, current];
+    }
+  }
+  return { format: m.format, version, config, tensors };
 }
 
 /** Reads a checkpoint's manifest (header only; no tensor data is read). Config and manifest are validated. */
@@ -452,7 +485,7 @@ async function loadTensors(
   const src = file.source;
   const own = new Map(policy.namedSpecs());
   for (const t of manifest.tensors) {
-    const entry = file.tensors.get(t.name)!;
+    const entry = file.tensors.get(t.storedAs ?? t.name)!;
     let data: Awaited<ReturnType<typeof entry.data>>;
     try {
       data = await entry.data();

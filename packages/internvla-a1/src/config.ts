@@ -38,8 +38,14 @@ export interface InternVLAA1Config {
   vae: CosmosTokenizerConfig;
   /** Camera views (3). */
   views: number;
-  /** Square input image side in pixels, for the vision tower and the tokenizer (256). */
+  /** Square input image side in pixels, for the tokenizer and (by default) the vision tower (256). */
   imageSize: number;
+  /**
+   * `[height, width]` of the images the vision tower sees when they differ from `imageSize`²: the
+   * size the Qwen3-VL image processor resizes camera frames to (upstream feeds the vision tower the
+   * processor's patches and the tokenizer a separate bilinear copy). Multiples of patch · merge.
+   */
+  visionSize?: [number, number];
   /** Text tokens after the images, right-padded or truncated (48). */
   textTokens: number;
   /** Action chunk length = action tokens (50). */
@@ -60,8 +66,10 @@ export interface DerivedSizes {
   latentSize: number;
   /** Kernel = stride of the token conv and its transpose (latentSize / genGrid; 8 for 3B). */
   tokenKernel: number;
-  /** Merged image-token grid side per view (imageSize / (patch · merge); 8 for 256 px). */
-  imageGrid: number;
+  /** Merged image-token grid `[rows, cols]` per view (visionSize / (patch · merge); [8, 8] for 256 px). */
+  imageGrid: [number, number];
+  /** Image tokens per view (rows · cols; 64 for 256 px). */
+  imageTokens: number;
   /** Prefix tokens (views · (grid² + 2) + textTokens; 246 for 3B). */
   prefixTokens: number;
   /** Generation tokens (views · 2 · genGrid²; 96 for 3B; 0 without the expert). */
@@ -70,16 +78,27 @@ export interface DerivedSizes {
   suffixTokens: number;
 }
 
+/** `[height, width]` of the vision tower's images: `visionSize`, or `imageSize`² by default. */
+export function visionSize(config: InternVLAA1Config): [number, number] {
+  return config.visionSize
+    ? [config.visionSize[0], config.visionSize[1]]
+    : [config.imageSize, config.imageSize];
+}
+
 /** Derives sizes of a configuration (assumes it validates). */
 export function derivedSizes(config: InternVLAA1Config): DerivedSizes {
   const v = config.vlm.vision;
   const latentSize = config.imageSize / spatialCompression(config.vae);
-  const imageGrid = config.imageSize / (v.patchSize * v.spatialMergeSize);
+  const unit = v.patchSize * v.spatialMergeSize;
+  const [h, w] = visionSize(config);
+  const imageGrid: [number, number] = [h / unit, w / unit];
+  const imageTokens = imageGrid[0] * imageGrid[1];
   return {
     latentSize,
     tokenKernel: latentSize / config.genGrid,
     imageGrid,
-    prefixTokens: config.views * (imageGrid * imageGrid + 2) + config.textTokens,
+    imageTokens,
+    prefixTokens: config.views * (imageTokens + 2) + config.textTokens,
     generationTokens: config.generation ? config.views * 2 * config.genGrid * config.genGrid : 0,
     suffixTokens: 1 + config.chunkSize,
   };
@@ -197,6 +216,9 @@ const policyConfigSchema = object({
   }),
   views: integer(1, 64),
   imageSize: integer(1, 8192),
+  visionSize: z
+    .tuple([integer(1, 8192), integer(1, 8192)], { error: 'must be [height, width] in pixels' })
+    .optional(),
   textTokens: integer(1, 65_536),
   chunkSize: integer(1, 4096),
   stateDim: integer(1, 4096),
@@ -237,10 +259,11 @@ export function validatePolicyConfig(config: unknown): asserts config is InternV
   if (c.action.width % 2 !== 0) throw fail('action.width', `must be even, got ${c.action.width}`);
   const v = c.vlm.vision;
   const pixelsPerToken = v.patchSize * v.spatialMergeSize;
-  if (c.imageSize % pixelsPerToken !== 0)
+  const [vh, vw] = visionSize(c);
+  if (vh % pixelsPerToken !== 0 || vw % pixelsPerToken !== 0)
     throw fail(
-      'imageSize',
-      `${c.imageSize} must be a multiple of patch·merge = ${pixelsPerToken} (vision tower)`,
+      c.visionSize ? 'visionSize' : 'imageSize',
+      `${c.visionSize ? `${vh}x${vw}` : c.imageSize} must be a multiple of patch·merge = ${pixelsPerToken} (vision tower)`,
     );
   const f = spatialCompression(c.vae);
   if (c.imageSize % f !== 0)

@@ -20,10 +20,13 @@ export type { TinyConfigOptions } from './configs.js';
 export { checkBatch, checkObservation, encodePrompts } from './batch.js';
 export type { EncodedPrompts, FrameLatents, PolicyBatch, PolicyObservation, ViewFrames } from './batch.js';
 export { JointSequence } from './jointSequence.js';
+export type { PositionScheme } from './jointSequence.js';
+export { blockAr, internvlaLayout, internvlaValid } from './layout.js';
+export type { InternVLALayout, InternVLALayoutOptions, InternVLAValidInput, SegmentRange } from './layout.js';
 export { InternVLAA1Policy, SamplingContext } from './internvlaA1Policy.js';
 export type {
   CreatePolicyOptions,
-  GenerationProjections,
+  ForesightProjections,
   LossOptions,
   ParameterCounts,
   PolicyLoss,
@@ -61,3 +64,4 @@ export type {
   RgbFrame,
   VectorStats,
 } from './policyProcessor.js';
+export * from './upstream/index.js';

@@ -14,8 +14,8 @@ import {
   type SamplerGuidance,
   type TimeInput,
 } from '@vla/flow-matching';
-import { KVCache, MoTStack, type RopeTables } from '@vla/mot-attention';
-import { Qwen3VLVisionModel } from '@vla/qwen3-vl';
+import { ExpertStack, KVCache, MoTStack, type RopeTables } from '@vla/mot-attention';
+import { Qwen3VLModel } from '@vla/qwen3-vl';
 import {
   add,
   concat,
@@ -23,7 +23,6 @@ import {
   Conv2d,
   ConvTranspose2d,
   detach,
-  Embedding,
   expand,
   isMeta,
   keep,
@@ -63,20 +62,23 @@ import {
   type DerivedSizes,
   type InternVLAA1Config,
 } from './config.js';
-import { JointSequence } from './jointSequence.js';
+import { JointSequence, type PositionScheme } from './jointSequence.js';
 
-/** The generation expert's input and output projections (absent in the ablation). */
-export interface GenerationProjections {
-  /** `1x1 conv latent → width`. */
-  latent_proj: Conv2d;
+/**
+ * The generation expert's input and output projections between Cosmos latents and its tokens
+ * (absent in the ablation). Field names are upstream's module names.
+ */
+export interface ForesightProjections {
+  /** `1x1 conv latent channels → width`. */
+  cosmos_in_proj: Conv2d;
   /** `conv k = s = latent/genGrid`: latent grid → genGrid² tokens per frame. */
-  token_conv: Conv2d;
+  downsample_conv: Conv2d;
   /** `ConvTranspose k = s = latent/genGrid`: genGrid² tokens → latent grid. */
-  token_deconv: ConvTranspose2d;
+  upsample_conv: ConvTranspose2d;
   /** `LayerNorm(width, eps 1e-5)` over channels. */
-  out_norm: LayerNorm;
+  cosmos_out_layer_norm: LayerNorm;
   /** `Linear width → latent channels`. */
-  out_proj: Linear;
+  cosmos_out_proj: Linear;
 }
 
 /** Velocity of the action expert and, with the generation expert, the predicted t+15 latent. */
@@ -101,6 +103,17 @@ export interface PolicyLoss {
 export interface LossOptions {
   /** Seed of the noise and of the flow times (default 0). Use a fresh one per step. */
   seed?: number;
+  /**
+   * Leave padded action steps (`actionIsPad`) out of the action loss. Default false, as upstream:
+   * padded steps carry the clamped final pose (the episode's last action repeated), and learning to
+   * hold still at the end of an episode is part of the task.
+   */
+  maskPaddedActions?: boolean;
+  /**
+   * Dimensions of the real action, the first `actionDim` of the padded `stateDim` (default all).
+   * Upstream averages the action loss over these only; the padding dims are never supervised.
+   */
+  actionDim?: number;
   /** Noise `[B, chunkSize, stateDim]` instead of sampling it. */
   noise?: Tensor;
   /** Flow times `[B]` (or host values) instead of sampling Beta(1.5, 1)·0.999 + 0.001. */
@@ -111,6 +124,12 @@ export interface LossOptions {
 export interface SampleOptions {
   /** Euler steps (default 10). */
   steps?: number;
+  /**
+   * Rotary numbering of the generation, state and action tokens (default `'training'`, which makes
+   * cached sampling equal the uncached pass); `'upstream-inference'` reproduces upstream's
+   * `sample_actions`, which differs only when a camera is missing. See {@link PositionScheme}.
+   */
+  positions?: PositionScheme;
   /** Seed of the starting noise (default 0). */
   seed?: number;
   /** Starting noise `[B, chunkSize, stateDim]` instead of a seed. */
@@ -144,6 +163,12 @@ export interface CreatePolicyOptions {
    * f32, so it runs on every device, shader-f16 or not. Use it for inference; train in f32.
    */
   weightDtype?: 'f32' | 'f16';
+  /**
+   * Initial weights: `'upstream'` (default) draws the generation and action experts' projections
+   * from N(0, 0.02²) as Hugging Face's `_init_weights` does for upstream's new experts; `'pytorch'`
+   * keeps PyTorch's kaiming-uniform everywhere. Other layers use PyTorch's defaults either way.
+   */
+  init?: 'upstream' | 'pytorch';
 }
 
 /** Parameters per expert, as {@link InternVLAA1Policy.parameterCounts} reports them. */
@@ -221,31 +246,38 @@ export class SamplingContext {
 
 /** State-dict name prefixes of each expert (used to count parameters). */
 const EXPERT_PREFIXES = {
-  vision: ['visual.'],
-  text: ['embed_tokens.', 'mot.und.'],
-  generation: ['mot.gen.', 'gen_'],
-  action: ['mot.act.', 'state_proj.', 'action_'],
-  vae: ['vae.'],
+  vision: ['und_expert.visual.'],
+  text: ['und_expert.language_model.'],
+  generation: ['gen_expert.', 'cosmos_in_proj.', 'downsample_conv.', 'upsample_conv.', 'cosmos_out_'],
+  action: ['act_expert.', 'state_proj.', 'action_'],
+  vae: ['cosmos.'],
 } as const;
+
+/** Std of the normal initialisation of upstream's new experts (HF `initializer_range`). */
+const NEW_EXPERT_INIT_STD = 0.02;
 
 /**
  * The InternVLA-A1 policy. Build the 3B configuration inside `meta(() => new InternVLAA1Policy(...))`
  * to inspect shapes without allocating; train with {@link InternVLAA1Policy.computeLoss}; act with
- * {@link InternVLAA1Policy.sampleActions}.
+ * {@link InternVLAA1Policy.sampleActions}. Module names are upstream's (`QwenA1` minus `model.` and
+ * `qwen3_vl_with_expert.`): `und_expert` is a whole Qwen3-VL, `gen_expert` / `act_expert` are
+ * Qwen3 decoders without embeddings, and `cosmos` is the frozen image tokenizer.
  */
 export class InternVLAA1Policy extends Module implements ActionTimeLayers {
   /** The configuration (validated). */
   readonly config: InternVLAA1Config;
   /** Sizes derived from the configuration. */
   readonly sizes: DerivedSizes;
-  /** Understanding expert: Qwen3-VL vision tower (merged image tokens in the text width). */
-  readonly visual: Qwen3VLVisionModel;
-  /** Understanding expert: token embedding of the text decoder (tied output head upstream). */
-  readonly embed_tokens: Embedding;
-  /** The three experts' transformer layers (`mot.und.*`, `mot.gen.*`, `mot.act.*`). */
+  /** Understanding expert: the Qwen3-VL model (vision tower, token embedding, decoder layers, norm). */
+  readonly und_expert: Qwen3VLModel;
+  /** Generation expert's decoder layers and final norm (null in the ablation without visual foresight). */
+  readonly gen_expert: ExpertStack | null;
+  /** Action expert's decoder layers and final norm. */
+  readonly act_expert: ExpertStack;
+  /** The three experts' layers joined into one Mixture-of-Transformers (a view: owns no weights). */
   readonly mot: MoTStack;
-  /** Generation expert projections (null in the ablation without visual foresight). */
-  readonly gen: GenerationProjections | null;
+  /** Generation expert's latent projections (null in the ablation without visual foresight). */
+  readonly foresight: ForesightProjections | null;
   /** Action expert: `Linear stateDim → width` for the state token. */
   readonly state_proj: Linear;
   /** Action expert: noisy action → width (see `actionTimeTokens`). */
@@ -257,7 +289,7 @@ export class InternVLAA1Policy extends Module implements ActionTimeLayers {
   /** Action expert: `Linear width → stateDim` on the action positions. */
   readonly action_out_proj: Linear;
   /** Frozen Cosmos image tokenizer (stop-gradient latents; decoder for foresight images). */
-  readonly vae: CosmosImageTokenizer;
+  readonly cosmos: CosmosImageTokenizer;
   private readonly slot: { und: number; gen: number; act: number };
 
   /**
@@ -266,35 +298,46 @@ export class InternVLAA1Policy extends Module implements ActionTimeLayers {
    * @example const policy = InternVLAA1Policy.create(policyConfig('a1-3b'), { weightDtype: 'f16' });
    */
   static create(config: InternVLAA1Config, options: CreatePolicyOptions = {}): InternVLAA1Policy {
-    return withMatrixDtype(options.weightDtype ?? 'f32', () => new InternVLAA1Policy(config));
+    return withMatrixDtype(options.weightDtype ?? 'f32', () => new InternVLAA1Policy(config, options));
   }
 
-  constructor(config: InternVLAA1Config) {
+  /** An f32 policy (see {@link InternVLAA1Policy.create} for `weightDtype`). */
+  constructor(config: InternVLAA1Config, options: Pick<CreatePolicyOptions, 'init'> = {}) {
     super();
     validatePolicyConfig(config);
     this.config = config;
     this.sizes = derivedSizes(config);
     const text = config.vlm.text;
-    const experts = expertConfigs(config);
+    const initStd = (options.init ?? 'upstream') === 'upstream' ? NEW_EXPERT_INIT_STD : undefined;
+    const experts = expertConfigs(config).map((e) => (e.name === 'und' ? e : { ...e, initStd }));
     this.slot = { und: 0, gen: config.generation ? 1 : -1, act: experts.length - 1 };
 
-    this.visual = this.module('visual', new Qwen3VLVisionModel(config.vlm.vision));
-    this.embed_tokens = this.module('embed_tokens', new Embedding(text.vocabSize, text.hiddenSize));
-    this.mot = this.module('mot', new MoTStack(experts, text.numLayers));
+    this.und_expert = this.module('und_expert', new Qwen3VLModel(config.vlm));
+    const stack = (name: string) =>
+      new ExpertStack(
+        experts.find((e) => e.name === name)!,
+        text.numLayers,
+      );
+    this.gen_expert = config.generation ? this.module('gen_expert', stack('gen')) : null;
+    this.act_expert = this.module('act_expert', stack('act'));
+    const stacks = [this.und_expert.languageModel, this.gen_expert, this.act_expert].filter(
+      (s) => s !== null,
+    );
+    this.mot = new MoTStack(experts, text.numLayers, stacks);
 
     if (config.generation) {
       const w = config.generation.width;
       const c = config.vae.latentChannels;
       const k = this.sizes.tokenKernel;
-      this.gen = {
-        latent_proj: this.module('gen_latent_proj', new Conv2d(c, w, 1)),
-        token_conv: this.module('gen_token_conv', new Conv2d(w, w, k, { stride: k })),
-        token_deconv: this.module('gen_token_deconv', new ConvTranspose2d(w, w, k, { stride: k })),
-        out_norm: this.module('gen_out_norm', new LayerNorm(w, { eps: 1e-5 })),
-        out_proj: this.module('gen_out_proj', new Linear(w, c)),
+      this.foresight = {
+        cosmos_in_proj: this.module('cosmos_in_proj', new Conv2d(c, w, 1)),
+        downsample_conv: this.module('downsample_conv', new Conv2d(w, w, k, { stride: k })),
+        upsample_conv: this.module('upsample_conv', new ConvTranspose2d(w, w, k, { stride: k })),
+        cosmos_out_layer_norm: this.module('cosmos_out_layer_norm', new LayerNorm(w, { eps: 1e-5 })),
+        cosmos_out_proj: this.module('cosmos_out_proj', new Linear(w, c)),
       };
     } else {
-      this.gen = null;
+      this.foresight = null;
     }
 
     const wa = config.action.width;
@@ -305,8 +348,8 @@ export class InternVLAA1Policy extends Module implements ActionTimeLayers {
     this.action_time_mlp_out = this.module('action_time_mlp_out', new Linear(wa, wa));
     this.action_out_proj = this.module('action_out_proj', new Linear(wa, config.stateDim));
 
-    this.vae = this.module('vae', new CosmosImageTokenizer(config.vae));
-    if (!isMeta()) for (const [, p] of this.vae.namedParameters()) p.requiresGrad = false;
+    this.cosmos = this.module('cosmos', new CosmosImageTokenizer(config.vae));
+    if (!isMeta()) for (const [, p] of this.cosmos.namedParameters()) p.requiresGrad = false;
   }
 
   /** Hidden states per MoT expert slot (null for experts without tokens in this pass). */
@@ -327,18 +370,30 @@ export class InternVLAA1Policy extends Module implements ActionTimeLayers {
     const { views, imageSize } = this.config;
     const B = obs.state.shape[0];
     const D = this.config.vlm.text.hiddenSize;
+    const visual = this.und_expert.visual;
     return tidy(() => {
-      const current = obs.images.map((v) => v.current);
-      const pixels = reshape(stack(current, 1), [B * views, 3, imageSize, imageSize]);
-      const img = this.visual.forward(pixels).tokens;
-      const n = img.shape[1];
-      const perView = reshape(img, [B, views, n, D]);
+      let img: Tensor;
+      if (obs.visionPatches) {
+        // Upstream's input: the image processor's patches, one grid per view.
+        const [rows, cols] = this.sizes.imageGrid;
+        const m = this.config.vlm.vision.spatialMergeSize;
+        const grid: [number, number, number] = [1, rows * m, cols * m];
+        img = visual.forwardPatches(
+          obs.visionPatches,
+          Array.from({ length: B * views }, () => grid),
+        ).tokens;
+      } else {
+        const current = obs.images.map((v) => v.current);
+        img = visual.forward(reshape(stack(current, 1), [B * views, 3, imageSize, imageSize])).tokens;
+      }
+      const perView = reshape(img, [B, views, this.sizes.imageTokens, D]);
       const ids = this.config.tokenIds;
-      const special = this.embed_tokens.forward(tensor([ids.visionStart, ids.visionEnd], [2], 'i32'));
+      const embed = (t: Tensor) => this.und_expert.languageModel.embed(t);
+      const special = embed(tensor([ids.visionStart, ids.visionEnd], [2], 'i32'));
       const one = (i: number) => expand(reshape(slice(special, 0, i, i + 1), [1, 1, D]), [B, 1, D]);
       const pieces: Tensor[] = [];
       for (let v = 0; v < views; v++) pieces.push(one(0), squeeze(slice(perView, 1, v, v + 1), 1), one(1));
-      pieces.push(this.embed_tokens.forward(tensor(obs.tokens, [B, this.config.textTokens], 'i32')));
+      pieces.push(embed(tensor(obs.tokens, [B, this.config.textTokens], 'i32')));
       return concat(pieces, 1);
     });
   }
@@ -356,7 +411,7 @@ export class InternVLAA1Policy extends Module implements ActionTimeLayers {
     const n = frames.length;
     return noGrad(() =>
       tidy(() => {
-        const lat = this.vae.encode(reshape(stack(frames, 1), [B * n, 3, imageSize, imageSize]));
+        const lat = this.cosmos.encode(reshape(stack(frames, 1), [B * n, 3, imageSize, imageSize]));
         const [, c, h, w] = lat.shape;
         const byFrame = reshape(lat, [B, n, c, h, w]);
         const part = (a: number, b: number) =>
@@ -371,12 +426,12 @@ export class InternVLAA1Policy extends Module implements ActionTimeLayers {
    * to a g x g grid per frame; order view, time, row-major.
    */
   embedGeneration(latents: Tensor): Tensor {
-    const gen = this.gen ?? noGenerationExpert();
+    const gen = this.foresight ?? noGenerationExpert();
     const frames = 2 * this.config.views;
     const B = latents.shape[0] / frames;
     const g2 = this.config.genGrid ** 2;
     return tidy(() => {
-      const x = gen.token_conv.forward(gen.latent_proj.forward(latents)); // [B·2V, W, g, g]
+      const x = gen.downsample_conv.forward(gen.cosmos_in_proj.forward(latents)); // [B·2V, W, g, g]
       const W = x.shape[1];
       return reshape(contiguous(transpose(reshape(x, [B, frames, W, g2]), 2, 3)), [B, frames * g2, W]);
     });
@@ -388,14 +443,15 @@ export class InternVLAA1Policy extends Module implements ActionTimeLayers {
    * → the predicted t+15 latent `[B · views, 16, h, w]`.
    */
   predictLatent(out: Tensor): Tensor {
-    const gen = this.gen ?? noGenerationExpert();
+    const gen = this.foresight ?? noGenerationExpert();
     const { views, genGrid: g } = this.config;
     const [B, , W] = out.shape;
     return tidy(() => {
       const perFrame = mean(reshape(out, [B * views, 2, g * g, W]), [1]); // [B·V, g², W]
       const grid = reshape(contiguous(transpose(perFrame, 1, 2)), [B * views, W, g, g]);
-      const up = contiguous(permute(gen.token_deconv.forward(grid), [0, 2, 3, 1])); // [B·V, h, w, W]
-      return contiguous(permute(gen.out_proj.forward(gen.out_norm.forward(up)), [0, 3, 1, 2]));
+      const up = contiguous(permute(gen.upsample_conv.forward(grid), [0, 2, 3, 1])); // [B·V, h, w, W]
+      const latent = gen.cosmos_out_proj.forward(gen.cosmos_out_layer_norm.forward(up));
+      return contiguous(permute(latent, [0, 3, 1, 2]));
     });
   }
 
@@ -427,12 +483,12 @@ export class InternVLAA1Policy extends Module implements ActionTimeLayers {
     const B = checkObservation(this.config, obs);
     return tidy(() => {
       const seq = new JointSequence(this.config, B, obs.imageMasks, obs.textMask);
-      const genTokens = this.gen ? this.embedGeneration(this.inputLatents(obs)) : null;
+      const genTokens = this.foresight ? this.embedGeneration(this.inputLatents(obs)) : null;
       const hidden = this.experts(this.embedPrefix(obs), genTokens, this.embedSuffix(obs.state, xt, t));
       const out = this.mot.forward(hidden, { mask: seq.mask(), rope: seq.rope() });
       return {
         velocity: this.velocityHead(out[this.slot.act]!),
-        latent: this.gen ? this.predictLatent(out[this.slot.gen]!) : null,
+        latent: this.foresight ? this.predictLatent(out[this.slot.gen]!) : null,
       };
     });
   }
@@ -451,10 +507,9 @@ export class InternVLAA1Policy extends Module implements ActionTimeLayers {
       const time = options.time ?? sampleTime(B, { seed: mixSeed(seed, 2) });
       const { xt, target } = noisyPath(batch.actions, noise, time);
       let frames: FrameLatents | null = null;
-      if (this.gen) frames = batch.latents?.targets ? batch.latents : this.encodeFrames(batch, true);
+      if (this.foresight) frames = batch.latents?.targets ? batch.latents : this.encodeFrames(batch, true);
       const out = this.forward({ ...batch, latents: frames ?? undefined }, xt, time);
-      const pad = batch.actionIsPad;
-      const actionMask = pad ? flagTensor(pad, [B, H, 1], true) : undefined;
+      const actionMask = this.actionLossMask(B, batch.actionIsPad, options);
       const actionLoss = flowMatchingLoss(out.velocity, target, { mask: actionMask });
       if (!frames || !out.latent) return { loss: actionLoss, actionLoss, genLoss: null };
       // A masked MSE: flowMatchingLoss is sum(mask·(x − y)²) / sum(mask) over the broadcast mask.
@@ -465,14 +520,39 @@ export class InternVLAA1Policy extends Module implements ActionTimeLayers {
   }
 
   /**
+   * Which entries of the `[B, chunkSize, stateDim]` action chunk the action loss averages over (null:
+   * all): the real action dims, and with `maskPaddedActions` only the steps inside the episode.
+   */
+  private actionLossMask(
+    B: number,
+    isPad: ArrayLike<number | boolean> | undefined,
+    options: LossOptions,
+  ): Tensor | undefined {
+    const { chunkSize: H, stateDim: D } = this.config;
+    const dims = options.actionDim ?? D;
+    if (!Number.isInteger(dims) || dims < 1 || dims > D)
+      throw new Error(
+        `InternVLAA1Policy.computeLoss: actionDim must be an integer in [1, ${D}], got ${dims}`,
+      );
+    const maskSteps = (options.maskPaddedActions ?? false) && isPad !== undefined;
+    if (!maskSteps && dims === D) return undefined;
+    const mask = new Float32Array(B * H * D);
+    for (let s = 0; s < B * H; s++) {
+      if (maskSteps && isPad![s]) continue;
+      mask.fill(1, s * D, s * D + dims);
+    }
+    return tensor(mask, [B, H, D]);
+  }
+
+  /**
    * Inference steps 1–2: the understanding expert alone on the prefix, then the generation expert
    * on its tokens against the cached prefix, both writing their keys/values into a fresh cache
    * preallocated for prefix + generation tokens (no copy when the generation tokens are appended).
    * Also predicts the t+15 latent. The caller owns the context: dispose it when done.
    */
-  prefill(obs: PolicyObservation): SamplingContext {
+  prefill(obs: PolicyObservation, positions: PositionScheme = 'training'): SamplingContext {
     const B = checkObservation(this.config, obs);
-    const seq = new JointSequence(this.config, B, obs.imageMasks, obs.textMask);
+    const seq = new JointSequence(this.config, B, obs.imageMasks, obs.textMask, positions);
     const { prefix, generation, suffix } = seq.layout;
     const cache = new KVCache(this.mot.numLayers, { capacity: suffix.start });
     try {
@@ -487,7 +567,7 @@ export class InternVLAA1Policy extends Module implements ActionTimeLayers {
             finalNorm: false,
           });
           let latent: Tensor | null = null;
-          if (this.gen) {
+          if (this.foresight) {
             const gen = this.experts(null, this.embedGeneration(this.inputLatents(obs)), null);
             const out = this.mot.forward(gen, {
               mask: seq.mask(generation),
@@ -530,7 +610,7 @@ export class InternVLAA1Policy extends Module implements ActionTimeLayers {
   sampleActions(obs: PolicyObservation, options: SampleOptions = {}): SampleResult {
     const B = checkObservation(this.config, obs);
     const { chunkSize: H, stateDim: D, views, imageSize } = this.config;
-    const ctx = this.prefill(obs);
+    const ctx = this.prefill(obs, options.positions);
     try {
       // One scope for the chunk: a failure anywhere frees what was made so far.
       return noGrad(() =>
@@ -545,7 +625,7 @@ export class InternVLAA1Policy extends Module implements ActionTimeLayers {
           if (!options.foresight || !ctx.latent) return { actions };
           // The caller's own handle on the latent's data, which outlives the context's handle.
           const latent = detach(ctx.latent);
-          const images = reshape(this.vae.decodeClamped(latent), [B, views, 3, imageSize, imageSize]);
+          const images = reshape(this.cosmos.decodeClamped(latent), [B, views, 3, imageSize, imageSize]);
           return { actions, latent, images };
         }),
       );
@@ -622,10 +702,12 @@ function own(t: Tensor): Tensor {
   return keep(detach(t));
 }
 
-/** 0/1 flags as an f32 tensor (`invert`: 1 where the flag is off). */
-function flagTensor(flags: ArrayLike<number | boolean>, shape: number[], invert = false): Tensor {
-  const values = Float32Array.from(flags, (f) => (Boolean(f) !== invert ? 1 : 0));
-  return tensor(values, shape);
+/** 0/1 flags as an f32 tensor. */
+function flagTensor(flags: ArrayLike<number | boolean>, shape: number[]): Tensor {
+  return tensor(
+    Float32Array.from(flags, (f) => (f ? 1 : 0)),
+    shape,
+  );
 }
 
 function missing(what: string): never {

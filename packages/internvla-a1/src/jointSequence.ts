@@ -1,20 +1,22 @@
 // The joint sequence [understanding | generation | state, actions] of one batch, on the host: the
-// layout and per-sample validity from @vla/mot-attention, M-RoPE ids over the valid tokens, and the
+// layout and per-sample validity (./layout.ts), Qwen3-VL M-RoPE ids over the valid tokens, and the
 // attention mask and rotary tables of any segment (rows) against everything before it (columns).
-import {
-  internvlaLayout,
-  internvlaValid,
-  mropePositions,
-  mropeRope,
-  segmentMaskTensor,
-  sliceMropeIds,
-  type InternVLALayout,
-  type MropeIds,
-  type RopeTables,
-  type SegmentRange,
-} from '@vla/mot-attention';
+import { segmentMaskTensor, type RopeTables } from '@vla/mot-attention';
+import { mropePositions, mropeRope, sliceMropeIds, type MropeIds } from '@vla/qwen3-vl';
+import { internvlaLayout, internvlaValid, type InternVLALayout, type SegmentRange } from './layout.js';
 import type { Tensor } from '@vla/tensor-webgpu';
 import { derivedSizes, type InternVLAA1Config } from './config.js';
+
+/**
+ * How the tokens after the prefix are numbered for rotary positions.
+ * - `'training'`: as upstream's training pass (`get_rope_index` over the whole sequence): padding is
+ *   skipped, so a missing camera's generation tokens do not advance the positions. Cached sampling
+ *   with these ids equals the uncached pass exactly.
+ * - `'upstream-inference'`: as upstream's cached `sample_actions`: generation tokens are numbered
+ *   `max_prefix + 1 …` and the state and action tokens after them, padded generation tokens
+ *   counted. Equal to `'training'` whenever every camera is present.
+ */
+export type PositionScheme = 'training' | 'upstream-inference';
 
 /** Layout, validity and positions of a batch's joint sequence. */
 export class JointSequence {
@@ -31,11 +33,13 @@ export class JointSequence {
     batch: number,
     imageMasks: ArrayLike<number | boolean>,
     textMask: ArrayLike<number | boolean>,
+    /** How tokens after the prefix are numbered (default `'training'`). */
+    readonly positions: PositionScheme = 'training',
   ) {
     const d = derivedSizes(config);
     this.layout = internvlaLayout({
       views: config.views,
-      imageGrid: [d.imageGrid, d.imageGrid],
+      imageGrid: d.imageGrid,
       textTokens: config.textTokens,
       generationTokens: d.generationTokens,
       stateTokens: 1,
@@ -50,6 +54,22 @@ export class JointSequence {
       this.valid.push(internvlaValid(this.layout, { views, text }));
     }
     this.ids = this.valid.map((valid) => mropePositions(this.layout.rope, { valid }));
+    if (positions === 'upstream-inference') this.ids.forEach((ids) => this.numberAfterPrefix(ids));
+  }
+
+  /**
+   * Upstream's cached numbering: per axis, generation tokens continue from the prefix's largest id
+   * (`max_prefix + 1 + j`, padding included), the state and actions from the generation tokens'.
+   */
+  private numberAfterPrefix(ids: MropeIds): void {
+    const { prefix, generation, suffix } = this.layout;
+    for (const row of ids) {
+      let last = row.subarray(prefix.start, prefix.end).reduce((m, x) => Math.max(m, x), -1);
+      for (const r of [generation, suffix]) {
+        for (let i = r.start; i < r.end; i++) row[i] = last + 1 + (i - r.start);
+        if (r.end > r.start) last += r.end - r.start;
+      }
+    }
   }
 
   /** Rows of the whole sequence. */

@@ -17,10 +17,19 @@ import {
   tidy,
   type Tensor,
 } from '@vla/tensor-webgpu';
-import { Qwen3Tokenizer, VocabRemap, type TextTokenizer } from '@vla/qwen3-vl';
+import { resizeWithPadPlanar } from '@vla/lerobot/browser';
+import {
+  preprocessQwen3VLImage,
+  Qwen3Tokenizer,
+  QWEN3_VL_2B_IMAGE_PROCESSOR,
+  processedImageSize,
+  VocabRemap,
+  type TextTokenizer,
+} from '@vla/qwen3-vl';
+import { cosmosTokenizerInput } from '@vla/vae';
 import { z } from 'zod';
 import { encodePrompts, type EncodedPrompts } from './batch.js';
-import type { InternVLAA1Config } from './config.js';
+import { visionSize, type InternVLAA1Config } from './config.js';
 import { firstSchemaIssue } from './schemaIssue.js';
 
 /** How vectors are normalised for the network. */
@@ -70,6 +79,16 @@ export interface PolicyProcessorJson {
   cameras: string[];
   /** Square image side the network takes. */
   imageSize: number;
+  /**
+   * How camera frames become network inputs (default `vla`). `upstream` repeats upstream's pipeline
+   * exactly: resize-with-pad to `padSize`² in float (bilinear, no antialiasing), then the Qwen3-VL
+   * image processor's patches for the vision tower and a bilinear `imageSize`² copy ×2 − 1 for the
+   * tokenizer. `vla` resizes with padding once on the engine, antialiased (see
+   * {@link PolicyProcessor.imageBatchToPolicy}), and the vision tower patchifies that image itself.
+   */
+  imagePipeline?: 'vla' | 'upstream';
+  /** Side of upstream's resize-with-pad (its dataset transform; 224 for the released models). */
+  padSize?: number;
   /** Text tokens of the prompt. */
   textLength: number;
   /** Actions per chunk. */
@@ -117,6 +136,10 @@ export interface FromStatsOptions {
   normalization?: Normalization;
   /** The network's square image side (its config's `imageSize`). */
   imageSize: number;
+  /** See {@link PolicyProcessorJson.imagePipeline} (default `vla`). */
+  imagePipeline?: 'vla' | 'upstream';
+  /** See {@link PolicyProcessorJson.padSize}. */
+  padSize?: number;
   /** The network's text tokens (its config's `textTokens`). */
   textLength: number;
   /** The network's action chunk (its config's `chunkSize`). */
@@ -147,6 +170,17 @@ export interface PolicyImages {
   images: Tensor[];
   /** Per view slot: 1 = camera present, 0 = missing. */
   masks: Uint8Array;
+  /**
+   * With the `upstream` image pipeline: the Qwen3-VL image processor's patches of every item's views,
+   * `[B · views · patches, 3 · 2 · 16²]` (item-major), the vision tower's input (`visionPatches`).
+   */
+  visionPatches?: Tensor;
+}
+
+/** Options of {@link PolicyProcessor.imageBatchToPolicy}. */
+export interface ImageBatchOptions {
+  /** Also make the vision tower's patches (upstream pipeline; default true). Frames t−15 need none. */
+  vision?: boolean;
 }
 
 /** A processor that cannot be built; `field` is the dotted path of the offending field. */
@@ -185,6 +219,8 @@ const processorSchema = object({
   stats: object({ state: vectorStats, action: vectorStats }),
   cameras: names.min(1, { error: 'must name at least one camera' }),
   imageSize: integer(1, 8192),
+  imagePipeline: z.enum(['vla', 'upstream'], { error: 'must be "vla" or "upstream"' }).optional(),
+  padSize: integer(1, 8192).optional(),
   textLength: integer(1, 65_536),
   chunkSize: integer(1, 4096),
   policyDim: integer(1, MAX_DIM),
@@ -329,6 +365,8 @@ export class PolicyProcessor {
       stats: { state: copyStats(o.stats.state), action: copyStats(o.stats.action) },
       cameras: [...o.cameras],
       imageSize: o.imageSize,
+      ...(o.imagePipeline ? { imagePipeline: o.imagePipeline } : {}),
+      ...(o.padSize !== undefined ? { padSize: o.padSize } : {}),
       textLength: o.textLength,
       chunkSize: o.chunkSize,
       policyDim: o.policyDim ?? 32,
@@ -364,6 +402,17 @@ export class PolicyProcessor {
           field,
           `is ${value}${field === 'cameras' ? ' cameras' : ''} but the policy's ${key} is ${expected}`,
         );
+    if (p.imagePipeline === 'upstream') {
+      // The processor's patches must be the grid the vision tower was built for.
+      const P = p.padSize ?? UPSTREAM_PAD_SIZE;
+      const seen = processedImageSize(P, P);
+      const [vh, vw] = visionSize(config);
+      if (seen[0] !== vh || seen[1] !== vw)
+        throw new PolicyProcessorError(
+          'padSize',
+          `${P} gives the vision tower ${seen[0]}x${seen[1]} pixels (Qwen3-VL processor), but the policy's visionSize is ${vh}x${vw}`,
+        );
+    }
     // Compact ids run 0..vocab.length (0 = unknown); each must index the embedding.
     if (p.vocab && p.vocab.length + 1 > config.vlm.text.vocabSize)
       throw new PolicyProcessorError(
@@ -487,7 +536,10 @@ export class PolicyProcessor {
    * averages k×k boxes so that small network inputs do not alias. A camera that is absent (or
    * undefined) gives an all-ones image and mask 0. Unknown camera names are an error.
    */
-  imageBatchToPolicy(frames: readonly Readonly<Record<string, RgbFrame | undefined>>[]): PolicyImages {
+  imageBatchToPolicy(
+    frames: readonly Readonly<Record<string, RgbFrame | undefined>>[],
+    options: ImageBatchOptions = {},
+  ): PolicyImages {
     const cams = this.json.cameras;
     const B = frames.length;
     if (B < 1) throw new Error('PolicyProcessor.imageBatchToPolicy: the batch is empty');
@@ -509,6 +561,8 @@ export class PolicyProcessor {
         masks[b * cams.length + v] = 1;
       });
     });
+    if (this.json.imagePipeline === 'upstream')
+      return this.upstreamImages(frames, masks, options.vision ?? true);
     const S = this.json.imageSize;
     const images = cams.map((cam, v) =>
       tidy(() => {
@@ -534,6 +588,60 @@ export class PolicyProcessor {
     );
     return { images, masks };
   }
+
+  /**
+   * Upstream's pipeline on the host: float frames in [0, 1], resize-with-pad to `padSize`² as its
+   * dataset transform, the Qwen3-VL processor's patches of each (vision tower), and on the engine the
+   * tokenizer's input: bilinear to `imageSize`², ×2 − 1. A missing camera is an all-ones frame.
+   */
+  private upstreamImages(
+    frames: readonly Readonly<Record<string, RgbFrame | undefined>>[],
+    masks: Uint8Array,
+    vision: boolean,
+  ): PolicyImages {
+    const cams = this.json.cameras;
+    const B = frames.length;
+    const V = cams.length;
+    const P = this.json.padSize ?? UPSTREAM_PAD_SIZE;
+    const plane = 3 * P * P;
+    const patches: Float32Array[] = new Array<Float32Array>(B * V);
+    const padded = cams.map((cam, v) => {
+      const out = new Float32Array(B * plane);
+      for (let b = 0; b < B; b++) {
+        const f = frames[b][cam];
+        const image =
+          masks[b * V + v] && f
+            ? resizeWithPadPlanar(planarUnit(f), 3, f.height, f.width, P, P, { method: 'upstream' })
+            : new Float32Array(plane).fill(1);
+        out.set(image, b * plane);
+        if (vision) patches[b * V + v] = preprocessQwen3VLImage(image, 3, P, P).pixelValues;
+      }
+      return out;
+    });
+    const S = this.json.imageSize;
+    const images = padded.map((x) => tidy(() => cosmosTokenizerInput(tensor(x, [B, 3, P, P]), { size: S })));
+    if (!vision) return { images, masks };
+    const p = QWEN3_VL_2B_IMAGE_PROCESSOR;
+    const cols = 3 * p.temporalPatchSize * p.patchSize ** 2;
+    const all = new Float32Array(patches.reduce((n, x) => n + x.length, 0));
+    let at = 0;
+    for (const x of patches) {
+      all.set(x, at);
+      at += x.length;
+    }
+    return { images, masks, visionPatches: tensor(all, [all.length / cols, cols]) };
+  }
+}
+
+/** Upstream's resize-with-pad side (its 3B dataset transform). */
+const UPSTREAM_PAD_SIZE = 224;
+
+/** RGB8 HWC → float CHW in [0, 1]. */
+function planarUnit(f: RgbFrame): Float32Array {
+  const n = f.width * f.height;
+  const out = new Float32Array(3 * n);
+  for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) out[c * n + i] = f.data[3 * i + c] / 255;
+  return out;
 }
 
 /** Item `i` of a `[N, 3, S, S]` batch as `[1, 3, S, S]`. */

@@ -109,12 +109,12 @@ describe('checkpoint validation', () => {
       await rejectsBeforeAllocating(
         eng,
         () => loadPolicy(claims3b),
-        /does not match the policy's tensors: missing .*; shape mismatch visual\.patch_embed\.proj\.weight \[32, 3, 2, 16, 16\] vs \[1024, 3, 2, 16, 16\]/,
+        /does not match the policy's tensors: missing .*; shape mismatch und_expert\.visual\.patch_embed\.proj\.weight \[32, 3, 2, 16, 16\] vs \[1024, 3, 2, 16, 16\]/,
       );
       await rejectsBeforeAllocating(
         eng,
         () => loadPolicy(deeper),
-        /does not match the policy's tensors: missing mot\.und\.layers\.1\..*\(\d+\)/,
+        /does not match the policy's tensors: missing und_expert\.language_model\.layers\.1\..*\(\d+\)/,
       );
     }
     await rejectsBeforeAllocating(
@@ -181,33 +181,36 @@ describe('checkpoint validation', () => {
   });
 
   // WebGPU buffer limits (the CPU engine's only limit is its 4 GiB address space, checked the same way).
-  it.runIf(eng.kind === 'webgpu')('checks every tensor against the device limits before allocating', async () => {
-    const manifest = await readPolicyManifest(good);
-    const own = Object.getOwnPropertyDescriptor(eng, 'limits')!;
-    for (const [limit, max] of [
-      ['maxBufferSize', 20_000],
-      ['maxStorageBufferBindingSize', 5000],
-    ] as const) {
-      // Reference: the first tensor in file order whose f32 bytes exceed the limit.
-      const first = manifest.tensors.find((t) => 4 * t.shape.reduce((a, b) => a * b, 1) > max)!;
-      const bytes = 4 * first.shape.reduce((a, b) => a * b, 1);
-      Object.defineProperty(eng, 'limits', {
-        value: { maxBufferSize: 1 << 30, maxStorageBufferBindingSize: 1 << 30, [limit]: max },
-        configurable: true,
-      });
-      try {
-        await rejectsBeforeAllocating(
-          eng,
-          () => loadPolicy(good),
-          new RegExp(
-            `tensor "${first.name.replace(/\./g, '\\.')}": shape \\[${first.shape.join(', ')}\\] as f32 needs ${bytes} bytes, more than the device's ${limit} of ${max}`,
-          ),
-        );
-      } finally {
-        Object.defineProperty(eng, 'limits', own);
+  it.runIf(eng.kind === 'webgpu')(
+    'checks every tensor against the device limits before allocating',
+    async () => {
+      const manifest = await readPolicyManifest(good);
+      const own = Object.getOwnPropertyDescriptor(eng, 'limits')!;
+      for (const [limit, max] of [
+        ['maxBufferSize', 20_000],
+        ['maxStorageBufferBindingSize', 5000],
+      ] as const) {
+        // Reference: the first tensor in file order whose f32 bytes exceed the limit.
+        const first = manifest.tensors.find((t) => 4 * t.shape.reduce((a, b) => a * b, 1) > max)!;
+        const bytes = 4 * first.shape.reduce((a, b) => a * b, 1);
+        Object.defineProperty(eng, 'limits', {
+          value: { maxBufferSize: 1 << 30, maxStorageBufferBindingSize: 1 << 30, [limit]: max },
+          configurable: true,
+        });
+        try {
+          await rejectsBeforeAllocating(
+            eng,
+            () => loadPolicy(good),
+            new RegExp(
+              `tensor "${first.name.replace(/\./g, '\\.')}": shape \\[${first.shape.join(', ')}\\] as f32 needs ${bytes} bytes, more than the device's ${limit} of ${max}`,
+            ),
+          );
+        } finally {
+          Object.defineProperty(eng, 'limits', own);
+        }
       }
-    }
-  });
+    },
+  );
 
   // Each of these threw a bare TypeError (or loaded) before the schemas.
   const manifestHead = (edit: (t: Json) => void) => (m: Json[]) => void edit(m[0]);
@@ -346,7 +349,7 @@ describe('checkpoint validation', () => {
     [
       'format_version missing',
       (b) => setMeta(b, 'format_version', undefined),
-      /__metadata__\.format_version is undefined; this package reads version 1/,
+      /__metadata__\.format_version is undefined; this package reads versions 1 to 2/,
     ],
   ];
   it.each(malformed)(

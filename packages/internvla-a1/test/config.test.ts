@@ -2,6 +2,7 @@
 // count against numbers computed here by hand from the SPEC §1 sizes.
 import { describe, expect, it } from 'vitest';
 import { meta } from '@vla/tensor-webgpu';
+import './setup.js';
 import { QWEN3_PAD_ID, QWEN3_SPECIAL_IDS, Qwen3Tokenizer, VocabRemap } from '@vla/qwen3-vl';
 import {
   InternVLAA1Policy,
@@ -57,7 +58,7 @@ describe('a1-3b configuration', () => {
     expect(c.generation).toBe(GEN);
     expect(c.action).toBe(ACT);
     expect(c.trainable).toBe(3_070_430_256);
-    expect(c.vae).toBe(policy.vae.numEncoderParameters() + policy.vae.numDecoderParameters());
+    expect(c.vae).toBe(policy.cosmos.numEncoderParameters() + policy.cosmos.numDecoderParameters());
     expect(c.vae / 1e6).toBeGreaterThan(70); // Cosmos CI8x8: ≈31.2M + 45.6M
     expect(c.vae / 1e6).toBeLessThan(85);
 
@@ -67,27 +68,27 @@ describe('a1-3b configuration', () => {
       if (!s) throw new Error(`no parameter ${name}`);
       return [...s.shape];
     };
-    expect(shape('embed_tokens.weight')).toEqual([151936, 2048]);
-    expect(shape('mot.und.layers.27.self_attn.q_proj.weight')).toEqual([2048, 2048]);
-    expect(shape('mot.und.layers.0.self_attn.k_proj.weight')).toEqual([1024, 2048]);
-    expect(shape('mot.und.layers.0.mlp.gate_proj.weight')).toEqual([6144, 2048]);
-    expect(shape('mot.gen.layers.27.self_attn.q_proj.weight')).toEqual([2048, 1024]);
-    expect(shape('mot.gen.layers.0.self_attn.o_proj.weight')).toEqual([1024, 2048]);
-    expect(shape('mot.act.layers.0.mlp.down_proj.weight')).toEqual([1024, 3072]);
-    expect(shape('mot.act.layers.0.self_attn.q_norm.weight')).toEqual([128]);
-    expect(specs.has('mot.und.layers.28.input_layernorm.weight')).toBe(false);
-    expect(shape('gen_latent_proj.weight')).toEqual([1024, 16, 1, 1]);
-    expect(shape('gen_token_conv.weight')).toEqual([1024, 1024, 8, 8]);
-    expect(shape('gen_token_deconv.weight')).toEqual([1024, 1024, 8, 8]);
-    expect(shape('gen_out_norm.weight')).toEqual([1024]);
-    expect(shape('gen_out_proj.weight')).toEqual([16, 1024]);
+    expect(shape('und_expert.language_model.embed_tokens.weight')).toEqual([151936, 2048]);
+    expect(shape('und_expert.language_model.layers.27.self_attn.q_proj.weight')).toEqual([2048, 2048]);
+    expect(shape('und_expert.language_model.layers.0.self_attn.k_proj.weight')).toEqual([1024, 2048]);
+    expect(shape('und_expert.language_model.layers.0.mlp.gate_proj.weight')).toEqual([6144, 2048]);
+    expect(shape('gen_expert.layers.27.self_attn.q_proj.weight')).toEqual([2048, 1024]);
+    expect(shape('gen_expert.layers.0.self_attn.o_proj.weight')).toEqual([1024, 2048]);
+    expect(shape('act_expert.layers.0.mlp.down_proj.weight')).toEqual([1024, 3072]);
+    expect(shape('act_expert.layers.0.self_attn.q_norm.weight')).toEqual([128]);
+    expect(specs.has('und_expert.language_model.layers.28.input_layernorm.weight')).toBe(false);
+    expect(shape('cosmos_in_proj.weight')).toEqual([1024, 16, 1, 1]);
+    expect(shape('downsample_conv.weight')).toEqual([1024, 1024, 8, 8]);
+    expect(shape('upsample_conv.weight')).toEqual([1024, 1024, 8, 8]);
+    expect(shape('cosmos_out_layer_norm.weight')).toEqual([1024]);
+    expect(shape('cosmos_out_proj.weight')).toEqual([16, 1024]);
     expect(shape('state_proj.weight')).toEqual([1024, 32]);
     expect(shape('action_in_proj.weight')).toEqual([1024, 32]);
     expect(shape('action_time_mlp_in.weight')).toEqual([1024, 2048]);
     expect(shape('action_time_mlp_out.weight')).toEqual([1024, 1024]);
     expect(shape('action_out_proj.weight')).toEqual([32, 1024]);
-    expect(shape('visual.merger.linear_fc2.weight')).toEqual([2048, 4096]);
-    expect(shape('vae.encoder.conv_in.weight')).toEqual([128, 48, 3, 3]);
+    expect(shape('und_expert.visual.merger.linear_fc2.weight')).toEqual([2048, 4096]);
+    expect(shape('cosmos.encoder.conv_in.weight')).toEqual([128, 48, 3, 3]);
   });
 
   it('lays out the 3B token budget: prefix 246, generation 96, suffix 51', () => {
@@ -96,7 +97,8 @@ describe('a1-3b configuration', () => {
     expect(d).toEqual({
       latentSize: 32,
       tokenKernel: 8,
-      imageGrid: 8,
+      imageGrid: [8, 8],
+      imageTokens: 64,
       prefixTokens: 246,
       generationTokens: 96,
       suffixTokens: 51,
@@ -139,8 +141,50 @@ describe('configuration registry and validation', () => {
     const d = derivedSizes(tinyConfig());
     expect(d.latentSize).toBe(8);
     expect(d.tokenKernel).toBe(2);
-    expect(d.imageGrid).toBe(2);
+    expect(d.imageGrid).toEqual([2, 2]);
     expect(d.generationTokens).toBe(3 * 2 * 16);
+  });
+
+  it("visionSize: the vision tower sees its own [h, w] (the processor's size), the tokenizer imageSize", () => {
+    const c = { ...tinyConfig(), visionSize: [32, 96] as [number, number] };
+    validatePolicyConfig(c);
+    const d = derivedSizes(c);
+    expect(d.imageGrid).toEqual([1, 3]);
+    expect(d.imageTokens).toBe(3);
+    expect(d.prefixTokens).toBe(3 * (3 + 2) + c.textTokens);
+    expect(d.latentSize).toBe(8); // still imageSize / 8
+    expect(
+      new JointSequence(c, 1, [1, 1, 1], new Array<number>(c.textTokens).fill(1)).layout.prefix.end,
+    ).toBe(d.prefixTokens);
+    expect(() => validatePolicyConfig({ ...tinyConfig(), visionSize: [32, 48] })).toThrow(
+      /visionSize 32x48 must be a multiple of patch·merge = 32/,
+    );
+    expect(() => validatePolicyConfig({ ...tinyConfig(), visionSize: [32] })).toThrow(/visionSize/);
+  });
+
+  it("init: the new experts' projections start at N(0, 0.02²) as upstream; 'pytorch' keeps kaiming-uniform", async () => {
+    const std = async (p: InternVLAA1Policy, name: string) => {
+      const w = Array.from(await new Map(p.namedParameters()).get(name)!.toArray());
+      return Math.sqrt(w.reduce((a, x) => a + x * x, 0) / w.length);
+    };
+    const c = tinyConfig();
+    const upstream = new InternVLAA1Policy(c);
+    const pytorch = new InternVLAA1Policy(c, { init: 'pytorch' });
+    const W = c.action.width;
+    for (const name of [
+      'act_expert.layers.0.self_attn.q_proj.weight',
+      'gen_expert.layers.1.mlp.down_proj.weight',
+    ]) {
+      expect(Math.abs((await std(upstream, name)) / 0.02 - 1), name).toBeLessThan(0.1);
+    }
+    // kaiming-uniform: U(±1/√in) has std 1/√(3·in).
+    const q = 'act_expert.layers.0.self_attn.q_proj.weight';
+    expect(Math.abs((await std(pytorch, q)) * Math.sqrt(3 * W) - 1)).toBeLessThan(0.1);
+    // The understanding expert (a pretrained VLM upstream) and the policy's own heads keep PyTorch's.
+    const und = 'und_expert.language_model.layers.0.self_attn.q_proj.weight';
+    expect(Math.abs((await std(upstream, und)) * Math.sqrt(3 * c.vlm.text.hiddenSize) - 1)).toBeLessThan(0.1);
+    upstream.dispose();
+    pytorch.dispose();
   });
 
   it('rejects inconsistent configurations with a message naming the field', () => {

@@ -7,7 +7,14 @@ import { InternVLAA1Policy, tinyConfig } from '../src/index.js';
 import { eng } from './setup.js';
 import { disposeBatch, normals, syntheticBatch } from './synthetic.js';
 
-const config = tinyConfig({ width: 32, layers: 2, visionLayers: 1, textTokens: 6, vocabSize: 64, imageSize: 32 });
+const config = tinyConfig({
+  width: 32,
+  layers: 2,
+  visionLayers: 1,
+  textTokens: 6,
+  vocabSize: 64,
+  imageSize: 32,
+});
 const B = 2;
 
 interface Step {
@@ -16,7 +23,10 @@ interface Step {
 }
 
 /** One loss + backward of the policy with `weights` on `engine`. */
-async function step(engine: Backend, weights: Map<string, { data: Float32Array; shape: number[] }>): Promise<Step> {
+async function step(
+  engine: Backend,
+  weights: Map<string, { data: Float32Array; shape: number[] }>,
+): Promise<Step> {
   setEngine(engine);
   try {
     const policy = new InternVLAA1Policy(config);
@@ -24,14 +34,19 @@ async function step(engine: Backend, weights: Map<string, { data: Float32Array; 
     await policy.loadStateDict(sd);
     for (const t of sd.values()) t.dispose();
     const batch = syntheticBatch(config, B, 21, { missing: [[1, 2]], padActions: 7 });
-    const noise = tensor(normals(B * config.chunkSize * config.stateDim, 5), [B, config.chunkSize, config.stateDim]);
+    const noise = tensor(normals(B * config.chunkSize * config.stateDim, 5), [
+      B,
+      config.chunkSize,
+      config.stateDim,
+    ]);
     const loss = tidy(() => {
       const l = policy.computeLoss(batch, { noise, time: [0.31, 0.87] }).loss;
       l.backward();
       return l;
     });
     const grads = new Map<string, Float32Array>();
-    for (const [name, p] of policy.namedParameters()) if (p.grad) grads.set(name, (await p.grad.toArray()) as Float32Array);
+    for (const [name, p] of policy.namedParameters())
+      if (p.grad) grads.set(name, (await p.grad.toArray()) as Float32Array);
     const out = { loss: await loss.item(), grads };
     loss.dispose();
     noise.dispose();
@@ -74,7 +89,8 @@ describe('the policy on every engine', () => {
     expect(Number.isFinite(one.loss)).toBe(true);
     expect(three.loss).toBe(one.loss);
     expect([...three.grads.keys()]).toEqual([...one.grads.keys()]);
-    for (const [name, g] of one.grads) expect(Array.from(three.grads.get(name)!), name).toEqual(Array.from(g));
+    for (const [name, g] of one.grads)
+      expect(Array.from(three.grads.get(name)!), name).toEqual(Array.from(g));
 
     const web = await step(gpu, weights);
     expect(Math.abs(web.loss - one.loss) / Math.abs(one.loss)).toBeLessThan(1e-4);

@@ -23,7 +23,7 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 const config = tinyConfig({ width: 24, layers: 1, visionLayers: 1, textTokens: 5, vocabSize: 40, views: 2 });
 manualSeed(4);
 const policy = new InternVLAA1Policy(config);
-const gen = policy.gen!;
+const gen = policy.foresight!;
 const p = async (m: { weight: Tensor | null; bias: Tensor | null }) => ({
   w: await host(m.weight!),
   b: await host(m.bias!),
@@ -38,8 +38,8 @@ describe('generation expert projections', () => {
     const got = policy.embedGeneration(lat);
     const ref = refGenerationTokens(
       await host(lat),
-      await p(gen.latent_proj),
-      await p(gen.token_conv),
+      await p(gen.cosmos_in_proj),
+      await p(gen.downsample_conv),
       frames,
     );
     expect(got.shape).toEqual(ref.shape);
@@ -53,11 +53,11 @@ describe('generation expert projections', () => {
     const W = config.generation!.width;
     await policy.loadStateDict(
       {
-        'gen_out_norm.weight': tensor(
+        'cosmos_out_layer_norm.weight': tensor(
           normals(W, 2, 0.3).map((x) => 1 + x),
           [W],
         ),
-        'gen_out_norm.bias': tensor(normals(W, 3, 0.3), [W]),
+        'cosmos_out_layer_norm.bias': tensor(normals(W, 3, 0.3), [W]),
       },
       { strict: false },
     );
@@ -67,9 +67,9 @@ describe('generation expert projections', () => {
     const got = policy.predictLatent(out);
     const ref = refPredictLatent(
       await host(out),
-      await p(gen.token_deconv),
-      await p(gen.out_norm),
-      await p(gen.out_proj),
+      await p(gen.upsample_conv),
+      await p(gen.cosmos_out_layer_norm),
+      await p(gen.cosmos_out_proj),
       config.views,
       g,
     );
@@ -87,16 +87,16 @@ describe('understanding prefix', () => {
     const prefix = policy.embedPrefix(batch);
     const d = derivedSizes(config);
     const D = config.vlm.text.hiddenSize;
-    const n = d.imageGrid ** 2;
+    const n = d.imageTokens;
     expect(prefix.shape).toEqual([B, d.prefixTokens, D]);
     const got = await prefix.toArray();
-    const emb = await policy.embed_tokens.weight.toArray();
+    const emb = await policy.und_expert.languageModel.embedTokens.weight.toArray();
     const row = (b: number, i: number) =>
       got.subarray((b * d.prefixTokens + i) * D, (b * d.prefixTokens + i + 1) * D);
     const embRow = (id: number) => emb.subarray(id * D, (id + 1) * D);
     for (let v = 0; v < config.views; v++) {
       const pixels = batch.images[v].current;
-      const vis = policy.visual.forward(pixels).tokens; // [B, n, D]
+      const vis = policy.und_expert.visual.forward(pixels).tokens; // [B, n, D]
       const visHost = await vis.toArray();
       const start = v * (n + 2);
       for (let b = 0; b < B; b++) {

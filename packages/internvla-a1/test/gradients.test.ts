@@ -14,18 +14,18 @@ import { disposeBatch, syntheticBatch } from './synthetic.js';
  * and MLP (which only shape its discarded output) get no gradient.
  */
 function unreachable(name: string, layers: number): boolean {
-  const last = `mot.und.layers.${layers - 1}.`;
-  if (name === 'mot.und.norm.weight') return true;
+  const last = `und_expert.language_model.layers.${layers - 1}.`;
+  if (name === 'und_expert.language_model.norm.weight') return true;
   if (!name.startsWith(last)) return false;
   const rest = name.slice(last.length);
   return /^(self_attn\.(q_proj|q_norm|o_proj)|post_attention_layernorm|mlp)\./.test(rest);
 }
 
 const GROUPS: [string, RegExp][] = [
-  ['vision', /^visual\./],
-  ['text', /^(embed_tokens|mot\.und)\./],
-  ['generation', /^(mot\.gen\.|gen_)/],
-  ['action', /^(mot\.act\.|state_proj|action_)/],
+  ['vision', /^und_expert\.visual\./],
+  ['text', /^und_expert\.language_model\./],
+  ['generation', /^(gen_expert\.|cosmos_in_proj|downsample_conv|upsample_conv|cosmos_out_)/],
+  ['action', /^(act_expert\.|state_proj|action_)/],
 ];
 
 async function maxAbs(t: Tensor): Promise<number> {
@@ -56,7 +56,7 @@ describe.each([true, false])('gradients (generation expert: %s)', (generation) =
     const missingGrad: string[] = [];
     const zeroGrad: string[] = [];
     for (const [name, p] of policy.namedParameters()) {
-      if (name.startsWith('vae.')) {
+      if (name.startsWith('cosmos.')) {
         expect(p.requiresGrad, name).toBe(false);
         expect(p.grad, name).toBeNull();
         continue;
@@ -89,7 +89,7 @@ describe.each([true, false])('gradients (generation expert: %s)', (generation) =
     }
     const trainable = new Set(policy.parameters());
     for (const [name, p] of policy.namedParameters())
-      expect(trainable.has(p), name).toBe(!name.startsWith('vae.'));
+      expect(trainable.has(p), name).toBe(!name.startsWith('cosmos.'));
     disposeBatch(batch);
     policy.dispose();
   });

@@ -4,11 +4,26 @@
 // under meta() (nothing allocated).
 import { afterAll, describe, expect, it } from 'vitest';
 import { fromHalfBits, manualSeed, meta, tensor, toHalfBits, type Tensor } from '@vla/tensor-webgpu';
-import { a13bConfig, InternVLAA1Policy, loadPolicy, readPolicyManifest, savePolicy, tinyConfig, type PolicyBatch } from '../src/index.js';
+import {
+  a13bConfig,
+  InternVLAA1Policy,
+  loadPolicy,
+  readPolicyManifest,
+  savePolicy,
+  tinyConfig,
+  type PolicyBatch,
+} from '../src/index.js';
 import './setup.js';
 import { disposeBatch, maxDiff, normals, syntheticBatch } from './synthetic.js';
 
-const config = tinyConfig({ width: 32, layers: 2, visionLayers: 1, textTokens: 6, vocabSize: 64, imageSize: 32 });
+const config = tinyConfig({
+  width: 32,
+  layers: 2,
+  visionLayers: 1,
+  textTokens: 6,
+  vocabSize: 64,
+  imageSize: 32,
+});
 const B = 2;
 const disposables: { dispose(): void }[] = [];
 afterAll(() => disposables.forEach((d) => d.dispose()));
@@ -29,25 +44,31 @@ describe('weight-only f16 policy', () => {
 
     const specs = half.namedSpecs();
     const f16 = specs.filter(([, s]) => s.dtype === 'f16').map(([n]) => n);
-    expect(f16).toContain('embed_tokens.weight');
-    expect(f16).toContain('mot.act.layers.1.mlp.down_proj.weight');
-    expect(f16).toContain('mot.gen.layers.0.self_attn.q_proj.weight');
-    expect(f16).toContain('visual.blocks.0.attn.qkv.weight');
-    expect(f16).toContain('vae.encoder.conv_in.weight');
-    expect(f16).toContain('gen_token_deconv.weight');
+    expect(f16).toContain('und_expert.language_model.embed_tokens.weight');
+    expect(f16).toContain('act_expert.layers.1.mlp.down_proj.weight');
+    expect(f16).toContain('gen_expert.layers.0.self_attn.q_proj.weight');
+    expect(f16).toContain('und_expert.visual.blocks.0.attn.qkv.weight');
+    expect(f16).toContain('cosmos.encoder.conv_in.weight');
+    expect(f16).toContain('upsample_conv.weight');
     for (const [name, s] of specs) {
       const matrix = s.matrix === true;
       expect(s.dtype, name).toBe(matrix ? 'f16' : s.dtype === 'i32' || s.dtype === 'u32' ? s.dtype : 'f32');
       if (/norm|bias|patch_embed/.test(name)) expect(s.dtype, name).not.toBe('f16');
     }
     // The tiny model's patch embedding (f32) is a large share of it; a1-3b is checked below.
-    const matrixParams = specs.filter(([, s]) => s.matrix).reduce((n, [, s]) => n + s.shape.reduce((a, b) => a * b, 1), 0);
+    const matrixParams = specs
+      .filter(([, s]) => s.matrix)
+      .reduce((n, [, s]) => n + s.shape.reduce((a, b) => a * b, 1), 0);
     expect(half.weightBytes().byDtype.f16).toBe(2 * matrixParams);
     expect(half.weightBytes().total).toBeLessThan(0.65 * ref.weightBytes().total);
   });
 
   it('forward and loss equal the f32 policy with the same rounded weights', async () => {
-    const xt = tensor(normals(B * config.chunkSize * config.stateDim, 8), [B, config.chunkSize, config.stateDim]);
+    const xt = tensor(normals(B * config.chunkSize * config.stateDim, 8), [
+      B,
+      config.chunkSize,
+      config.stateDim,
+    ]);
     const a = half.forward(batch, xt, 0.42);
     const b = ref.forward(batch, xt, 0.42);
     expect(a.velocity.dtype).toBe('f32');
@@ -56,7 +77,8 @@ describe('weight-only f16 policy', () => {
     const la = half.computeLoss(batch, { seed: 3 });
     const lb = ref.computeLoss(batch, { seed: 3 });
     expect(Math.abs((await la.loss.item()) - (await lb.loss.item()))).toBeLessThanOrEqual(1e-5);
-    for (const t of [xt, a.velocity, a.latent, b.velocity, b.latent, la.loss, lb.loss] as Tensor[]) t.dispose();
+    for (const t of [xt, a.velocity, a.latent, b.velocity, b.latent, la.loss, lb.loss] as Tensor[])
+      t.dispose();
   });
 
   it('KV-cached sampling with visual foresight equals the f32 policy', async () => {
@@ -64,15 +86,16 @@ describe('weight-only f16 policy', () => {
     const r2 = ref.sampleActions(batch, { seed: 9, steps: 3, foresight: true });
     expect(await maxDiff(r1.actions, r2.actions)).toBeLessThanOrEqual(1e-4);
     expect(await maxDiff(r1.images!, r2.images!)).toBeLessThanOrEqual(1e-4);
-    for (const t of [r1.actions, r1.latent, r1.images, r2.actions, r2.latent, r2.images] as Tensor[]) t.dispose();
+    for (const t of [r1.actions, r1.latent, r1.images, r2.actions, r2.latent, r2.images] as Tensor[])
+      t.dispose();
   });
 
   it('saves F16 matrices and loads them back bit for bit; F32 checkpoints load rounded', async () => {
     const bytes = await savePolicy(undefined, half);
     const manifest = await readPolicyManifest(bytes);
     const dtypes = new Map(manifest.tensors.map((t) => [t.name, t.dtype]));
-    expect(dtypes.get('embed_tokens.weight')).toBe('F16');
-    expect(dtypes.get('mot.und.norm.weight')).toBe('F32');
+    expect(dtypes.get('und_expert.language_model.embed_tokens.weight')).toBe('F16');
+    expect(dtypes.get('und_expert.language_model.norm.weight')).toBe('F32');
     const loaded = await loadPolicy(bytes, { weightDtype: 'f16' });
     const fromF32 = await loadPolicy(await savePolicy(undefined, ref), { weightDtype: 'f16' });
     const want = half.stateDict();
@@ -84,8 +107,8 @@ describe('weight-only f16 policy', () => {
     }
     // Default load of the mixed file: an f32 policy holding the same values.
     const asF32 = await loadPolicy(bytes);
-    expect(asF32.embed_tokens.weight.dtype).toBe('f32');
-    const e = await asF32.embed_tokens.weight.toArray();
+    expect(asF32.und_expert.languageModel.embedTokens.weight.dtype).toBe('f32');
+    const e = await asF32.und_expert.languageModel.embedTokens.weight.toArray();
     expect(Array.from(e)).toEqual(Array.from(e, (v) => fromHalfBits(toHalfBits(v))));
     for (const p of [loaded, fromF32, asF32]) p.dispose();
   });

@@ -115,7 +115,7 @@ describe.each([true, false])('KV-cached sampling (generation expert: %s)', (gene
     const px = await images!.toArray();
     expect(px.every((v) => v >= -1 && v <= 1)).toBe(true);
     // The images are the tokenizer's decoding of the latent.
-    const direct = policy.vae.decodeClamped(latent!);
+    const direct = policy.cosmos.decodeClamped(latent!);
     expect(await maxDiff(direct, reshape(images!, direct.shape))).toBeLessThanOrEqual(1e-6);
     for (const t of [actions, latent!, images!, direct]) t.dispose();
     ctx.dispose();

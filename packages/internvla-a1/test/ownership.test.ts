@@ -83,7 +83,7 @@ describe('sampleActions ownership', () => {
     expect(() => policy.sampleActions(batch, { steps: 1 })).toThrow('step');
     expect(inUse() - base).toBe(0);
     step.mockRestore();
-    vi.spyOn(policy.vae, 'decodeClamped').mockImplementation(() => {
+    vi.spyOn(policy.cosmos, 'decodeClamped').mockImplementation(() => {
       throw new Error('decode');
     });
     expect(() => policy.sampleActions(batch, { steps: 1, foresight: true })).toThrow('decode');

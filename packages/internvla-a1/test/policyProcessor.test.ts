@@ -265,7 +265,11 @@ function referenceImage(data: Uint8Array, H: number, W: number, S: number): Floa
 }
 
 function frame(H: number, W: number, seed: number) {
-  return { width: W, height: H, data: Uint8Array.from({ length: H * W * 3 }, (_, i) => (i * 37 + seed * 101 + 11) % 256) };
+  return {
+    width: W,
+    height: H,
+    data: Uint8Array.from({ length: H * W * 3 }, (_, i) => (i * 37 + seed * 101 + 11) % 256),
+  };
 }
 
 describe('PolicyProcessor images', () => {
@@ -310,6 +314,62 @@ describe('PolicyProcessor images', () => {
     }
   });
 
+  it("the upstream pipeline: float resize-with-pad, the Qwen3-VL processor's patches (item-major) and the tokenizer's bilinear copy", async () => {
+    const { resizeWithPadPlanar } = await import('@vla/lerobot/browser');
+    const { preprocessQwen3VLImage } = await import('@vla/qwen3-vl');
+    const p = toy('mean_std', { imagePipeline: 'upstream', padSize: 40, imageSize: 16 });
+    const items = [{ head: frame(30, 50, 1), wrist: frame(41, 23, 2) }, { wrist: frame(30, 50, 3) }];
+    const { images, masks, visionPatches } = p.imageBatchToPolicy(items);
+    expect(Array.from(masks)).toEqual([1, 1, 0, 1]);
+    // The references: upstream's rules as lerobot and qwen3-vl implement them (each tested against torch).
+    const unit = (f: ReturnType<typeof frame>) => {
+      const n = f.width * f.height;
+      return Float32Array.from({ length: 3 * n }, (_, k) => f.data[3 * (k % n) + Math.floor(k / n)] / 255);
+    };
+    const padded = (f: ReturnType<typeof frame> | undefined) =>
+      f
+        ? resizeWithPadPlanar(unit(f), 3, f.height, f.width, 40, 40, { method: 'upstream' })
+        : new Float32Array(3 * 40 * 40).fill(1);
+    const want: number[] = [];
+    items.forEach((item) =>
+      (['head', 'wrist'] as const).forEach((cam) => {
+        const pv = preprocessQwen3VLImage(
+          padded((item as Record<string, ReturnType<typeof frame>>)[cam]),
+          3,
+          40,
+          40,
+        );
+        // 40² is smart-resized up to the processor's 256² minimum: 16x16 patches of 3·2·16².
+        expect(pv.gridThw).toEqual([1, 16, 16]);
+        for (const x of pv.pixelValues) want.push(x);
+      }),
+    );
+    expect(visionPatches!.shape).toEqual([2 * 2 * 256, 1536]);
+    const got = await visionPatches!.toArray();
+    let worst = 0;
+    for (let k = 0; k < want.length; k++) worst = Math.max(worst, Math.abs(got[k] - want[k]));
+    expect(worst).toBe(0);
+    // Tokenizer input: [B, 3, 16, 16] = bilinear 40 → 16 of the padded frame, ×2 − 1 (a missing view: ones).
+    expect(images[0].shape).toEqual([2, 3, 16, 16]);
+    const head = await images[0].toArray();
+    expect(Array.from(head.subarray(3 * 256))).toEqual(new Array(3 * 256).fill(1));
+    const { cosmosTokenizerInput } = await import('@vla/vae');
+    const { tensor } = await import('@vla/tensor-webgpu');
+    const ref = cosmosTokenizerInput(tensor(padded(items[0].head), [1, 3, 40, 40]), { size: 16 });
+    expect(Array.from(head.subarray(0, 3 * 256))).toEqual(Array.from(await ref.toArray()));
+    ref.dispose();
+    // The patches must be the grid the policy's vision tower takes (here 16², the processor gives 256²).
+    const { tinyConfig } = await import('../src/index.js');
+    expect(() =>
+      p.checkFits({ ...tinyConfig(), imageSize: 16, textTokens: 4, chunkSize: 3, views: 2 }),
+    ).toThrow(
+      /padSize 40 gives the vision tower 256x256 pixels \(Qwen3-VL processor\), but the policy's visionSize is 16x16/,
+    );
+    const noPatches = p.imageBatchToPolicy(items, { vision: false });
+    expect(noPatches.visionPatches).toBeUndefined();
+    for (const t of [...images, ...noPatches.images, visionPatches!]) t.dispose();
+  });
+
   it('refuses unknown cameras, frames of the wrong size and an empty batch', () => {
     const p = toy('mean_std');
     expect(() => p.imagesToPolicy({ top: undefined })).toThrow(/unknown camera "top"/);
@@ -327,7 +387,15 @@ describe('PolicyProcessor prompts', () => {
     const tokenizer = await Qwen3Tokenizer.load();
     const prompts = ['pick up the cube', 'put the red block in the bin'];
     const remap = VocabRemap.fromTexts(tokenizer, prompts);
-    const config = tinyConfig({ width: 32, layers: 1, visionLayers: 1, imageSize: 32, views: 2, textTokens: 8, vocabSize: 64 });
+    const config = tinyConfig({
+      width: 32,
+      layers: 1,
+      visionLayers: 1,
+      imageSize: 32,
+      views: 2,
+      textTokens: 8,
+      vocabSize: 64,
+    });
     const json = toy('mean_std').toJSON();
     const p = PolicyProcessor.fromStats({
       ...json,
@@ -348,8 +416,12 @@ describe('PolicyProcessor prompts', () => {
     expect(Math.max(...got.tokens)).toBeLessThan(remap.size);
     // Known words map to kept ids, unseen ones to 0 (unknown).
     expect(got.tokens.subarray(16, 24).some((id) => id === 0)).toBe(true);
-    expect(() => q.encodePrompts({ ...config, textTokens: 9 }, prompts)).toThrow(/textLength 8.*textTokens 9/);
-    expect(() => PolicyProcessor.fromJSON({ ...p.toJSON(), vocab: [5, 7, 5] })).toThrow(/vocab\[2\] repeats token id 5/);
+    expect(() => q.encodePrompts({ ...config, textTokens: 9 }, prompts)).toThrow(
+      /textLength 8.*textTokens 9/,
+    );
+    expect(() => PolicyProcessor.fromJSON({ ...p.toJSON(), vocab: [5, 7, 5] })).toThrow(
+      /vocab\[2\] repeats token id 5/,
+    );
   });
 });
 

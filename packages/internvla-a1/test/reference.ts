@@ -105,22 +105,25 @@ export function refPredictLatent(
 }
 
 /**
- * The flow-matching action loss (SPEC §1): `u = ε − a`, mean of `(v − u)²` over the non-padded steps
- * of `[B, H, D]` data (all D dims of a step count); `isPad[b·H + h]` marks a padded step.
+ * The flow-matching action loss (SPEC §1): `u = ε − a`, mean of `(v − u)²` over `[B, H, D]` data —
+ * every step, or with `isPad` (`isPad[b·H + h]` marks a padded step) only the non-padded ones; the
+ * first `dims` of the D dims of each step.
  */
 export function refActionLoss(
   v: ArrayLike<number>,
   noise: ArrayLike<number>,
   actions: ArrayLike<number>,
-  isPad: ArrayLike<number | boolean>,
+  isPad: ArrayLike<number | boolean> | null,
   D: number,
+  dims = D,
 ): number {
-  if (v.length !== isPad.length * D) throw new Error('refActionLoss: v and isPad disagree in size');
+  const steps = v.length / D;
+  if (isPad && isPad.length !== steps) throw new Error('refActionLoss: v and isPad disagree in size');
   let sum = 0;
   let n = 0;
-  for (let s = 0; s < isPad.length; s++) {
-    if (isPad[s]) continue;
-    for (let d = 0; d < D; d++) {
+  for (let s = 0; s < steps; s++) {
+    if (isPad?.[s]) continue;
+    for (let d = 0; d < dims; d++) {
       const i = s * D + d;
       sum += (v[i] - (noise[i] - actions[i])) ** 2;
       n++;

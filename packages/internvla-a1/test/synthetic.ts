@@ -136,7 +136,8 @@ export function disposeBatch(batch: PolicyBatch): void {
 
 /** Largest |a − b| over two tensors of the same shape (read back). */
 export async function maxDiff(a: Tensor, b: Tensor): Promise<number> {
-  if (a.shape.join() !== b.shape.join()) throw new Error(`maxDiff: shapes differ, [${a.shape}] vs [${b.shape}]`);
+  if (a.shape.join() !== b.shape.join())
+    throw new Error(`maxDiff: shapes differ, [${a.shape}] vs [${b.shape}]`);
   const [x, y] = [await a.toArray(), await b.toArray()];
   let m = 0;
   for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i] - y[i]));

@@ -45,6 +45,14 @@ export {
   type QuantileKey,
 } from './stats';
 export {
+  DeltaActionStats,
+  computeDeltaActionStats,
+  type ActionStatsMode,
+  type DeltaActionStatsOptions,
+  type DeltaActionStatsResult,
+  type EpisodeColumn,
+} from './deltaActionStats';
+export {
   deltaWindow,
   secondsToFrameOffsets,
   DEFAULT_IMAGE_OFFSETS,
@@ -63,6 +71,12 @@ export {
   type CameraSlot,
 } from './robotMapping';
 export { resizeWithPad, padLayout, toSignedUnitFloat, type PadLayout } from './resizeWithPad';
+export {
+  resizeWithPadPlanar,
+  upstreamPadLayout,
+  type ResizeWithPadMethod,
+  type ResizeWithPadPlanarOptions,
+} from './resizeWithPad';
 export { normalizeInPlace, unnormalizeInPlace, concatStats, NORM_EPS } from './normalize';
 export {
   SampleBuilder,

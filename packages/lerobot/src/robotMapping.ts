@@ -1,14 +1,18 @@
+import {
+  CAMERA_SLOTS,
+  ROBOT_LAYOUTS,
+  robotLayoutOf,
+  type CameraSlot,
+  type RobotLayout,
+  type RobotName,
+} from '@vla/robot-layouts';
 import { LeRobotError } from './errors';
 import { featureWidth, type DatasetInfo } from './info';
 
-/** The three camera inputs of the model. */
-export type CameraSlot = 'head' | 'hand_left' | 'hand_right';
+export { CAMERA_SLOTS, type CameraSlot };
 
-/** Camera slots in model order. */
-export const CAMERA_SLOTS: readonly CameraSlot[] = ['head', 'hand_left', 'hand_right'];
-
-/** Robots with a known layout; anything else maps generically. */
-export type RobotKind = 'Genie-1' | 'ARX Lift-2' | 'ARX AC One' | 'generic';
+/** Robots with a known layout (see `@vla/robot-layouts`); anything else maps generically. */
+export type RobotKind = RobotName | 'generic';
 
 /**
  * How a dataset's features become the model's state vector, action vector and camera slots.
@@ -28,22 +32,35 @@ export interface RobotMapping {
   deltaMask: boolean[];
 }
 
-/** Delta masks of the known robots (joint deltas, grippers absolute), by action dimension. */
-export const ROBOT_DELTA_MASKS: Record<Exclude<RobotKind, 'generic'>, boolean[]> = {
-  // L arm 7, R arm 7, L gripper, R gripper
-  'Genie-1': [...Array<boolean>(14).fill(true), false, false],
-  // L arm 6, L gripper, R arm 6, R gripper
-  'ARX Lift-2': [...Array<boolean>(6).fill(true), false, ...Array<boolean>(6).fill(true), false],
-  'ARX AC One': [...Array<boolean>(6).fill(true), false, ...Array<boolean>(6).fill(true), false],
+/** The delta mask of a robot: that of its first spelling in the layout table. */
+function maskOf(robot: RobotName): boolean[] {
+  return [...ROBOT_LAYOUTS.find((l) => l.robot === robot)!.deltaMask];
+}
+
+/**
+ * Delta masks of the known robots (joint deltas, grippers absolute), by action dimension.
+ * @deprecated Read `robotLayoutOf(robotType).deltaMask` from `@vla/robot-layouts`, which has every
+ * upstream spelling; this view keeps one mask per robot.
+ */
+export const ROBOT_DELTA_MASKS: Record<RobotName, boolean[]> = Object.fromEntries(
+  [...new Set(ROBOT_LAYOUTS.map((l) => l.robot))].map((r) => [r, maskOf(r)]),
+) as Record<RobotName, boolean[]>;
+
+// Spellings seen in the wild that upstream's table lacks, squashed (lower case, letters and digits).
+const EXTRA_SPELLINGS: Record<string, RobotName> = {
+  lift2: 'ARX Lift-2',
+  acone: 'ARX AC One',
+  agibotgenie1: 'Genie-1',
 };
 
-/** Recognises a robot from `info.json`'s `robot_type` (case, spaces and dashes ignored). */
+/**
+ * Recognises a robot from `info.json`'s `robot_type`: any spelling in `@vla/robot-layouts` (exact,
+ * or with case and punctuation ignored), plus a few common variants; anything else is `generic`.
+ */
 export function robotKindOf(robotType: string | null | undefined): RobotKind {
-  const t = (robotType ?? '').toLowerCase().replace(/[^a-z0-9]/g, '');
-  if (t === 'genie1' || t === 'a2d' || t === 'agibotgenie1') return 'Genie-1';
-  if (t === 'arxlift2' || t === 'lift2') return 'ARX Lift-2';
-  if (t === 'arxacone' || t === 'acone') return 'ARX AC One';
-  return 'generic';
+  const layout = robotLayoutOf(robotType);
+  if (layout) return layout.robot;
+  return EXTRA_SPELLINGS[(robotType ?? '').toLowerCase().replace(/[^a-z0-9]/g, '')] ?? 'generic';
 }
 
 const CAMERA_PATTERNS: [CameraSlot, RegExp][] = [
@@ -69,18 +86,50 @@ function guessCameras(keys: string[]): Partial<Record<CameraSlot, string>> {
   return out;
 }
 
+/** Key family of a list of state keys. */
+function keyFamilyOf(stateKeys: readonly string[]): RobotMapping['keyFamily'] {
+  if (stateKeys.some((k) => k.startsWith('states.'))) return 'InternData-A1';
+  if (stateKeys.some((k) => k.startsWith('observation.states.'))) return 'AgiBot-World';
+  return 'LeRobot';
+}
+
+/** The mapping a layout gives, when the dataset has every key it names; else undefined. */
+function fromLayout(info: DatasetInfo, layout: RobotLayout, imageKeys: string[]): RobotMapping | undefined {
+  const f = info.features;
+  if (![...layout.stateKeys, ...layout.actionKeys].every((k) => f[k])) return undefined;
+  const cameras: Partial<Record<CameraSlot, string>> = {};
+  for (const s of CAMERA_SLOTS) {
+    const k = layout.cameras[s];
+    if (k && f[k]) cameras[s] = k;
+  }
+  return {
+    robot: layout.robot,
+    keyFamily: keyFamilyOf(layout.stateKeys),
+    stateKeys: [...layout.stateKeys],
+    actionKeys: [...layout.actionKeys],
+    // A layout whose cameras the dataset lacks (upstream's single-image fallback) guesses by name.
+    cameras: Object.keys(cameras).length > 0 ? cameras : guessCameras(imageKeys),
+    deltaMask: [...layout.deltaMask],
+  };
+}
+
 /**
- * Picks the feature mapping for a dataset from its keys and `robot_type` (SPEC §2):
- * InternData-A1 keys (`states.*.position`, `actions.*.position`, `images.rgb.*`), AgiBot-World
- * `a2d` keys (`observation.states.joint.position` + `effector.position`), or generic LeRobot
- * keys (`observation.state`, `action`, `observation.images.*`). `overrides` replace resolved fields.
+ * Picks the feature mapping for a dataset from its `robot_type` and keys (SPEC §2). A `robot_type`
+ * of `@vla/robot-layouts` whose keys the dataset has gives upstream's layout as is. Otherwise the
+ * keys decide: InternData-A1 keys (`states.*.position`, `actions.*.position`, `images.rgb.*`),
+ * AgiBot-World `a2d` keys (`observation.states.joint.position` + `effector.position`), or generic
+ * LeRobot keys (`observation.state`, `action`, `observation.images.*`), with the robot's mask from
+ * the layout table. `overrides` replace resolved fields.
  */
 export function resolveRobotMapping(info: DatasetInfo, overrides: Partial<RobotMapping> = {}): RobotMapping {
   const f = info.features;
-  let robot = robotKindOf(info.robotType);
-  let mapping: RobotMapping;
   const imageKeys = Object.keys(f).filter((k) => f[k].dtype === 'video' || f[k].dtype === 'image');
-  if (f['states.left_joint.position']) {
+  const layout = robotLayoutOf(info.robotType);
+  let mapping = layout ? fromLayout(info, layout, imageKeys) : undefined;
+  let robot = robotKindOf(info.robotType);
+  if (mapping) {
+    // upstream's layout, as is
+  } else if (f['states.left_joint.position']) {
     if (robot === 'generic')
       robot = featureWidth(f['states.left_joint.position']) === 7 ? 'Genie-1' : 'ARX Lift-2';
     const parts =
@@ -95,7 +144,7 @@ export function resolveRobotMapping(info: DatasetInfo, overrides: Partial<RobotM
       stateKeys: parts.map((p) => `states.${p}.position`),
       actionKeys: parts.map((p) => `actions.${p}.position`),
       cameras: cams,
-      deltaMask: ROBOT_DELTA_MASKS[robot],
+      deltaMask: maskOf(robot),
     };
   } else if (f['observation.states.joint.position']) {
     if (robot === 'generic') robot = 'Genie-1';
@@ -112,11 +161,11 @@ export function resolveRobotMapping(info: DatasetInfo, overrides: Partial<RobotM
       stateKeys: ['observation.states.joint.position', 'observation.states.effector.position'],
       actionKeys,
       cameras: cams,
-      deltaMask: ROBOT_DELTA_MASKS[robot],
+      deltaMask: maskOf(robot),
     };
   } else {
     const actionDim = f.action ? featureWidth(f.action) : 0;
-    const known = robot !== 'generic' && ROBOT_DELTA_MASKS[robot].length === actionDim;
+    const mask = robot === 'generic' ? undefined : maskOf(robot);
     mapping = {
       robot,
       keyFamily: 'LeRobot',
@@ -125,10 +174,8 @@ export function resolveRobotMapping(info: DatasetInfo, overrides: Partial<RobotM
       cameras: guessCameras(
         imageKeys.filter((k) => k.startsWith('observation.images.') || k.startsWith('observation.image')),
       ),
-      // Without a known layout every action is taken as absolute.
-      deltaMask: known
-        ? ROBOT_DELTA_MASKS[robot as Exclude<RobotKind, 'generic'>]
-        : Array<boolean>(actionDim).fill(false),
+      // Without a known layout of this width every action is taken as absolute.
+      deltaMask: mask && mask.length === actionDim ? mask : Array<boolean>(actionDim).fill(false),
     };
   }
   mapping = { ...mapping, ...overrides };

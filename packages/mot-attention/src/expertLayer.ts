@@ -19,6 +19,11 @@ export interface ExpertConfig {
   headDim: number;
   /** RMSNorm epsilon (default 1e-6). */
   eps?: number;
+  /**
+   * Initialise the projections from N(0, initStd²) as Hugging Face's `_init_weights` does
+   * (upstream's new experts: 0.02); default PyTorch's kaiming-uniform.
+   */
+  initStd?: number;
 }
 
 /** Checks a list of expert configs for a joint attention; throws naming the offending field. */
@@ -59,10 +64,11 @@ export class ExpertAttention extends Module {
     super();
     const { width, qHeads, kvHeads, headDim } = config;
     const eps = config.eps ?? 1e-6;
-    this.q_proj = this.module('q_proj', new Linear(width, qHeads * headDim, { bias: false }));
-    this.k_proj = this.module('k_proj', new Linear(width, kvHeads * headDim, { bias: false }));
-    this.v_proj = this.module('v_proj', new Linear(width, kvHeads * headDim, { bias: false }));
-    this.o_proj = this.module('o_proj', new Linear(qHeads * headDim, width, { bias: false }));
+    const o = { bias: false, initStd: config.initStd };
+    this.q_proj = this.module('q_proj', new Linear(width, qHeads * headDim, o));
+    this.k_proj = this.module('k_proj', new Linear(width, kvHeads * headDim, o));
+    this.v_proj = this.module('v_proj', new Linear(width, kvHeads * headDim, o));
+    this.o_proj = this.module('o_proj', new Linear(qHeads * headDim, width, o));
     this.q_norm = this.module('q_norm', new RMSNorm(headDim, { eps }));
     this.k_norm = this.module('k_norm', new RMSNorm(headDim, { eps }));
   }
@@ -91,7 +97,7 @@ export class ExpertLayer extends Module {
       'post_attention_layernorm',
       new RMSNorm(config.width, { eps }),
     );
-    this.mlp = this.module('mlp', new SwiGLU(config.width, config.mlpWidth));
+    this.mlp = this.module('mlp', new SwiGLU(config.width, config.mlpWidth, { initStd: config.initStd }));
   }
 
   /** SPEC §1 step 1: `h = norm(x)`, `q = qnorm(Wq h)`, `k = knorm(Wk h)`, `v = Wv h`, heads split out. */

@@ -1,14 +1,26 @@
 // N MoT layers plus each expert's final RMSNorm. Weights are stored expert by expert
 // (`<expert>.layers.<i>.…`, `<expert>.norm.weight`), the layout of the upstream per-expert Qwen3
-// text models, so each expert's state dict loads as one block.
+// text models, so each expert's state dict loads as one block. A model that already owns an
+// expert's decoder (InternVLA-A1's understanding expert is a whole Qwen3-VL) hands those weights in
+// and the stack joins them without registering them a second time.
 import { Module, ModuleList, RMSNorm, type Tensor } from '@vla/tensor-webgpu';
 import { ExpertLayer, checkExperts, type ExpertConfig } from './expertLayer.js';
 import type { KVCache } from './kvCache.js';
 import { MoTLayer, type RopeTables } from './motLayer.js';
 
-/** One expert's weights over all layers: `layers.<i>` and the final `norm`. */
-export class ExpertStack extends Module {
+/** One expert's weights over all layers, wherever they are registered: `layers[i]` and the final `norm`. */
+export interface ExpertWeights {
+  /** The expert's decoder layers, one per MoT layer. */
   readonly layers: ModuleList<ExpertLayer>;
+  /** The expert's final RMSNorm. */
+  readonly norm: RMSNorm;
+}
+
+/** One expert's weights over all layers: `layers.<i>` and the final `norm`. */
+export class ExpertStack extends Module implements ExpertWeights {
+  /** Decoder layers. */
+  readonly layers: ModuleList<ExpertLayer>;
+  /** Final RMSNorm. */
   readonly norm: RMSNorm;
   constructor(
     readonly config: ExpertConfig,
@@ -50,19 +62,40 @@ export interface MoTForwardOptions {
 export class MoTStack extends Module {
   readonly experts: readonly ExpertConfig[];
   readonly numLayers: number;
-  /** Per-expert weights, registered under the experts' names. */
-  readonly stacks: readonly ExpertStack[];
+  /** Per-expert weights: registered under the experts' names, or the owner's when handed in. */
+  readonly stacks: readonly ExpertWeights[];
   /** The joint layers (views on `stacks`, not registered twice). */
   readonly layers: readonly MoTLayer[];
 
-  constructor(experts: readonly ExpertConfig[], numLayers: number) {
+  /**
+   * Builds (and registers) one {@link ExpertStack} per expert, or joins `stacks` built and registered
+   * by the caller (then this module holds no parameters of its own).
+   */
+  constructor(experts: readonly ExpertConfig[], numLayers: number, stacks?: readonly ExpertWeights[]) {
     super();
     checkExperts(experts);
     if (!Number.isInteger(numLayers) || numLayers <= 0)
       throw new Error(`MoTStack: invalid numLayers ${numLayers}`);
     this.experts = experts;
     this.numLayers = numLayers;
-    this.stacks = experts.map((e) => this.module(e.name, new ExpertStack(e, numLayers)));
+    if (stacks) {
+      if (stacks.length !== experts.length)
+        throw new Error(`MoTStack: ${stacks.length} expert stacks for ${experts.length} experts`);
+      stacks.forEach((s, i) => {
+        if (s.layers.length !== numLayers)
+          throw new Error(
+            `MoTStack: expert "${experts[i].name}" has ${s.layers.length} layers, the stack ${numLayers}`,
+          );
+        const w = s.layers.at(0).config.width;
+        if (w !== experts[i].width)
+          throw new Error(
+            `MoTStack: expert "${experts[i].name}" layers have width ${w}, its config ${experts[i].width}`,
+          );
+      });
+      this.stacks = stacks;
+    } else {
+      this.stacks = experts.map((e) => this.module(e.name, new ExpertStack(e, numLayers)));
+    }
     this.layers = Array.from(
       { length: numLayers },
       (_, l) =>

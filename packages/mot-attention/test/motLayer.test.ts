@@ -1,17 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { init, shutdown, tensor, tidy, type Tensor } from '@vla/tensor-webgpu';
-import {
-  MASK_VALUE,
-  MoTLayer,
-  mropeRope,
-  segmentMask,
-  segmentMaskTensor,
-  type ExpertConfig,
-  type MropeIds,
-} from '../src/index.js';
+import { MASK_VALUE, MoTLayer, segmentMask, segmentMaskTensor, type ExpertConfig } from '../src/index.js';
 import { normals } from './random.js';
 import { motLayerRef, type RefExpert } from './reference.js';
-import { EXPERTS, HEAD, THETA, maxDiffValid, randomize, refExpert, smallLayout } from './setup.js';
+import {
+  EXPERTS,
+  HEAD,
+  THETA,
+  maxDiffValid,
+  randomize,
+  refExpert,
+  ropeTables,
+  smallLayout,
+  type MropeIds,
+} from './setup.js';
 
 beforeAll(async () => {
   await init();
@@ -46,7 +48,7 @@ async function compareWithReference(experts: ExpertConfig[], present: boolean[],
 
   const out = tidy(() => {
     const hidden = inputs.map((x, i) => (x ? tensor(x, [B, lens[i], experts[i].width]) : null));
-    const rope = mropeRope(idsK, HEAD.headDim, { theta: THETA });
+    const rope = ropeTables(idsK, HEAD.headDim, THETA);
     return layer.forward(hidden, { mask: segmentMaskTensor(mask), rope }).hidden;
   });
   expect(out.map((o) => o !== null)).toEqual(present);
@@ -95,7 +97,7 @@ describe('MoTLayer', () => {
       // Token 2 is padding: its query row has no valid key.
       const input = { ar: [0, 0, 0, 1, 0, 0], valid: [[1, 1, 0, 1, 1, 1]] };
       const pos = Int32Array.from([0, 1, 1, 2, 3, 4]);
-      const rope = mropeRope([[pos, pos, pos]] as MropeIds[], 16, { theta: THETA });
+      const rope = ropeTables([[pos, pos, pos]] as MropeIds[], 16, THETA);
       return [
         layer.forward([x], { mask: segmentMaskTensor(input), rope }).hidden[0]!,
         layer.forward([x], { mask: segmentMaskTensor(input, { kind: 'bool' }), rope }).hidden[0]!,
@@ -122,7 +124,7 @@ describe('MoTLayer', () => {
     tidy(() => {
       const x = tensor(new Float32Array(3 * 40), [1, 3, 40]);
       const ids = Int32Array.from([0, 1, 2]);
-      const rope = mropeRope([ids, ids, ids] as MropeIds, 16, { theta: THETA });
+      const rope = ropeTables([[ids, ids, ids]] as MropeIds[], 16, THETA);
       expect(() => layer.forward([x], { mask: segmentMaskTensor({ ar: [0, 0] }), rope })).toThrow(
         /mask \[1, 1, 2, 2\] does not fit 3 queries x 3 keys/,
       );

@@ -13,17 +13,19 @@ import {
   zeros,
   type Tensor,
 } from '@vla/tensor-webgpu';
-import {
-  KVCache,
-  MoTStack,
-  mropeRope,
-  segmentMaskTensor,
-  sliceMropeIds,
-  type ExpertConfig,
-  type MropeIds,
-} from '../src/index.js';
+import { KVCache, MoTStack, segmentMaskTensor, type ExpertConfig } from '../src/index.js';
 import { normals } from './random.js';
-import { EXPERTS, HEAD, THETA, maxDiffValid, randomize, smallLayout } from './setup.js';
+import {
+  EXPERTS,
+  HEAD,
+  THETA,
+  maxDiffValid,
+  randomize,
+  ropeTables,
+  sliceIds,
+  smallLayout,
+  type MropeIds,
+} from './setup.js';
 
 beforeAll(async () => {
   await init();
@@ -44,7 +46,7 @@ function full(stack: MoTStack, xs: Float32Array[]): Tensor[] {
   return tidy(() => {
     const hidden = xs.map((x, i) => tensor(x, [B, LEN[i], EXPERTS[i].width]));
     const mask = segmentMaskTensor({ ar: layout.ar, valid });
-    const rope = mropeRope(ids, HEAD.headDim, { theta: THETA });
+    const rope = ropeTables(ids, HEAD.headDim, THETA);
     return stack.forward(hidden, { mask, rope }) as Tensor[];
   });
 }
@@ -66,10 +68,10 @@ function step(
       const hidden = EXPERTS.map((cfg, i) => (i === e ? tensor(x, [B, LEN[i], cfg.width]) : null));
       const { start, end } = SEG[e];
       const mask = segmentMaskTensor({ ar: layout.ar, valid, queries: [start, end] });
-      const rope = mropeRope(
-        ids.map((p) => sliceMropeIds(p, start, end)),
+      const rope = ropeTables(
+        ids.map((p) => sliceIds(p, start, end)),
         HEAD.headDim,
-        { theta: THETA },
+        THETA,
       );
       return stack.forward(hidden, { mask, rope, cache, append })[e]!;
     });
@@ -144,7 +146,7 @@ describe('MoTStack', () => {
         return {
           hidden: tensor(x, [B, Sq, EXPERTS[2].width]),
           mask,
-          rope: mropeRope(ids, HEAD.headDim, { theta: THETA }),
+          rope: ropeTables([ids], HEAD.headDim, THETA),
         };
       });
       const before = engine().poolStats().acquiredBytes;

@@ -327,13 +327,18 @@ export class PolicyService {
       const states = new Float32Array(B * D);
       jobs.forEach((j, b) => states.set(processor.stateToPolicy(j.state), b * D));
       const current = processor.imageBatchToPolicy(jobs.map((j) => j.current));
-      const past = processor.imageBatchToPolicy(jobs.map((j) => j.past));
+      // Only the current frames feed the vision tower.
+      const past = processor.imageBatchToPolicy(
+        jobs.map((j) => j.past),
+        { vision: false },
+      );
       const inputs: NetworkInputs = {
         images: cameras.map((_, v) => ({ past: past.images[v], current: current.images[v] })),
         imageMasks: current.masks,
         tokens,
         textMask,
         state: tensor(states, [B, D]),
+        ...(current.visionPatches ? { visionPatches: current.visionPatches } : {}),
       };
       // The noise of one request alone, stacked: a request's chunk does not depend on its batch.
       const one = randNormal([1, H, D], { seed: this.seed });

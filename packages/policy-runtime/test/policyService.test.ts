@@ -5,6 +5,7 @@
 // rejects its queued requests; GPU memory returns to its baseline.
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import type { CameraFrame, ChunkRequest, CommittedActions, Observation } from '@vla/robot-core';
+import { PolicyProcessor } from '@vla/internvla-a1';
 import { PolicyRuntimeError, PolicyService, type Foresight, type PolicyEpisode } from '../src/index.js';
 import { eng } from './setup.js';
 import { randomFrame, rng, tinyPolicy, tinyPolicyConfig, tinyProcessor } from '../src/testing.js';
@@ -102,6 +103,31 @@ describe('PolicyService batching and episodes', () => {
     expect(seen[0].observationTimestampMs).toBe(24);
     expect(seen[0].images.length).toBe(2 * 3 * 32 * 32);
     expect(seen[0].cameras).toEqual(['head', 'wrist']);
+  });
+
+  it("with the upstream image pipeline the vision tower gets the processor's patches of the current frames", async () => {
+    // A released model's processor: resize-with-pad (here 32²), then the Qwen3-VL processor (→ 256²).
+    const upConfig = { ...config, visionSize: [256, 256] as [number, number] };
+    const upPolicy = tinyPolicy(upConfig, 23);
+    const upProcessor = PolicyProcessor.fromJSON({
+      ...processor.toJSON(),
+      imagePipeline: 'upstream',
+      padSize: 32,
+    });
+    upProcessor.checkFits(upConfig);
+    const sample = vi.spyOn(upPolicy, 'sampleActions');
+    const base = inUse();
+    const s = new PolicyService({ policy: upPolicy, processor: upProcessor, steps: STEPS, seed: SEED });
+    const ep = s.openEpisode();
+    feed(ep, 3);
+    const chunk = await ep.source(request(3));
+    const obs = sample.mock.calls[0][0];
+    // 2 views of 16x16 patches (256² / 16²), one item.
+    expect(obs.visionPatches?.shape).toEqual([2 * 256, 3 * 2 * 16 * 16]);
+    expect(obs.images[0].current.shape).toEqual([1, 3, 32, 32]);
+    expect(chunk.actions.every(Number.isFinite)).toBe(true);
+    expect(inUse() - base).toBe(0);
+    upPolicy.dispose();
   });
 
   it("episodes do not share history: A's past frames never reach B", async () => {

@@ -142,18 +142,27 @@ export function tinyQwen3VLConfig(vocabSize = 512): Qwen3VLConfig {
 export function validateQwen3VLConfig(config: Qwen3VLConfig): void {
   const v = config.vision;
   const t = config.text;
-  if (v.hiddenSize % v.numHeads !== 0) throw new Error(`vision.hiddenSize ${v.hiddenSize} is not divisible by vision.numHeads ${v.numHeads}`);
+  if (v.hiddenSize % v.numHeads !== 0)
+    throw new Error(`vision.hiddenSize ${v.hiddenSize} is not divisible by vision.numHeads ${v.numHeads}`);
   const vHead = v.hiddenSize / v.numHeads;
-  if (vHead % 4 !== 0) throw new Error(`vision head_dim ${vHead} must be a multiple of 4 (2-D rotary halves)`);
+  if (vHead % 4 !== 0)
+    throw new Error(`vision head_dim ${vHead} must be a multiple of 4 (2-D rotary halves)`);
   const grid = Math.round(Math.sqrt(v.numPositionEmbeddings));
-  if (grid * grid !== v.numPositionEmbeddings) throw new Error(`vision.numPositionEmbeddings ${v.numPositionEmbeddings} is not a square`);
+  if (grid * grid !== v.numPositionEmbeddings)
+    throw new Error(`vision.numPositionEmbeddings ${v.numPositionEmbeddings} is not a square`);
   for (const i of v.deepstackVisualIndexes) {
-    if (!Number.isInteger(i) || i < 0 || i >= v.depth) throw new Error(`vision.deepstackVisualIndexes entry ${i} is outside [0, ${v.depth})`);
+    if (!Number.isInteger(i) || i < 0 || i >= v.depth)
+      throw new Error(`vision.deepstackVisualIndexes entry ${i} is outside [0, ${v.depth})`);
   }
-  if (v.outHiddenSize !== t.hiddenSize) throw new Error(`vision.outHiddenSize ${v.outHiddenSize} must equal text.hiddenSize ${t.hiddenSize}`);
-  if (t.numHeads % t.numKvHeads !== 0) throw new Error(`text.numHeads ${t.numHeads} is not a multiple of text.numKvHeads ${t.numKvHeads}`);
+  if (v.outHiddenSize !== t.hiddenSize)
+    throw new Error(`vision.outHiddenSize ${v.outHiddenSize} must equal text.hiddenSize ${t.hiddenSize}`);
+  if (t.numHeads % t.numKvHeads !== 0)
+    throw new Error(`text.numHeads ${t.numHeads} is not a multiple of text.numKvHeads ${t.numKvHeads}`);
   if (t.headDim % 2 !== 0) throw new Error(`text.headDim ${t.headDim} must be even`);
   const slots = t.mropeSection[0] + t.mropeSection[1] + t.mropeSection[2];
-  if (slots !== t.headDim / 2) throw new Error(`text.mropeSection [${t.mropeSection.join(', ')}] sums to ${slots}, expected headDim/2 = ${t.headDim / 2}`);
+  if (slots !== t.headDim / 2)
+    throw new Error(
+      `text.mropeSection [${t.mropeSection.join(', ')}] sums to ${slots}, expected headDim/2 = ${t.headDim / 2}`,
+    );
   if (t.vocabSize < 1) throw new Error(`text.vocabSize must be >= 1, got ${t.vocabSize}`);
 }

@@ -18,14 +18,16 @@ export interface HfKeyOptions {
 export function hfKeyToLocal(key: string, options: HfKeyOptions = {}): string | null {
   let k = key;
   if (options.stripPrefix) {
-    if (!k.startsWith(options.stripPrefix)) throw new Error(`hfKeyToLocal: key ${key} does not start with ${options.stripPrefix}`);
+    if (!k.startsWith(options.stripPrefix))
+      throw new Error(`hfKeyToLocal: key ${key} does not start with ${options.stripPrefix}`);
     k = k.slice(options.stripPrefix.length);
   }
   if (k === 'lm_head.weight') return null;
   let local: string;
   if (k.startsWith('model.visual.')) local = 'visual.' + k.slice('model.visual.'.length);
   else if (k.startsWith('visual.')) local = k;
-  else if (k.startsWith('model.language_model.')) local = 'language_model.' + k.slice('model.language_model.'.length);
+  else if (k.startsWith('model.language_model.'))
+    local = 'language_model.' + k.slice('model.language_model.'.length);
   else if (k.startsWith('model.')) local = 'language_model.' + k.slice('model.'.length);
   else throw new Error(`hfKeyToLocal: unrecognised Qwen3-VL checkpoint key ${key}`);
   if (!options.keepDeepstack && local.startsWith('visual.deepstack_merger_list.')) return null;
@@ -43,7 +45,10 @@ export function localKeyToHf(key: string): string {
  * Renames an HF state dict to module keys, dropping what {@link hfKeyToLocal} drops. The returned map
  * shares the tensors (no copies); dropped tensors are returned separately so callers can dispose them.
  */
-export function convertHfStateDict<T>(state: Map<string, T> | Record<string, T>, options: HfKeyOptions = {}): { state: Map<string, T>; dropped: Map<string, T> } {
+export function convertHfStateDict<T>(
+  state: Map<string, T> | Record<string, T>,
+  options: HfKeyOptions = {},
+): { state: Map<string, T>; dropped: Map<string, T> } {
   const entries = state instanceof Map ? [...state] : Object.entries(state);
   const out = new Map<string, T>();
   const dropped = new Map<string, T>();
@@ -53,7 +58,8 @@ export function convertHfStateDict<T>(state: Map<string, T> | Record<string, T>,
       dropped.set(k, v);
       continue;
     }
-    if (out.has(local)) throw new Error(`convertHfStateDict: ${k} maps to ${local}, which another key already produced`);
+    if (out.has(local))
+      throw new Error(`convertHfStateDict: ${k} maps to ${local}, which another key already produced`);
     out.set(local, v);
   }
   return { state: out, dropped };

@@ -12,10 +12,14 @@ export interface PrepareImagesOptions extends SmartResizeOptions {
 
 /** RGB in [0, 1], `[N, 3, H, W]` → normalised pixels `[N, 3, H', W']` for the vision tower. */
 export function prepareImages(images: Tensor, options: PrepareImagesOptions = {}): Tensor {
-  if (images.rank !== 4 || images.shape[1] !== 3) throw new Error(`prepareImages: expected [N, 3, H, W], got [${images.shape.join(', ')}]`);
+  if (images.rank !== 4 || images.shape[1] !== 3)
+    throw new Error(`prepareImages: expected [N, 3, H, W], got [${images.shape.join(', ')}]`);
   const [h, w] = options.size ?? smartResize(images.shape[2], images.shape[3], options);
   return tidy(() => {
-    const resized = h === images.shape[2] && w === images.shape[3] ? images : resizeBilinear(images, [h, w], { alignCorners: false });
+    const resized =
+      h === images.shape[2] && w === images.shape[3]
+        ? images
+        : resizeBilinear(images, [h, w], { alignCorners: false });
     return sub(mul(resized, 2), 1);
   });
 }

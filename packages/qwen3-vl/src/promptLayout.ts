@@ -2,7 +2,7 @@
 // `<|image_pad|>` per merged image token + `<|vision_end|>`, then the task text right-padded or
 // truncated to a fixed length. A missing camera keeps its slots (fixed shapes) but all its tokens are
 // padding; so are the text pads. Every prefix token has ar = 0 (bidirectional).
-import { mropePositions, type MropeIds, type MropeSegment } from '@vla/mot-attention';
+import { mropePositions, type MropeIds, type MropeSegment } from './mropePositions.js';
 import { QWEN3_PAD_ID, QWEN3_SPECIAL_IDS, type TextTokenizer } from './tokenizer.js';
 
 /** Sizes of the prefix. */
@@ -35,11 +35,17 @@ export interface PrefixLayout {
  * Builds the prefix from already tokenized task text. `cameras[v]` says whether view v has an image.
  * Text longer than `maxTextTokens` is truncated (right), shorter is right-padded with `<|endoftext|>`.
  */
-export function buildPrefixLayout(textIds: readonly number[], cameras: readonly boolean[], options: PrefixLayoutOptions = {}): PrefixLayout {
+export function buildPrefixLayout(
+  textIds: readonly number[],
+  cameras: readonly boolean[],
+  options: PrefixLayoutOptions = {},
+): PrefixLayout {
   const imageTokens = options.imageTokens ?? 64;
   const maxText = options.maxTextTokens ?? 48;
-  if (!Number.isInteger(imageTokens) || imageTokens < 1) throw new Error(`buildPrefixLayout: imageTokens must be a positive integer, got ${imageTokens}`);
-  if (!Number.isInteger(maxText) || maxText < 0) throw new Error(`buildPrefixLayout: maxTextTokens must be a non-negative integer, got ${maxText}`);
+  if (!Number.isInteger(imageTokens) || imageTokens < 1)
+    throw new Error(`buildPrefixLayout: imageTokens must be a positive integer, got ${imageTokens}`);
+  if (!Number.isInteger(maxText) || maxText < 0)
+    throw new Error(`buildPrefixLayout: maxTextTokens must be a non-negative integer, got ${maxText}`);
   if (cameras.length === 0) throw new Error('buildPrefixLayout: at least one camera view is required');
   const length = cameras.length * (imageTokens + 2) + maxText;
   const ids = new Int32Array(length);
@@ -65,7 +71,8 @@ export function buildPrefixLayout(textIds: readonly number[], cameras: readonly 
   for (let i = 0; i < maxText; i++) {
     if (i < textLength) {
       const id = textIds[i];
-      if (!Number.isInteger(id) || id < 0) throw new Error(`buildPrefixLayout: invalid text token id ${id} at ${i}`);
+      if (!Number.isInteger(id) || id < 0)
+        throw new Error(`buildPrefixLayout: invalid text token id ${id} at ${i}`);
       ids[p] = id;
       valid[p] = 1;
     } else {
@@ -77,7 +84,12 @@ export function buildPrefixLayout(textIds: readonly number[], cameras: readonly 
 }
 
 /** Tokenizes `task` and builds its prefix (see {@link buildPrefixLayout}). */
-export function buildPrefix(tokenizer: TextTokenizer, task: string, cameras: readonly boolean[], options: PrefixLayoutOptions = {}): PrefixLayout {
+export function buildPrefix(
+  tokenizer: TextTokenizer,
+  task: string,
+  cameras: readonly boolean[],
+  options: PrefixLayoutOptions = {},
+): PrefixLayout {
   return buildPrefixLayout(tokenizer.encode(task), cameras, options);
 }
 
@@ -91,13 +103,22 @@ export function prefixSegments(layout: PrefixLayout, grid: { h: number; w: numbe
   const segments: MropeSegment[] = [];
   for (const start of layout.imageStart) {
     for (let i = 0; i < perImage; i++) {
-      if (!layout.isImage[start + i]) throw new Error(`prefixSegments: the layout has fewer than ${perImage} image tokens at ${start}`);
+      if (!layout.isImage[start + i])
+        throw new Error(`prefixSegments: the layout has fewer than ${perImage} image tokens at ${start}`);
     }
-    segments.push({ kind: 'text', length: 1 }, { kind: 'image', grid: [1, grid.h, grid.w] }, { kind: 'text', length: 1 });
+    segments.push(
+      { kind: 'text', length: 1 },
+      { kind: 'image', grid: [1, grid.h, grid.w] },
+      { kind: 'text', length: 1 },
+    );
   }
   segments.push({ kind: 'text', length: layout.ids.length - layout.textStart });
-  const total = segments.reduce((n, s) => n + (s.kind === 'text' ? s.length : s.grid[0] * s.grid[1] * s.grid[2]), 0);
-  if (total !== layout.ids.length) throw new Error(`prefixSegments: grid ${grid.h}x${grid.w} does not match the layout's image tokens`);
+  const total = segments.reduce(
+    (n, s) => n + (s.kind === 'text' ? s.length : s.grid[0] * s.grid[1] * s.grid[2]),
+    0,
+  );
+  if (total !== layout.ids.length)
+    throw new Error(`prefixSegments: grid ${grid.h}x${grid.w} does not match the layout's image tokens`);
   return segments;
 }
 

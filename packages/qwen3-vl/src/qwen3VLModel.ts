@@ -1,7 +1,9 @@
 // The understanding expert: Qwen3-VL vision tower + Qwen3 text model, and the prefix embedding that
 // puts merged image tokens where the prompt has `<|image_pad|>`.
 import { concat, indexSelect, Module, reshape, tensor, tidy, type Tensor } from '@vla/tensor-webgpu';
-import { mropeMaxPosition, mropeRope, segmentMaskTensor, type MropeIds, type RopeTables } from '@vla/mot-attention';
+import { segmentMaskTensor, type RopeTables } from '@vla/mot-attention';
+import { mropeMaxPosition, type MropeIds } from './mropePositions.js';
+import { mropeRope } from './mropeRope.js';
 import { validateQwen3VLConfig, type Qwen3VLConfig } from './config.js';
 import { prefixPositions, type PrefixLayout } from './promptLayout.js';
 import { Qwen3TextModel } from './textModel.js';
@@ -57,23 +59,32 @@ export class Qwen3VLModel extends Module {
     const l = layouts[0].ids.length;
     const d = this.config.text.hiddenSize;
     if (imageTokens.rank !== 3 || imageTokens.shape[0] !== b || imageTokens.shape[2] !== d) {
-      throw new Error(`embedPrefix: imageTokens must be [${b}, n, ${d}], got [${imageTokens.shape.join(', ')}]`);
+      throw new Error(
+        `embedPrefix: imageTokens must be [${b}, n, ${d}], got [${imageTokens.shape.join(', ')}]`,
+      );
     }
     const nImg = imageTokens.shape[1];
     const ids = new Int32Array(b * l);
     const index = new Int32Array(b * l);
     layouts.forEach((lay, s) => {
-      if (lay.ids.length !== l) throw new Error(`embedPrefix: prefix ${s} has length ${lay.ids.length}, expected ${l}`);
+      if (lay.ids.length !== l)
+        throw new Error(`embedPrefix: prefix ${s} has length ${lay.ids.length}, expected ${l}`);
       ids.set(remap ? remap.toCompact(lay.ids) : lay.ids, s * l);
       let k = 0;
       for (let i = 0; i < l; i++) {
         // Rows [0, B·L) of the lookup table are token embeddings, the rest are image tokens.
         index[s * l + i] = lay.isImage[i] ? b * l + s * nImg + k++ : s * l + i;
       }
-      if (k !== nImg) throw new Error(`embedPrefix: prefix ${s} has ${k} image tokens but ${nImg} image embeddings were given`);
+      if (k !== nImg)
+        throw new Error(
+          `embedPrefix: prefix ${s} has ${k} image tokens but ${nImg} image embeddings were given`,
+        );
     });
     for (const id of ids) {
-      if (id >= this.config.text.vocabSize) throw new Error(`embedPrefix: token id ${id} >= vocabSize ${this.config.text.vocabSize} (use a VocabRemap for reduced vocabularies)`);
+      if (id >= this.config.text.vocabSize)
+        throw new Error(
+          `embedPrefix: token id ${id} >= vocabSize ${this.config.text.vocabSize} (use a VocabRemap for reduced vocabularies)`,
+        );
     }
     return tidy(() => {
       const tok = reshape(this.languageModel.embed(tensor(ids, [b * l], 'i32')), [b * l, d]);
@@ -86,7 +97,12 @@ export class Qwen3VLModel extends Module {
    * Everything to run the text stack on a batch of prefixes: embeddings, M-RoPE tables (image grid
    * from `imageSize`), and the prefix mask (bidirectional among valid tokens).
    */
-  prefixInputs(layouts: readonly PrefixLayout[], imageTokens: Tensor, imageSize: [number, number], remap?: VocabRemap): PrefixInputs {
+  prefixInputs(
+    layouts: readonly PrefixLayout[],
+    imageTokens: Tensor,
+    imageSize: [number, number],
+    remap?: VocabRemap,
+  ): PrefixInputs {
     const [gh, gw] = this.visual.grid(imageSize[0], imageSize[1]);
     const m = this.config.vision.spatialMergeSize;
     const positions = layouts.map((lay) => prefixPositions(lay, { h: gh / m, w: gw / m }));

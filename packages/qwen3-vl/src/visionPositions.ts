@@ -3,8 +3,13 @@
 // of 4 consecutive tokens into one. Plain TypeScript: they depend only on the grid size.
 
 /** Row and column (in patches) of each token of a `gridH x gridW` patch grid in merge-block order. */
-export function mergeBlockOrder(gridH: number, gridW: number, merge: number): { row: Int32Array; col: Int32Array } {
-  if (gridH % merge !== 0 || gridW % merge !== 0) throw new Error(`mergeBlockOrder: grid ${gridH}x${gridW} is not divisible by the merge size ${merge}`);
+export function mergeBlockOrder(
+  gridH: number,
+  gridW: number,
+  merge: number,
+): { row: Int32Array; col: Int32Array } {
+  if (gridH % merge !== 0 || gridW % merge !== 0)
+    throw new Error(`mergeBlockOrder: grid ${gridH}x${gridW} is not divisible by the merge size ${merge}`);
   const n = gridH * gridW;
   const row = new Int32Array(n);
   const col = new Int32Array(n);
@@ -36,14 +41,30 @@ export interface PosEmbedInterpolation {
  * Qwen3-VL `fast_pos_embed_interpolate`: sample points `linspace(0, side-1, n)` per axis, floor and
  * floor+1 (clamped) corners, weights from the fractional parts; tokens in merge-block order.
  */
-export function posEmbedInterpolation(side: number, gridH: number, gridW: number, merge: number): PosEmbedInterpolation {
-  const lin = (n: number) => Float64Array.from({ length: n }, (_, i) => (n === 1 ? 0 : (i * (side - 1)) / (n - 1)));
+export function posEmbedInterpolation(
+  side: number,
+  gridH: number,
+  gridW: number,
+  merge: number,
+): PosEmbedInterpolation {
+  const lin = (n: number) =>
+    Float64Array.from({ length: n }, (_, i) => (n === 1 ? 0 : (i * (side - 1)) / (n - 1)));
   const hs = lin(gridH);
   const ws = lin(gridW);
   const { row, col } = mergeBlockOrder(gridH, gridW, merge);
   const n = row.length;
-  const index = [new Int32Array(n), new Int32Array(n), new Int32Array(n), new Int32Array(n)] as PosEmbedInterpolation['index'];
-  const weight = [new Float32Array(n), new Float32Array(n), new Float32Array(n), new Float32Array(n)] as PosEmbedInterpolation['weight'];
+  const index = [
+    new Int32Array(n),
+    new Int32Array(n),
+    new Int32Array(n),
+    new Int32Array(n),
+  ] as PosEmbedInterpolation['index'];
+  const weight = [
+    new Float32Array(n),
+    new Float32Array(n),
+    new Float32Array(n),
+    new Float32Array(n),
+  ] as PosEmbedInterpolation['weight'];
   for (let s = 0; s < n; s++) {
     const y = hs[row[s]];
     const x = ws[col[s]];
@@ -71,7 +92,13 @@ export function posEmbedInterpolation(side: number, gridH: number, gridW: number
  * frequencies `theta^(-2j / (headDim/2))` (HF `Qwen3VLVisionRotaryEmbedding(head_dim // 2)`).
  * Use with the rotate-half convention: cos/sin of these angles.
  */
-export function visionRotaryAngles(gridH: number, gridW: number, merge: number, headDim: number, theta: number): Float64Array {
+export function visionRotaryAngles(
+  gridH: number,
+  gridW: number,
+  merge: number,
+  headDim: number,
+  theta: number,
+): Float64Array {
   if (headDim % 4 !== 0) throw new Error(`visionRotaryAngles: headDim ${headDim} must be a multiple of 4`);
   const half = headDim / 2;
   const quarter = headDim / 4;
@@ -106,12 +133,17 @@ function roundHalfEven(x: number): number {
  * HF `smart_resize`: round each side to a multiple of `factor`, then scale up to at least `minPixels`
  * or down to at most `maxPixels` keeping the aspect ratio. 224x224 → 256x256.
  */
-export function smartResize(height: number, width: number, options: SmartResizeOptions = {}): [number, number] {
+export function smartResize(
+  height: number,
+  width: number,
+  options: SmartResizeOptions = {},
+): [number, number] {
   const factor = options.factor ?? 32;
   const minPixels = options.minPixels ?? 65536;
   const maxPixels = options.maxPixels ?? 16777216;
   if (!(height > 0 && width > 0)) throw new Error(`smartResize: invalid size ${height}x${width}`);
-  if (Math.max(height, width) / Math.min(height, width) > 200) throw new Error(`smartResize: aspect ratio of ${height}x${width} exceeds 200`);
+  if (Math.max(height, width) / Math.min(height, width) > 200)
+    throw new Error(`smartResize: aspect ratio of ${height}x${width} exceeds 200`);
   let h = roundHalfEven(height / factor) * factor;
   let w = roundHalfEven(width / factor) * factor;
   if (h * w > maxPixels) {

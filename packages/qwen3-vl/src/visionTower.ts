@@ -3,6 +3,7 @@
 // 2x2 patch merger into the text width. Optional DeepStack mergers for checkpoints that use them.
 import {
   add,
+  concat,
   contiguous,
   Embedding,
   gelu,
@@ -19,6 +20,7 @@ import {
   scaledDotProductAttention,
   slice,
   squeeze,
+  stack,
   sum,
   tensor,
   tidy,
@@ -44,27 +46,45 @@ export class PatchEmbedProj extends Module {
   constructor(inChannels: number, temporal: number, patch: number, hidden: number) {
     super();
     const std = 1 / Math.sqrt(inChannels * temporal * patch * patch);
-    this.weight = this.param('weight', [hidden, inChannels, temporal, patch, patch], (s) => randNormal(s, { seed: nextSeed(), std }));
+    this.weight = this.param('weight', [hidden, inChannels, temporal, patch, patch], (s) =>
+      randNormal(s, { seed: nextSeed(), std }),
+    );
     this.bias = this.param('bias', [hidden], (s) => zeros(s));
   }
 }
 
-/** `patch_embed`: flattened still-image patches `[..., C·P·P]` → `[..., D]`. */
+/**
+ * `patch_embed`: flattened patches → `[..., D]`. Takes either full Conv3d patches `[..., C·T·P·P]`
+ * ordered (channel, time, row, col) as the HF processor makes them, or still-image patches
+ * `[..., C·P·P]` ordered (channel, row, col).
+ */
 export class PatchEmbed extends Module {
   /** The Conv3d parameters (`patch_embed.proj.*`). */
   readonly proj: PatchEmbedProj;
   constructor(readonly config: Qwen3VLVisionConfig) {
     super();
-    this.proj = this.module('proj', new PatchEmbedProj(config.inChannels, config.temporalPatchSize, config.patchSize, config.hiddenSize));
+    this.proj = this.module(
+      'proj',
+      new PatchEmbedProj(config.inChannels, config.temporalPatchSize, config.patchSize, config.hiddenSize),
+    );
   }
   /**
-   * Patches ordered (channel, row, col). A still image is repeated over the temporal patch, so the
-   * Conv3d equals a linear map whose kernel is summed over time.
+   * A still image repeated over the temporal patch makes the Conv3d a linear map whose kernel is
+   * summed over time, so still-image patches skip the repeat.
    */
   forward(patches: Tensor): Tensor {
     const { hiddenSize: d, inChannels: c, temporalPatchSize: t, patchSize: p } = this.config;
+    const k = patches.shape[patches.rank - 1];
+    if (k !== c * t * p * p && k !== c * p * p) {
+      throw new Error(
+        `PatchEmbed: patches [${patches.shape.join(', ')}] must end in ${c * t * p * p} (C·T·P·P) or ${c * p * p} (C·P·P, still image)`,
+      );
+    }
     return tidy(() => {
-      const w = reshape(sum(reshape(this.proj.weight, [d, c, t, p * p]), [2]), [d, c * p * p]);
+      const w =
+        k === c * p * p
+          ? reshape(sum(reshape(this.proj.weight, [d, c, t, p * p]), [2]), [d, c * p * p])
+          : reshape(this.proj.weight, [d, k]);
       return linear(patches, w, this.proj.bias);
     });
   }
@@ -161,7 +181,10 @@ export class PatchMerger extends Module {
   ) {
     super();
     const merged = config.hiddenSize * config.spatialMergeSize ** 2;
-    this.norm = this.module('norm', new LayerNorm(postShuffleNorm ? merged : config.hiddenSize, { eps: 1e-6 }));
+    this.norm = this.module(
+      'norm',
+      new LayerNorm(postShuffleNorm ? merged : config.hiddenSize, { eps: 1e-6 }),
+    );
     this.linearFc1 = this.module('linear_fc1', new Linear(merged, merged));
     this.linearFc2 = this.module('linear_fc2', new Linear(merged, config.outHiddenSize));
   }
@@ -198,16 +221,25 @@ export class Qwen3VLVisionModel extends Module {
   readonly merger: PatchMerger;
   /** DeepStack mergers (absent when `deepstackVisualIndexes` is empty). */
   readonly deepstackMergerList: ModuleList<PatchMerger> | null;
-  private readonly tables = new Map<string, { pos: PosEmbedInterpolation; cos: Float32Array; sin: Float32Array }>();
+  private readonly tables = new Map<
+    string,
+    { pos: PosEmbedInterpolation; cos: Float32Array; sin: Float32Array }
+  >();
 
   constructor(readonly config: Qwen3VLVisionConfig) {
     super();
     this.patchEmbed = this.module('patch_embed', new PatchEmbed(config));
     this.posEmbed = this.module('pos_embed', new Embedding(config.numPositionEmbeddings, config.hiddenSize));
-    this.blocks = this.module('blocks', new ModuleList(Array.from({ length: config.depth }, () => new VisionBlock(config))));
+    this.blocks = this.module(
+      'blocks',
+      new ModuleList(Array.from({ length: config.depth }, () => new VisionBlock(config))),
+    );
     this.merger = this.module('merger', new PatchMerger(config));
     this.deepstackMergerList = config.deepstackVisualIndexes.length
-      ? this.module('deepstack_merger_list', new ModuleList(config.deepstackVisualIndexes.map(() => new PatchMerger(config, true))))
+      ? this.module(
+          'deepstack_merger_list',
+          new ModuleList(config.deepstackVisualIndexes.map(() => new PatchMerger(config, true))),
+        )
       : null;
   }
 
@@ -219,7 +251,10 @@ export class Qwen3VLVisionModel extends Module {
   /** Patch grid (gridH, gridW) of an image of `h x w` pixels. */
   grid(h: number, w: number): [number, number] {
     const f = this.sizeMultiple;
-    if (h % f !== 0 || w % f !== 0 || h === 0 || w === 0) throw new Error(`Qwen3VLVisionModel: image ${h}x${w} must be a positive multiple of ${f} per side (resize with smartResize first)`);
+    if (h % f !== 0 || w % f !== 0 || h === 0 || w === 0)
+      throw new Error(
+        `Qwen3VLVisionModel: image ${h}x${w} must be a positive multiple of ${f} per side (resize with smartResize first)`,
+      );
     return [h / this.config.patchSize, w / this.config.patchSize];
   }
 
@@ -229,7 +264,9 @@ export class Qwen3VLVisionModel extends Module {
    */
   patchify(pixels: Tensor): Tensor {
     if (pixels.rank !== 4 || pixels.shape[1] !== this.config.inChannels) {
-      throw new Error(`Qwen3VLVisionModel: expected pixels [N, ${this.config.inChannels}, H, W], got [${pixels.shape.join(', ')}]`);
+      throw new Error(
+        `Qwen3VLVisionModel: expected pixels [N, ${this.config.inChannels}, H, W], got [${pixels.shape.join(', ')}]`,
+      );
     }
     const [n, c, h, w] = pixels.shape;
     const [gh, gw] = this.grid(h, w);
@@ -237,7 +274,9 @@ export class Qwen3VLVisionModel extends Module {
     const m = this.config.spatialMergeSize;
     return tidy(() => {
       const patches = contiguous(permute(reshape(pixels, [n, c, gh, p, gw, p]), [0, 2, 4, 1, 3, 5])); // [n, gh, gw, c, p, p]
-      const blocks = contiguous(permute(reshape(patches, [n, gh / m, m, gw / m, m, c * p * p]), [0, 1, 3, 2, 4, 5]));
+      const blocks = contiguous(
+        permute(reshape(patches, [n, gh / m, m, gw / m, m, c * p * p]), [0, 1, 3, 2, 4, 5]),
+      );
       return reshape(blocks, [n, gh * gw, c * p * p]);
     });
   }
@@ -249,7 +288,11 @@ export class Qwen3VLVisionModel extends Module {
       const { numPositionEmbeddings, spatialMergeSize: m, hiddenSize, numHeads, ropeTheta } = this.config;
       const side = Math.round(Math.sqrt(numPositionEmbeddings));
       const angles = visionRotaryAngles(gh, gw, m, hiddenSize / numHeads, ropeTheta);
-      t = { pos: posEmbedInterpolation(side, gh, gw, m), cos: Float32Array.from(angles, Math.cos), sin: Float32Array.from(angles, Math.sin) };
+      t = {
+        pos: posEmbedInterpolation(side, gh, gw, m),
+        cos: Float32Array.from(angles, Math.cos),
+        sin: Float32Array.from(angles, Math.sin),
+      };
       this.tables.set(key, t);
     }
     return t;
@@ -270,14 +313,99 @@ export class Qwen3VLVisionModel extends Module {
     });
   }
 
-  /** Normalised pixels `[N, C, H, W]` (H, W multiples of 32) → merged image tokens. */
+  /**
+   * Normalised pixels `[N, C, H, W]` (H, W multiples of 32) → merged image tokens `[N, S/merge², out]`:
+   * still-image {@link patchify} patches through {@link forwardPatches}.
+   */
   forward(pixels: Tensor): VisionOutput {
+    const [n] = pixels.shape;
     const [gh, gw] = this.grid(pixels.shape[2], pixels.shape[3]);
+    return tidy(() => {
+      const patches = this.patchify(pixels);
+      const flat = reshape(patches, [n * gh * gw, patches.shape[2]]);
+      const out = this.forwardPatches(
+        flat,
+        Array.from({ length: n }, () => [1, gh, gw] as [number, number, number]),
+      );
+      const perImage = (x: Tensor) => reshape(x, [n, x.shape[0] / n, x.shape[1]]);
+      return { tokens: perImage(out.tokens), deepstack: out.deepstack.map(perImage) };
+    });
+  }
+
+  /**
+   * HF `Qwen3VLVisionModel.forward(pixel_values, grid_thw)`: processor patches of several images
+   * `[Σ t·h·w, C·T·P·P]` (or still-image `[…, C·P·P]`), each image's rows in (t, block row, block col,
+   * row, col) order, → merged tokens `[Σ t·h·w / merge², out]` in the same image order. Every frame
+   * attends only to itself (HF `cu_seqlens`) and gets the same position embeddings and rotary angles.
+   */
+  forwardPatches(
+    pixelValues: Tensor,
+    gridThw: ReadonlyArray<readonly [number, number, number]>,
+  ): VisionOutput {
+    const m = this.config.spatialMergeSize;
+    const frames: { start: number; gh: number; gw: number }[] = [];
+    let rows = 0;
+    for (const [t, gh, gw] of gridThw) {
+      if (![t, gh, gw].every((v) => Number.isInteger(v) && v > 0) || gh % m !== 0 || gw % m !== 0) {
+        throw new Error(
+          `Qwen3VLVisionModel.forwardPatches: grid [${t}, ${gh}, ${gw}] must be positive with h and w multiples of ${m}`,
+        );
+      }
+      for (let f = 0; f < t; f++, rows += gh * gw) frames.push({ start: rows, gh, gw });
+    }
+    if (pixelValues.rank !== 2 || pixelValues.shape[0] !== rows) {
+      throw new Error(
+        `Qwen3VLVisionModel.forwardPatches: pixel values [${pixelValues.shape.join(', ')}] do not match the grids (${rows} patch rows)`,
+      );
+    }
+    if (frames.length === 0) throw new Error('Qwen3VLVisionModel.forwardPatches: no images');
+    return tidy(() => {
+      const embedded = this.patchEmbed.forward(pixelValues);
+      // Frames of one grid size run as one batch; results go back in input order.
+      const groups = new Map<string, number[]>();
+      frames.forEach((fr, i) => {
+        const key = `${fr.gh}x${fr.gw}`;
+        groups.set(key, [...(groups.get(key) ?? []), i]);
+      });
+      const tokens: Tensor[] = new Array<Tensor>(frames.length);
+      const deepstack: Tensor[][] = this.config.deepstackVisualIndexes.map(
+        () => new Array<Tensor>(frames.length),
+      );
+      for (const members of groups.values()) {
+        const { gh, gw } = frames[members[0]];
+        const s = gh * gw;
+        const consecutive = members.every((f, j) => frames[f].start === frames[members[0]].start + j * s);
+        const batch = consecutive
+          ? reshape(
+              slice(embedded, 0, frames[members[0]].start, frames[members[0]].start + members.length * s),
+              [members.length, s, -1],
+            )
+          : stack(
+              members.map((f) => slice(embedded, 0, frames[f].start, frames[f].start + s)),
+              0,
+            );
+        const out = this.encodeFrames(batch, gh, gw);
+        if (groups.size === 1 && consecutive) {
+          const flat = (x: Tensor) => reshape(x, [-1, x.shape[2]]);
+          return { tokens: flat(out.tokens), deepstack: out.deepstack.map(flat) };
+        }
+        members.forEach((f, j) => {
+          tokens[f] = squeeze(slice(out.tokens, 0, j, j + 1), 0);
+          out.deepstack.forEach((ds, d) => (deepstack[d][f] = squeeze(slice(ds, 0, j, j + 1), 0)));
+        });
+      }
+      const join = (xs: Tensor[]) => (xs.length === 1 ? xs[0] : concat(xs, 0));
+      return { tokens: join(tokens), deepstack: deepstack.map(join) };
+    });
+  }
+
+  /** Embedded patches of same-size frames `[B, S, D]` → position embeddings, blocks, mergers. */
+  private encodeFrames(embedded: Tensor, gh: number, gw: number): VisionOutput {
     const s = gh * gw;
     const half = this.config.hiddenSize / this.config.numHeads / 2;
     const tables = this.tablesFor(gh, gw);
     return tidy(() => {
-      let x = add(this.patchEmbed.forward(this.patchify(pixels)), this.positionEmbeddings(gh, gw));
+      let x = add(embedded, this.positionEmbeddings(gh, gw));
       const cos = tensor(tables.cos, [s, half]);
       const sin = tensor(tables.sin, [s, half]);
       const deepstack: Tensor[] = [];

@@ -45,7 +45,8 @@ export class VocabRemap {
     const out = new Int32Array(ids.length);
     for (let i = 0; i < ids.length; i++) {
       const c = ids[i];
-      if (!Number.isInteger(c) || c < 0 || c >= this.fullIds.length) throw new Error(`VocabRemap.toFull: compact id ${c} outside [0, ${this.fullIds.length})`);
+      if (!Number.isInteger(c) || c < 0 || c >= this.fullIds.length)
+        throw new Error(`VocabRemap.toFull: compact id ${c} outside [0, ${this.fullIds.length})`);
       out[i] = this.fullIds[c];
     }
     return out;

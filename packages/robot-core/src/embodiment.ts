@@ -156,6 +156,20 @@ export function deltaMask(e: Embodiment): boolean[] {
   return e.dims.map((d) => d.delta);
 }
 
+/**
+ * `e` with each dim's `delta` flag taken from `mask`, e.g. a layout table's delta mask, so a robot
+ * package does not keep its own copy of which dims are deltas. Throws naming the robot when the
+ * mask's length differs from the layout's; `defineEmbodiment` then rejects a delta gripper.
+ */
+export function withDeltaMask(e: Embodiment, mask: readonly boolean[]): Embodiment {
+  if (mask.length !== e.dims.length) {
+    throw new Error(
+      `embodiment "${e.robotType}": delta mask has ${mask.length} entries, layout has ${e.dims.length} dims`,
+    );
+  }
+  return { ...e, dims: e.dims.map((d, i) => ({ ...d, delta: mask[i] })) };
+}
+
 /** Index of a dim by name; throws naming the robot and the missing name. */
 export function dimIndex(e: Embodiment, name: string): number {
   const i = e.dims.findIndex((d) => d.name === name);

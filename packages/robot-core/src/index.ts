@@ -10,6 +10,7 @@ export {
   deltaMask,
   dimIndex,
   tickPeriodMs,
+  withDeltaMask,
   type CameraSpec,
   type DatasetConvention,
   type DimKind,

@@ -1,4 +1,5 @@
-import { armDims, defineEmbodiment, type DimSpec, type Embodiment } from '@vla/robot-core';
+import { armDims, defineEmbodiment, withDeltaMask, type DimSpec, type Embodiment } from '@vla/robot-core';
+import { robotLayoutOf } from '@vla/robot-layouts';
 
 const ASSUMED_LIMITS =
   'assumed: SPEC has no AC One limits; these are the public ARX5 SDK limits of the X5 arm, with the SDK velocity limits halved';
@@ -58,14 +59,20 @@ const side = (s: 'left' | 'right') => [...armDims(s, ACONE_ARM_JOINTS), gripper(
  * (left arm 6, left gripper, right arm 6, right gripper; joints as deltas, grippers absolute). Joint
  * limits, velocities, gripper units, camera size and rates are ASSUMED (see each dim's `assumed`).
  */
-export const ACONE: Embodiment = defineEmbodiment({
-  robotType: 'ARX AC One',
-  dims: [...side('left'), ...side('right')],
-  cameras: [
-    { name: 'head', width: 640, height: 480, fps: 30, assumed: 'size and fps assumed' },
-    { name: 'hand_left', width: 640, height: 480, fps: 30, assumed: 'size and fps assumed' },
-    { name: 'hand_right', width: 640, height: 480, fps: 30, assumed: 'size and fps assumed' },
-  ],
-  controlHz: 30,
-  home: [0, 0.8, 0.8, 0, 0, 0, 1, 0, 0.8, 0.8, 0, 0, 0, 1],
-});
+export const ACONE: Embodiment = defineEmbodiment(
+  // Delta flags come from the layout table, the one place upstream's masks are written down.
+  withDeltaMask(
+    {
+      robotType: 'ARX AC One',
+      dims: [...side('left'), ...side('right')],
+      cameras: [
+        { name: 'head', width: 640, height: 480, fps: 30, assumed: 'size and fps assumed' },
+        { name: 'hand_left', width: 640, height: 480, fps: 30, assumed: 'size and fps assumed' },
+        { name: 'hand_right', width: 640, height: 480, fps: 30, assumed: 'size and fps assumed' },
+      ],
+      controlHz: 30,
+      home: [0, 0.8, 0.8, 0, 0, 0, 1, 0, 0.8, 0.8, 0, 0, 0, 1],
+    },
+    robotLayoutOf('ARX AC One')!.deltaMask,
+  ),
+);

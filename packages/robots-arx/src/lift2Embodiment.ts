@@ -1,4 +1,5 @@
-import { armDims, defineEmbodiment, type DimSpec, type Embodiment } from '@vla/robot-core';
+import { armDims, defineEmbodiment, withDeltaMask, type DimSpec, type Embodiment } from '@vla/robot-core';
+import { robotLayoutOf } from '@vla/robot-layouts';
 
 /** R5a arm joint limits (rad) and velocity limits (rad/s), joints 1–6 (SPEC §3). */
 export const LIFT2_ARM_JOINTS: readonly {
@@ -42,14 +43,20 @@ const side = (s: 'left' | 'right') => [...armDims(s, LIFT2_ARM_JOINTS), gripper(
  *
  * The home pose is a neutral pose inside the limits for this package's model, not a vendor pose.
  */
-export const LIFT2: Embodiment = defineEmbodiment({
-  robotType: 'ARX Lift-2',
-  dims: [...side('left'), ...side('right')],
-  cameras: [
-    { name: 'head', width: 640, height: 480, fps: 30, assumed: 'fps assumed 30' },
-    { name: 'hand_left', width: 640, height: 480, fps: 30, assumed: 'fps assumed 30' },
-    { name: 'hand_right', width: 640, height: 480, fps: 30, assumed: 'fps assumed 30' },
-  ],
-  controlHz: 30,
-  home: [0, 0.8, 0.8, 0, 0, 0, LIFT2_FINGER_TRAVEL, 0, 0.8, 0.8, 0, 0, 0, LIFT2_FINGER_TRAVEL],
-});
+export const LIFT2: Embodiment = defineEmbodiment(
+  // Delta flags come from the layout table, the one place upstream's masks are written down.
+  withDeltaMask(
+    {
+      robotType: 'ARX Lift-2',
+      dims: [...side('left'), ...side('right')],
+      cameras: [
+        { name: 'head', width: 640, height: 480, fps: 30, assumed: 'fps assumed 30' },
+        { name: 'hand_left', width: 640, height: 480, fps: 30, assumed: 'fps assumed 30' },
+        { name: 'hand_right', width: 640, height: 480, fps: 30, assumed: 'fps assumed 30' },
+      ],
+      controlHz: 30,
+      home: [0, 0.8, 0.8, 0, 0, 0, LIFT2_FINGER_TRAVEL, 0, 0.8, 0.8, 0, 0, 0, LIFT2_FINGER_TRAVEL],
+    },
+    robotLayoutOf('ARX Lift-2')!.deltaMask,
+  ),
+);

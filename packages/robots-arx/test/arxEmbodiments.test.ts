@@ -1,4 +1,7 @@
 import {
+  defineEmbodiment,
+  deltaMask,
+  withDeltaMask,
   fromPolicyActions,
   fromPolicyState,
   toPolicyActions,
@@ -6,6 +9,7 @@ import {
   type Embodiment,
 } from '@vla/robot-core';
 import { fuzzSafetyLayer, mulberry32 } from '@vla/robot-core/testing';
+import { assertDeltaMask, makeBoolMask } from '@vla/robot-layouts';
 import { describe, expect, it } from 'vitest';
 import { ACONE, LIFT2 } from '../src/index.js';
 
@@ -24,6 +28,22 @@ describe.each([
     const mask = [true, true, true, true, true, true, false];
     expect(e.dims.map((d) => d.delta)).toEqual([...mask, ...mask]);
     expect(e.cameras.map((c) => c.name)).toEqual(['head', 'hand_left', 'hand_right']);
+  });
+
+  it('takes its delta flags from the layout table (upstream make_bool_mask(6, -1, 6, -1))', () => {
+    expect(deltaMask(e)).toEqual(makeBoolMask(6, -1, 6, -1));
+    expect(() => assertDeltaMask(e.robotType, deltaMask(e))).not.toThrow();
+  });
+
+  it('rejects a delta mask that does not fit its layout', () => {
+    const spec = { ...e, dims: [...e.dims] };
+    expect(() => withDeltaMask(spec, makeBoolMask(6, -1, 6))).toThrow(
+      `embodiment "${robotType}": delta mask has 13 entries, layout has 14 dims`,
+    );
+    // A table that made a gripper a delta dim fails at construction.
+    expect(() => defineEmbodiment(withDeltaMask(spec, makeBoolMask(14)))).toThrow(
+      /gripper "left_gripper" cannot be a delta dim/,
+    );
   });
 
   it('round-trips state and 50-action chunks', () => {

@@ -1,4 +1,5 @@
-import { armDims, defineEmbodiment, type DimSpec, type Embodiment } from '@vla/robot-core';
+import { armDims, defineEmbodiment, withDeltaMask, type DimSpec, type Embodiment } from '@vla/robot-core';
+import { robotLayoutOf } from '@vla/robot-layouts';
 
 /** Arm joint limits of Genie-1 (rad), joints 1–7, both arms (SPEC §3). */
 export const GENIE1_ARM_LIMITS: readonly (readonly [number, number])[] = [
@@ -59,14 +60,37 @@ const arm = (side: 'left' | 'right') =>
  * The home pose is a neutral pose inside the limits for this package's model (elbows bent, grippers
  * open), not a vendor pose.
  */
-export const GENIE1: Embodiment = defineEmbodiment({
-  robotType: 'Genie-1',
-  dims: [...arm('left'), ...arm('right'), gripper('left'), gripper('right')],
-  cameras: [
-    { name: 'head', width: 640, height: 480, fps: 30 },
-    { name: 'hand_left', width: 640, height: 480, fps: 30 },
-    { name: 'hand_right', width: 640, height: 480, fps: 30 },
-  ],
-  controlHz: 30,
-  home: [0, 0.3, 0, -1.0, 0, 0.4, 0, 0, -0.3, 0, 1.0, 0, -0.4, 0, GENIE1_GRIPPER_WIDTH, GENIE1_GRIPPER_WIDTH],
-});
+export const GENIE1: Embodiment = defineEmbodiment(
+  // Delta flags come from the layout table, the one place upstream's masks are written down.
+  withDeltaMask(
+    {
+      robotType: 'Genie-1',
+      dims: [...arm('left'), ...arm('right'), gripper('left'), gripper('right')],
+      cameras: [
+        { name: 'head', width: 640, height: 480, fps: 30 },
+        { name: 'hand_left', width: 640, height: 480, fps: 30 },
+        { name: 'hand_right', width: 640, height: 480, fps: 30 },
+      ],
+      controlHz: 30,
+      home: [
+        0,
+        0.3,
+        0,
+        -1.0,
+        0,
+        0.4,
+        0,
+        0,
+        -0.3,
+        0,
+        1.0,
+        0,
+        -0.4,
+        0,
+        GENIE1_GRIPPER_WIDTH,
+        GENIE1_GRIPPER_WIDTH,
+      ],
+    },
+    robotLayoutOf('Genie-1')!.deltaMask,
+  ),
+);

@@ -1,4 +1,5 @@
 import {
+  deltaMask,
   POLICY_DIM,
   fromPolicyActions,
   fromPolicyState,
@@ -7,10 +8,16 @@ import {
   toPolicyState,
 } from '@vla/robot-core';
 import { fuzzSafetyLayer, mulberry32 } from '@vla/robot-core/testing';
+import { assertDeltaMask, makeBoolMask } from '@vla/robot-layouts';
 import { describe, expect, it } from 'vitest';
 import { GENIE1 } from '../src/index.js';
 
 describe('Genie-1 embodiment', () => {
+  it('takes its delta flags from the layout table (upstream make_bool_mask(14, -2))', () => {
+    expect(deltaMask(GENIE1)).toEqual(makeBoolMask(14, -2));
+    expect(() => assertDeltaMask('Genie-1', deltaMask(GENIE1))).not.toThrow();
+  });
+
   it('has the SPEC layout: L arm 7, R arm 7, L gripper, R gripper; 14 delta + 2 absolute', () => {
     expect(GENIE1.robotType).toBe('Genie-1');
     expect(GENIE1.dims.map((d) => d.name)).toEqual([

@@ -170,7 +170,9 @@ describe('Module state dicts', () => {
   it.skipIf(eng.hasF16)('an all-f16 layer explains that the device lacks shader-f16', () => {
     const lin = new Linear(5, 3).toDtype('f16');
     const x = T.cast(T.tensor(randomArray(10, 7), [2, 5]), 'f16');
-    expect(() => lin.forward(x)).toThrow(/linear \[2,5\]x\[3,5\]ᵀ: f16 arithmetic needs the shader-f16 feature/);
+    expect(() => lin.forward(x)).toThrow(
+      /linear \[2,5\]x\[3,5\]ᵀ: f16 arithmetic needs the shader-f16 feature/,
+    );
     expect(() => lin.toDtype('i32')).toThrow(/i32 is not a float dtype/);
     x.dispose();
     lin.dispose();
@@ -219,6 +221,24 @@ describe('default initialisation', () => {
     expect(await values(c.weight)).toEqual(await values(d.weight));
     expect(await values(c.weight)).not.toEqual(w);
     for (const m of [a, b, c, d]) m.dispose();
+  });
+
+  it('Linear with initStd: weight ~ N(0, initStd²), zero bias (HF _init_weights); SwiGLU passes it on', async () => {
+    const l = new Linear(96, 200, { initStd: 0.02, seed: 5 });
+    const w = await values(l.weight);
+    const mean = w.reduce((s, x) => s + x, 0) / w.length;
+    const std = Math.sqrt(w.reduce((s, x) => s + (x - mean) ** 2, 0) / w.length);
+    expect(Math.abs(mean)).toBeLessThan(0.002);
+    expect(Math.abs(std / 0.02 - 1)).toBeLessThan(0.05);
+    // A normal, not a uniform: values beyond the uniform's bound √3·std occur.
+    expect(Math.max(...w.map(Math.abs))).toBeGreaterThan(Math.sqrt(3) * 0.02 * 1.2);
+    expect(await values(l.bias!)).toEqual(new Array(200).fill(0));
+    const mlp = new SwiGLU(64, 128, { initStd: 0.5, seed: 2 });
+    const g = await values(mlp.gateProj.weight);
+    const gStd = Math.sqrt(g.reduce((s, x) => s + x * x, 0) / g.length);
+    expect(Math.abs(gStd / 0.5 - 1)).toBeLessThan(0.05);
+    expect(() => new Linear(4, 4, { initStd: -1 })).toThrow(/initStd must be/);
+    for (const m of [l, mlp]) m.dispose();
   });
 
   it('Embedding ~ N(0, 1); norms start at ones/zeros; conv fan-in follows PyTorch', async () => {

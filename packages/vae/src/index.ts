@@ -14,6 +14,8 @@ export { MidBlock } from './midBlock.js';
 export { Encoder, EncoderLevel } from './encoder.js';
 export { Decoder, DecoderLevel } from './decoder.js';
 export { CosmosImageTokenizer } from './tokenizer.js';
+export { cosmosTokenizerInput } from './cosmosInput.js';
+export type { CosmosTokenizerInputOptions } from './cosmosInput.js';
 export { loadCosmosWeights, isIgnoredCosmosKey } from './weights.js';
 export { reconstructionLoss } from './loss.js';
 export type { ReconstructionLossOptions } from './loss.js';

@@ -102,10 +102,14 @@ export function toPolicyBatch(
   const records = (t: number) =>
     list.map((s, b) => Object.fromEntries(cams.map((cam) => [cam, frameOf(s, cam, t, b)])));
   const frames = [records(PAST), records(CURRENT)];
+  const CURRENT_SLOT = 1;
   const needFuture = config.generation !== null && !latents?.targets;
   if (needFuture) frames.push(records(FUTURE));
 
-  const [past, current, future] = frames.map((r) => processor.imageBatchToPolicy(r));
+  // Only the current frames feed the vision tower (upstream pipeline: the processor's patches).
+  const [past, current, future] = frames.map((r, i) =>
+    processor.imageBatchToPolicy(r, { vision: i === CURRENT_SLOT }),
+  );
   const images: ViewFrames[] = cams.map((_, v) => ({
     past: past.images[v],
     current: current.images[v],
@@ -120,6 +124,7 @@ export function toPolicyBatch(
     actions: tensor(actions, [B, H, P]),
     actionIsPad,
   };
+  if (current.visionPatches) batch.visionPatches = current.visionPatches;
   if (latents) batch.latents = latents;
   return batch;
 }

@@ -8,7 +8,13 @@ import {
   type InternVLAA1Config,
   type Normalization,
 } from '@vla/internvla-a1';
-import { SampleBuilder, type LeRobotDataset, type NormStats, type RobotMapping } from '@vla/lerobot';
+import {
+  SampleBuilder,
+  computeDeltaActionStats,
+  type LeRobotDataset,
+  type NormStats,
+  type RobotMapping,
+} from '@vla/lerobot';
 import { QWEN3_VL_2B, Qwen3Tokenizer, VocabRemap } from '@vla/qwen3-vl';
 import { checkSameLayout, datasetLayout, viewCameras } from './datasetLayout.js';
 import { combineNormStats } from './mixtureStats.js';
@@ -35,6 +41,12 @@ export interface ProcessorFromDatasetsOptions {
   deltaMask?: readonly boolean[];
   /** Binary gripper dims of the robot (snapped at execution); default none. */
   gripper?: GripperRule | null;
+  /**
+   * Which rows the statistics describe. `every-position` (default): the state over every frame,
+   * the actions over every in-episode position of every chunk. `upstream`: as upstream's
+   * `compute_norm_stats` — only full in-episode chunks, episodes shorter than the chunk skipped.
+   */
+  statsRows?: 'every-position' | 'upstream';
 }
 
 /** Size of Qwen3's full vocabulary: a config with fewer token ids gets a compact vocabulary. */
@@ -118,7 +130,16 @@ export async function processorFromDatasets(
   checkSameLayout(resolved);
   const stats: NormStats[] = [];
   // One dataset at a time: each pass holds one episode, and this is a one-off cost.
-  for (const r of resolved) stats.push(await r.builder.computeNormStats());
+  for (const r of resolved)
+    stats.push(
+      options.statsRows === 'upstream'
+        ? (
+            await computeDeltaActionStats(r.builder.dataset, r.builder.mapping, {
+              chunkSize: config.chunkSize,
+            })
+          ).normStats
+        : await r.builder.computeNormStats(),
+    );
   const combined = combineNormStats(stats);
   const normalization = options.normalization ?? 'mean_std';
   if (normalization === 'quantile' && !(combined.state.q01 && combined.actions.q01))

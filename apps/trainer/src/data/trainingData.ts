@@ -126,6 +126,8 @@ export interface OpenTrainingDataOptions {
   deltaMask?: readonly boolean[];
   /** Normalisation when the processor is built here (default `mean_std`). */
   normalization?: Normalization;
+  /** Which rows the action statistics cover (see `ProcessorFromDatasetsOptions.statsRows`). */
+  statsRows?: 'every-position' | 'upstream';
   /**
    * Decoded-frame cache of the rank, in bytes, shared out evenly over its datasets (default 256 MiB).
    * Random draws rarely reuse a frame, so it need not be large; native frames are big (640×480: 0.9 MB).
@@ -456,7 +458,10 @@ export async function openTrainingData(options: OpenTrainingDataOptions): Promis
         const dataset = opened.get(id) ?? (await openForStats(id, specOf.get(id)!.path));
         all.push({ id, dataset, mapping: mappingOf(id) });
       }
-      processor = await processorFromDatasets(all, config, { normalization: options.normalization });
+      processor = await processorFromDatasets(all, config, {
+        normalization: options.normalization,
+        statsRows: options.statsRows,
+      });
     }
 
     const frameCacheBytes = Math.floor((options.frameCacheBytes ?? 256 * 2 ** 20) / opened.size);

@@ -2,7 +2,7 @@
 import type { DType } from '../dtype.js';
 import { linear, type SeedLike } from '../ops/index.js';
 import type { Tensor } from '../tensor.js';
-import { initGenerator, kaimingUniform } from './init.js';
+import { initConstant, initGenerator, initNormal, kaimingUniform } from './init.js';
 import { Module } from './module.js';
 import { checkNumber } from '../ops/validate.js';
 
@@ -13,6 +13,11 @@ export interface LinearOptions {
   /** Seed or generator for the initial weights (default: the {@link manualSeed} generator). */
   seed?: SeedLike;
   dtype?: DType;
+  /**
+   * Initialise the weight from N(0, initStd²) and the bias with zeros (Hugging Face's `_init_weights`
+   * with `initializer_range`) instead of PyTorch's default kaiming-uniform.
+   */
+  initStd?: number;
 }
 
 /** A fully connected layer: `weight` [out, in] ~ U(±1/√in) (kaiming-uniform a=√5), `bias` [out] ~ U(±1/√in). */
@@ -29,16 +34,18 @@ export class Linear extends Module {
     checkNumber('Linear', 'inFeatures', inFeatures, { integer: true, min: 0 });
     checkNumber('Linear', 'outFeatures', outFeatures, { integer: true, min: 0 });
     const o = { seed: initGenerator(options.seed), dtype: options.dtype };
-    this.weight = this.param('weight', [outFeatures, inFeatures], (s) => kaimingUniform(s, inFeatures, o), {
+    const std = options.initStd;
+    if (std !== undefined) checkNumber('Linear', 'initStd', std, { min: 0 });
+    const weightInit = (s: readonly number[]) =>
+      std === undefined ? kaimingUniform(s, inFeatures, o) : initNormal(s, std, 0, o);
+    const biasInit = (s: readonly number[]) =>
+      std === undefined ? kaimingUniform(s, inFeatures, o) : initConstant(s, 0, options.dtype);
+    this.weight = this.param('weight', [outFeatures, inFeatures], weightInit, {
       dtype: options.dtype,
       matrix: true,
     });
     this.bias =
-      options.bias === false
-        ? null
-        : this.param('bias', [outFeatures], (s) => kaimingUniform(s, inFeatures, o), {
-            dtype: options.dtype,
-          });
+      options.bias === false ? null : this.param('bias', [outFeatures], biasInit, { dtype: options.dtype });
   }
 
   /** x [..., in] → [..., out]. */

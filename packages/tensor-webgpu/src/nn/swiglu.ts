@@ -16,6 +16,8 @@ export interface SwiGLUOptions {
   activation?: 'silu' | 'gelu' | 'gelu_tanh';
   seed?: SeedLike;
   dtype?: DType;
+  /** Initialise the projections from N(0, initStd²) (see `LinearOptions.initStd`). */
+  initStd?: number;
 }
 
 /** `down_proj(act(gate_proj(x)) ⊙ up_proj(x))` with gate/up [intermediate, hidden] and down [hidden, intermediate]. */
@@ -33,8 +35,17 @@ export class SwiGLU extends Module {
     super();
     checkNumber('SwiGLU', 'hiddenSize', hiddenSize, { integer: true, min: 1 });
     checkNumber('SwiGLU', 'intermediateSize', intermediateSize, { integer: true, min: 1 });
-    const activation = checkOneOf('SwiGLU', 'activation', options.activation ?? 'silu', ['silu', 'gelu', 'gelu_tanh'] as const);
-    const o = { bias: options.bias ?? false, seed: initGenerator(options.seed), dtype: options.dtype };
+    const activation = checkOneOf('SwiGLU', 'activation', options.activation ?? 'silu', [
+      'silu',
+      'gelu',
+      'gelu_tanh',
+    ] as const);
+    const o = {
+      bias: options.bias ?? false,
+      seed: initGenerator(options.seed),
+      dtype: options.dtype,
+      initStd: options.initStd,
+    };
     this.gateProj = this.module('gate_proj', new Linear(hiddenSize, intermediateSize, o));
     this.upProj = this.module('up_proj', new Linear(hiddenSize, intermediateSize, o));
     this.downProj = this.module('down_proj', new Linear(intermediateSize, hiddenSize, o));

@@ -2,7 +2,7 @@
 // layout, f32 angles as HF computes them). Samples with different padding get their own tables.
 import { Tensor, mropeTables, reshape, tidy } from '@vla/tensor-webgpu';
 import type { MropeIds } from './mropePositions.js';
-import type { RopeTables } from './motLayer.js';
+import type { RopeTables } from '@vla/mot-attention';
 
 // A batch is a list of [t, h, w] triples; one sample's rows are typed arrays.
 function isBatch(ids: MropeIds | readonly MropeIds[]): ids is readonly MropeIds[] {

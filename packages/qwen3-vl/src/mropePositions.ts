@@ -4,7 +4,7 @@
 // with merged grid (T, H, W) get (st + t, st + row, st + col), where st = (largest id so far) + 1, so
 // the `<vision_start>` token before it (a text token) sits at st - 1. Padding tokens are skipped:
 // they do not advance the ids and get `padPosition` (HF: 1) in all three rows.
-import type { Flags } from './segmentMask.js';
+import type { Flags } from '@vla/mot-attention';
 
 /** A run of tokens: 1-D positions (`text`) or one image's merged patch grid (`image`). */
 export type MropeSegment =

@@ -1,7 +1,7 @@
 // The InternVLA-A1 joint sequence [understanding | generation | state, actions] as data: ar flags,
 // segment ranges, M-RoPE segments and the validity vector built from camera and text masks.
-import type { MropeSegment } from './mropePositions.js';
-import type { Flags } from './segmentMask.js';
+import type { MropeSegment } from '@vla/qwen3-vl';
+import type { Flags } from '@vla/mot-attention';
 
 /** `[start, end)` of a segment in the joint sequence. */
 export interface SegmentRange {
