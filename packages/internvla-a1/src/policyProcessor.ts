@@ -633,8 +633,8 @@ export class PolicyProcessor {
   }
 }
 
-/** Upstream's resize-with-pad side (its 3B dataset transform). */
-const UPSTREAM_PAD_SIZE = 224;
+/** Upstream's resize-with-pad side (its 3B dataset transform), the default `padSize`. */
+export const UPSTREAM_PAD_SIZE = 224;
 
 /** RGB8 HWC → float CHW in [0, 1]. */
 function planarUnit(f: RgbFrame): Float32Array {

@@ -81,6 +81,9 @@ describe('importUpstreamCheckpoint', () => {
       const json = processor!.toJSON();
       // Released models saw upstream's pixels: the processor repeats that pipeline.
       expect([json.imagePipeline, json.padSize]).toEqual(['upstream', 224]);
+      // 224² after the Qwen3-VL processor is 256²: the vision tower's grid, whatever imageSize is.
+      expect(policy.config.visionSize).toEqual([256, 256]);
+      processor!.checkFits(policy.config);
       expect(json.stats.state.mean).toEqual(fx.stats['observation.state'].mean);
       expect(json.stats.action.std).toEqual(fx.stats.action.std);
       expect(json.deltaMask).toEqual(layout.deltaMask);

@@ -2,9 +2,11 @@
 // upstream was told) and the tensor shapes in the safetensors headers (what it built). Sizes the
 // shapes determine come from the shapes; config.json values that are also fixed by shapes must agree
 // with them, and any disagreement is an error naming the key and both values.
+import { processedImageSize } from '@vla/qwen3-vl';
 import { spatialCompression } from '@vla/vae';
 import { validatePolicyConfig, PolicyConfigError, type InternVLAA1Config } from '../config.js';
 import { a13bConfig } from '../configs.js';
+import { UPSTREAM_PAD_SIZE } from '../policyProcessor.js';
 import { UpstreamImportError } from './upstreamImportError.js';
 
 const QWEN = 'model.qwen3_vl_with_expert.';
@@ -256,6 +258,11 @@ export function inferUpstreamConfig(
     genGrid,
     genLossWeight: typeof lambda === 'number' ? lambda : base.genLossWeight,
   };
+  // Upstream's vision tower sees its frames after resize-with-pad and the Qwen3-VL processor
+  // (224² → 256² for the released models); the tokenizer sees imageSize².
+  const [vh, vw] = processedImageSize(UPSTREAM_PAD_SIZE, UPSTREAM_PAD_SIZE);
+  if (vh !== config.imageSize || vw !== config.imageSize) config.visionSize = [vh, vw];
+  else delete config.visionSize;
   try {
     validatePolicyConfig(config);
   } catch (e) {

@@ -6,6 +6,7 @@
 import {
   PolicyProcessor,
   PolicyProcessorError,
+  UPSTREAM_PAD_SIZE,
   type GripperRule,
   type Normalization,
 } from '../policyProcessor.js';
@@ -107,7 +108,7 @@ export function processorFromUpstreamStats(
       // Released models were trained on upstream's pixels: resize-with-pad to 224², then the
       // Qwen3-VL processor (vision tower) and a bilinear copy (tokenizer).
       imagePipeline: 'upstream',
-      padSize: 224,
+      padSize: UPSTREAM_PAD_SIZE,
       textLength: config.textTokens,
       chunkSize: config.chunkSize,
       policyDim: config.stateDim,
