@@ -7,6 +7,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import {
+  CHECKPOINT_VERSION,
   CheckpointError,
   InternVLAA1Policy,
   a13bConfig,
@@ -263,7 +264,7 @@ function mutateCheckpoint(kind: string, rng: Rng, p: Pristine): Mutated {
           what = `__metadata__.format = ${JSON.stringify(m.format)}`;
           break;
         case 'version':
-          m.format_version = rng.pick(['2', '0', '1.0', '', 'one', '1e0', ' 1']);
+          m.format_version = rng.pick(['3', '0', '1.0', '', 'one', '1e0', ' 2']);
           what = `__metadata__.format_version = ${JSON.stringify(m.format_version)}`;
           break;
         case 'drop-metadata': {
@@ -737,7 +738,8 @@ async function checkPolicy(bytes: Uint8Array, policy: InternVLAA1Policy): Promis
   if (!parsed.ok) return silent(`accepted a file the format forbids (${parsed.reason})`);
   const md = parsed.file.metadata;
   if (!md) return silent('accepted a file without __metadata__');
-  if (md.format !== 'vla/internvla-a1' || md.format_version !== '1')
+  // savePolicy writes the current version; older versions are only read.
+  if (md.format !== 'vla/internvla-a1' || md.format_version !== String(CHECKPOINT_VERSION))
     return silent(
       `accepted format ${JSON.stringify(md.format)} version ${JSON.stringify(md.format_version)}`,
     );
