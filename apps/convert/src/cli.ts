@@ -18,7 +18,7 @@ import {
   validatePolicyConfig,
   type InternVLAA1Config,
   type StreamProgress,
-} from '@vla/internvla-a1';
+} from '@vla/internvla-a1/node';
 import { init, shutdown } from '@vla/tensor-webgpu';
 import { layoutFromStats } from './statsLayout.js';
 import { importSummary } from './summary.js';

@@ -1,6 +1,6 @@
 // The table vla-convert prints after an import: how many tensors each part contributed, what was
 // skipped and why, and what kept its initialisation.
-import type { UpstreamImportReport } from '@vla/internvla-a1';
+import type { UpstreamImportReport } from '@vla/internvla-a1/node';
 
 /** Top-level part of one of our parameter names (`und_expert.visual`, `gen_expert`, `cosmos`, …). */
 function part(name: string): string {
