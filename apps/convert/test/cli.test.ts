@@ -1,4 +1,4 @@
-// vla-convert end to end on generated files: the built CLI (node dist/cli.js) converts a random tiny
+// vla-convert end to end on generated files: the CLI as a child process (node with tsx as a loader) converts a random tiny
 // upstream checkpoint, prints the summary, and writes a checkpoint loadPolicyBundle reads with the
 // source's values and a processor from stats.json; bad input exits with code 2 and a message naming
 // the file; --qwen3-vl starts a checkpoint from Hugging Face-layout weights.
@@ -14,7 +14,7 @@ import { InternVLAA1Policy, loadPolicyBundle, tinyConfig, vlaToUpstreamName } fr
 import { writeUpstreamFixture } from '../../../packages/internvla-a1/test/upstreamFixture.js';
 
 await init();
-const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'vla-convert-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -30,7 +30,10 @@ const basePath = join(root, 'base.json');
 writeFileSync(basePath, JSON.stringify(base));
 
 function run(...args: string[]) {
-  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 240_000 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], {
+    encoding: 'utf8',
+    timeout: 240_000,
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
