@@ -57,6 +57,7 @@ export type {
   FeatureStatsLike,
   FromStatsOptions,
   GripperRule,
+  ImageBatchOptions,
   Normalization,
   PolicyImages,
   PolicyProcessorJson,

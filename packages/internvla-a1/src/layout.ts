@@ -43,7 +43,7 @@ export interface InternVLALayout {
   suffix: SegmentRange;
   state: SegmentRange;
   actions: SegmentRange;
-  /** Segments for {@link mropePositions}. */
+  /** Segments for `mropePositions` (@vla/qwen3-vl). */
   rope: MropeSegment[];
   /** The options the layout was built with, defaults filled in. */
   options: Required<InternVLALayoutOptions>;

@@ -11,13 +11,24 @@ export type { Gpu, RequestGpuOptions } from './runtime/device.js';
 export { findSwiftShader, hasGpuDeviceNode, SWIFTSHADER_ICD_PATHS } from './runtime/findVulkanDriver.js';
 export type { VulkanDriverChoice } from './runtime/findVulkanDriver.js';
 export { bucketSize } from './runtime/bufferPool.js';
+export { BufferPool } from './runtime/bufferPool.js';
 export type { PoolStats } from './runtime/bufferPool.js';
-export { init, initEngine, initWebGpu, engine, setEngine, shutdown, runAndExit, createBackend } from './runtime/session.js';
+export {
+  init,
+  initEngine,
+  initWebGpu,
+  engine,
+  setEngine,
+  shutdown,
+  runAndExit,
+  createBackend,
+} from './runtime/session.js';
 export type { BackendOptions, EngineFor } from './runtime/session.js';
 export { BACKEND_ENV } from './runtime/backend.js';
 export type { Backend, BackendKind, DeviceBuffer } from './runtime/backend.js';
 export { CpuEngine, CpuBuffer, CPU_THREADS_ENV } from './cpu/cpuEngine.js';
-export type { CpuEngineOptions } from './cpu/cpuEngine.js';
+export type { CpuArgs, CpuEngineOptions, CpuRunOptions } from './cpu/cpuEngine.js';
+export type { CpuArgType, CpuProgram } from './cpu/program.js';
 export { Tensor, contiguousStrides, shapeSize } from './tensor.js';
 export type { HostData } from './tensor.js';
 export type { DType } from './dtype.js';
@@ -39,9 +50,21 @@ export {
   SAFETENSORS_DTYPE_BYTES,
   DEFAULT_MAX_HEADER_BYTES,
 } from './io/safetensorsFormat.js';
-export type { SafetensorsDType, SafetensorsHeader, SafetensorsTensorInfo, HeaderOptions, SafetensorsPlan, SafetensorsPlanEntry } from './io/safetensorsFormat.js';
+export type {
+  SafetensorsDType,
+  SafetensorsHeader,
+  SafetensorsTensorInfo,
+  HeaderOptions,
+  SafetensorsPlan,
+  SafetensorsPlanEntry,
+} from './io/safetensorsFormat.js';
 export { readSafetensors } from './io/safetensorsReader.js';
-export type { SafetensorsFile, SafetensorsEntry, SafetensorsArray, ReadSafetensorsOptions } from './io/safetensorsReader.js';
+export type {
+  SafetensorsFile,
+  SafetensorsEntry,
+  SafetensorsArray,
+  ReadSafetensorsOptions,
+} from './io/safetensorsReader.js';
 export { serializeSafetensors, writeSafetensors } from './io/safetensorsWriter.js';
 export type { HostTensor, NamedTensors } from './io/safetensorsWriter.js';
 export { loadSafetensors, saveSafetensors } from './io/safetensors.js';
@@ -51,7 +74,13 @@ export type { LoadSafetensorsOptions, SaveSafetensorsOptions } from './io/safete
 export type { ByteSourceInput } from './io/byteSource.js';
 // optim
 export { Optimizer } from './optim/optimizer.js';
-export type { OptimizerOptions, OptimizerStateDict, ParamGroup } from './optim/optimizer.js';
+export type {
+  OptimizerOptions,
+  OptimizerStateDict,
+  ParamGroup,
+  ParamState,
+  StepContext,
+} from './optim/optimizer.js';
 export { AdamW } from './optim/adamw.js';
 export type { AdamWOptions } from './optim/adamw.js';
 export { SGD } from './optim/sgd.js';
@@ -62,7 +91,14 @@ export type { LrSchedule, WarmupCosineOptions } from './optim/schedules.js';
 // nn layers
 export { Sequential } from './nn/sequential.js';
 export type { UnaryModule } from './nn/sequential.js';
-export { manualSeed, initGenerator, initUniform, kaimingUniform, initNormal, initConstant } from './nn/init.js';
+export {
+  manualSeed,
+  initGenerator,
+  initUniform,
+  kaimingUniform,
+  initNormal,
+  initConstant,
+} from './nn/init.js';
 export type { InitOptions } from './nn/init.js';
 export { Linear } from './nn/linear.js';
 export type { LinearOptions } from './nn/linear.js';

@@ -24,6 +24,7 @@ export const CPU_THREADS_ENV = 'VLA_CPU_THREADS';
 
 /** A block of the CPU engine's memory: `ptr` is its byte address in the WebAssembly memory. */
 export class CpuBuffer {
+  /** Made by the engine's allocator only. @internal */
   constructor(
     readonly ptr: number,
     readonly size: number,

@@ -115,7 +115,7 @@ function checkRope(op: string, headDim: number, theta: number): void {
 }
 
 /** Host positions or a tensor of them (any integer or float dtype). */
-type Positions = Tensor | ArrayLike<number>;
+export type Positions = Tensor | ArrayLike<number>;
 
 function tables(
   op: string,
