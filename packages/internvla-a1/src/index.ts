@@ -65,18 +65,6 @@ export type {
   RgbFrame,
   VectorStats,
 } from './policyProcessor.js';
-// The name map, configuration inference and stats reading of upstream checkpoints (pure); reading
-// checkpoint files from disk is Node-only: `@vla/internvla-a1/node`.
-export {
-  classifyUpstreamKey,
-  upstreamToVlaName,
-  vlaToUpstreamName,
-  UPSTREAM_LM_HEAD,
-  EMBED_TOKENS,
-} from './upstream/upstreamNames.js';
-export type { UpstreamKeyClass } from './upstream/upstreamNames.js';
-export { inferUpstreamConfig } from './upstream/upstreamConfig.js';
-export type { InferUpstreamConfigOptions, UpstreamShapes } from './upstream/upstreamConfig.js';
-export { processorFromUpstreamStats } from './upstream/upstreamStats.js';
-export type { UpstreamProcessorLayout } from './upstream/upstreamStats.js';
-export { UpstreamImportError } from './upstream/upstreamImportError.js';
+// Upstream checkpoints without the file system (name map, configuration, stats); reading files is
+// the Node-only entry `@vla/internvla-a1/node`.
+export * from './upstream/index.js';

@@ -5,4 +5,21 @@
  * @packageDocumentation
  */
 export * from './index.js';
-export * from './upstream/index.js';
+export { openShards, INDEX_FILE, SINGLE_FILE } from './upstream/upstreamFiles.js';
+export type { OpenedShards } from './upstream/upstreamFiles.js';
+export { writeCheckpointStream } from './upstream/checkpointStream.js';
+export type {
+  CheckpointFloatDtype,
+  RawTensor,
+  StreamedTensor,
+  StreamProgress,
+  WriteCheckpointStreamOptions,
+} from './upstream/checkpointStream.js';
+export { importUpstreamCheckpoint } from './upstream/importUpstreamCheckpoint.js';
+export type {
+  ImportUpstreamOptions,
+  MappedTensor,
+  UpstreamImportReport,
+} from './upstream/importUpstreamCheckpoint.js';
+export { loadQwen3VLWeights, UND_EXPERT_PREFIX } from './upstream/qwen3VLWeights.js';
+export type { Qwen3VLLoadReport } from './upstream/qwen3VLWeights.js';

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadPolicyBundle, tinyConfig, type InternVLAA1Config } from '../src/index.js';
-import { importUpstreamCheckpoint, UpstreamImportError, vlaToUpstreamName } from '../src/upstream/index.js';
+import { importUpstreamCheckpoint, UpstreamImportError, vlaToUpstreamName } from '../src/node.js';
 import './setup.js';
 import { writeUpstreamFixture } from './upstreamFixture.js';
 

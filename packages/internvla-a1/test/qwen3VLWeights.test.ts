@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeSafetensors, type HostTensor } from '@vla/tensor-webgpu';
 import { InternVLAA1Policy, tinyConfig } from '../src/index.js';
-import { loadQwen3VLWeights, UpstreamImportError } from '../src/upstream/index.js';
+import { loadQwen3VLWeights, UpstreamImportError } from '../src/node.js';
 import './setup.js';
 import { normals } from './synthetic.js';
 

@@ -1,4 +1,6 @@
-// Importing upstream InternVLA-A1 checkpoints and Hugging Face Qwen3-VL weights.
+// Upstream InternVLA-A1 checkpoints, the parts that need no file system: the name map, configuration
+// inference from config.json and tensor shapes, and the processor from upstream's stats.json.
+// Reading and writing checkpoint files is Node-only (src/node.ts).
 export { UpstreamImportError } from './upstreamImportError.js';
 export {
   classifyUpstreamKey,
@@ -10,23 +12,5 @@ export {
 export type { UpstreamKeyClass } from './upstreamNames.js';
 export { inferUpstreamConfig } from './upstreamConfig.js';
 export type { InferUpstreamConfigOptions, UpstreamShapes } from './upstreamConfig.js';
-export { openShards, INDEX_FILE, SINGLE_FILE } from './upstreamFiles.js';
-export type { OpenedShards } from './upstreamFiles.js';
 export { processorFromUpstreamStats } from './upstreamStats.js';
 export type { UpstreamProcessorLayout } from './upstreamStats.js';
-export { writeCheckpointStream } from './checkpointStream.js';
-export type {
-  CheckpointFloatDtype,
-  RawTensor,
-  StreamedTensor,
-  StreamProgress,
-  WriteCheckpointStreamOptions,
-} from './checkpointStream.js';
-export { importUpstreamCheckpoint } from './importUpstreamCheckpoint.js';
-export type {
-  ImportUpstreamOptions,
-  MappedTensor,
-  UpstreamImportReport,
-} from './importUpstreamCheckpoint.js';
-export { loadQwen3VLWeights, UND_EXPERT_PREFIX } from './qwen3VLWeights.js';
-export type { Qwen3VLLoadReport } from './qwen3VLWeights.js';
