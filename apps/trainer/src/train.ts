@@ -43,6 +43,7 @@ import {
   saveTrainCheckpoint,
   type TrainState,
 } from './trainerCheckpoint.js';
+import { loadTokenizerWeights } from './tokenizer/loadTokenizerWeights.js';
 
 /** Receives progress after every step (the CLI draws a bar with it). */
 export interface TrainProgress {
@@ -217,6 +218,10 @@ export async function train(configIn: TrainConfig, options: TrainOptions): Promi
     } else {
       manualSeed(config.seed);
       policy = InternVLAA1Policy.create(net);
+      if (config.model.tokenizer) {
+        await loadTokenizerWeights(policy, config.model.tokenizer);
+        log(`image tokenizer from ${config.model.tokenizer}`);
+      }
     }
     state = {
       step: 0,
@@ -256,6 +261,7 @@ export async function train(configIn: TrainConfig, options: TrainOptions): Promi
       statsRows: config.data.stats,
       samplesPerEpoch: config.data.samplesPerEpoch,
       concurrency: config.data.concurrency,
+      frameCacheBytes: config.data.frameCacheMiB * 2 ** 20,
     });
     processor = data.processor;
     if (resumedFrom && state.dataOrder !== data.orderKey)

@@ -55,6 +55,11 @@ const modelSchema = object({
   preset: z.string().min(1),
   /** false = the paper's ablation without the generation expert. */
   generation: z.boolean(),
+  /**
+   * Image tokenizer weights to start from (a safetensors file of `vla-train-tokenizer`), for sizes
+   * without released ones; the tokenizer stays frozen. Only used when training from scratch.
+   */
+  tokenizer: z.string().min(1).optional(),
   /** Size overrides of the `tiny` preset (TinyConfigOptions). */
   tiny: object({
     width: positiveInt().optional(),
@@ -93,6 +98,11 @@ export const trainConfigSchema = object({
     latentCache: z.union([z.boolean(), z.string().min(1)]).default(true),
     /** Parallel sample builds (bounds ffmpeg processes). */
     concurrency: positiveInt().default(4),
+    /**
+     * Decoded-frame cache in MiB. When every frame of the datasets fits, all of them stay decoded
+     * after their first use (small datasets train without decoding video again).
+     */
+    frameCacheMiB: positiveInt().default(4096),
   }),
   /** `pretrain`: constant lr from scratch; `finetune`: from `init`, linear warmup then cosine to a floor. */
   mode: z.enum(['pretrain', 'finetune']),

@@ -155,3 +155,33 @@ export function moments(rows: readonly number[][]): { mean: number[]; std: numbe
   );
   return { mean, std, count: rows.length };
 }
+
+/** Writes a v3.0 dataset of noise frames (every frame distinct) from one camera plus a 4-dim state and action. */
+export async function writeNoiseVideoDataset(
+  dir: string,
+  episodes: readonly number[],
+  size: readonly [number, number],
+  seed = 3,
+): Promise<void> {
+  const [h, w] = size;
+  const r = rng(seed);
+  const writer = await LeRobotWriter.create(dir, {
+    fps: 10,
+    robotType: null,
+    videoCodec: 'libx264',
+    features: {
+      'observation.state': { dtype: 'float32', shape: [4] },
+      action: { dtype: 'float32', shape: [4] },
+      'observation.images.top': { dtype: 'video', shape: [h, w, 3] },
+    },
+  });
+  for (const length of episodes) {
+    for (let i = 0; i < length; i++) {
+      const vec = Array.from({ length: 4 }, () => r());
+      const image = Uint8Array.from({ length: h * w * 3 }, () => Math.floor(r() * 256));
+      writer.addFrame({ 'observation.state': vec, action: vec, 'observation.images.top': image });
+    }
+    await writer.saveEpisode({ task: 'stack' });
+  }
+  await writer.finalize();
+}

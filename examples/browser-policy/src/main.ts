@@ -1,4 +1,5 @@
-// `npm start -- [checkpoint] [--port N] [--host H]`: serves the page and prints its URL.
+// `npm start -- [checkpoint] [--port N] [--host H]`: serves the page with the checkpoint (default: the
+// policy shipped with vla) and prints its URL.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -21,5 +22,10 @@ if (checkpoint !== undefined && !existsSync(checkpoint)) {
   process.exit(2);
 }
 const server = await serveBrowserPolicy({ checkpoint, host: values.host, port });
+console.log(
+  checkpoint === undefined
+    ? `serving the shipped policy (${server.checkpoint})`
+    : `serving ${server.checkpoint}`,
+);
 console.log(`open ${server.pageUrl}  (Ctrl-C stops)`);
 process.on('SIGINT', () => void server.close().then(() => process.exit(0)));

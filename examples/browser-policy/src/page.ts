@@ -2,7 +2,8 @@
 // closed loop in the browser on WebGPU (navigator.gpu): the three cameras of the ARX Lift-2 and the
 // decoded foresight (t+15) of the latest chunk. Bundled by serve.ts; `window.__vla` reports progress.
 //
-// URL parameters: checkpoint (URL), task (default pick-place), size (render px, default 128),
+// URL parameters: checkpoint (URL), task (default pick-place), size (render px, default the
+// checkpoint's input size: the cameras then show what the policy was trained on),
 // steps (Euler steps, default 10), execute (actions per chunk, default 30), chunks (stop after this
 // many), seed (first episode, default 0), autorun=1 (run as soon as the checkpoint is loaded).
 import { loadPolicySource, type LoadedPolicySource } from '@vla/policy-runtime';
@@ -68,7 +69,8 @@ const num = (name: string, fallback: number) => {
   return v === null ? fallback : Number(v);
 };
 const settings = {
-  size: num('size', 128),
+  /** Render size; null: the loaded checkpoint's input size. */
+  size: params.has('size') ? num('size', 0) : null,
   steps: num('steps', 10),
   execute: num('execute', 30),
   chunks: params.has('chunks') ? num('chunks', 0) : undefined,
@@ -111,7 +113,8 @@ document.body.innerHTML = `
 </style>
 <h2>InternVLA-A1 driving a simulated ARX Lift-2, in this page (WebGPU)</h2>
 <div class="controls">
-  <label>checkpoint <input type="file" id="file" accept=".safetensors"></label>
+  <span>checkpoint <b id="checkpoint-name">none</b></span>
+  <label>load another <input type="file" id="file" accept=".safetensors"></label>
   <label>task <select id="task">${Object.keys(SIM_TASKS)
     .map((t) => `<option>${t}</option>`)
     .join('')}</select></label>
@@ -152,7 +155,7 @@ window.addEventListener('unhandledrejection', (e) => fail(e.reason));
 // ---- the policy and the simulator ---------------------------------------------------------
 let camera: GpuCamera | null = null;
 let loaded: LoadedPolicySource | null = null;
-let env: { task: string; sim: SimEnv } | null = null;
+let env: { task: string; size: number; sim: SimEnv } | null = null;
 let running: AbortController | null = null;
 let episode = settings.seed;
 
@@ -178,6 +181,7 @@ async function loadCheckpoint(bytes: Blob, name: string): Promise<void> {
   }
   loaded = next;
   status.checkpoint = name;
+  $('checkpoint-name').textContent = name;
   $('foresight-caption').textContent =
     `foresight t+15 of the latest chunk (${next.processor.json.cameras.join(' | ')})`;
   status.phase = 'ready';
@@ -188,18 +192,13 @@ async function loadCheckpoint(bytes: Blob, name: string): Promise<void> {
 async function run(): Promise<void> {
   if (!loaded || !camera) return;
   const task = taskSelect.value;
-  if (env?.task !== task) {
+  const size = settings.size ?? loaded.processor.json.imageSize;
+  if (env?.task !== task || env.size !== size) {
     env?.sim.delete();
     env = null;
     show(`building the ${task} scene …`);
-    const sim = await SimEnv.create({
-      task,
-      robot: ROBOT,
-      camera,
-      imageWidth: settings.size,
-      imageHeight: settings.size,
-    });
-    env = { task, sim };
+    const sim = await SimEnv.create({ task, robot: ROBOT, camera, imageWidth: size, imageHeight: size });
+    env = { task, size, sim };
   }
   Object.assign(status, {
     phase: 'running',

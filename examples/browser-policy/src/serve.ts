@@ -1,16 +1,22 @@
 // Serves the page: bundles page.ts for the browser with esbuild (MuJoCo stays out and is served from
-// its own package, wasm included) and, when given, the checkpoint file, on 127.0.0.1.
+// its own package, wasm included) and a checkpoint file (the shipped policy unless told otherwise),
+// on 127.0.0.1.
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pretrainedPolicyPath } from '@vla/pretrained/node';
 import { build } from 'esbuild';
 
 /** Options of {@link serveBrowserPolicy}. */
 export interface ServeOptions {
-  /** A policy checkpoint (`policy.safetensors` with its processor) served at `/checkpoint.safetensors`. */
-  readonly checkpoint?: string;
+  /**
+   * A policy checkpoint (`policy.safetensors` with its processor) served at `/checkpoint.safetensors`
+   * and named in the page's URL. Default: the policy shipped with vla (`@vla/pretrained`'s
+   * `tiny-lift2`); `null` serves none, and the page asks for a file.
+   */
+  readonly checkpoint?: string | null;
   /** Default 127.0.0.1: a page served elsewhere needs https for WebGPU. */
   readonly host?: string;
   /** Default 0: any free port. */
@@ -21,6 +27,8 @@ export interface ServeOptions {
 export interface BrowserPolicyServer {
   /** The server's root, e.g. `http://127.0.0.1:8080/`. */
   readonly url: string;
+  /** The checkpoint served, or null. */
+  readonly checkpoint: string | null;
   /** The page with the checkpoint's URL in its query when one is served. */
   readonly pageUrl: string;
   close(): Promise<void>;
@@ -52,7 +60,8 @@ export async function bundlePage(): Promise<Uint8Array> {
 /** Bundles the page and serves it, MuJoCo's build and the checkpoint until `close()`. */
 export async function serveBrowserPolicy(options: ServeOptions = {}): Promise<BrowserPolicyServer> {
   const mujocoDir = dirname(createRequire(import.meta.url).resolve('@mujoco/mujoco'));
-  const checkpointSize = options.checkpoint ? statSync(options.checkpoint).size : 0;
+  const checkpoint = options.checkpoint === undefined ? pretrainedPolicyPath() : options.checkpoint;
+  const checkpointSize = checkpoint ? statSync(checkpoint).size : 0;
   const routes: Record<string, { body: string | Uint8Array; type: string }> = {
     '/': { body: HTML, type: 'text/html; charset=utf-8' },
     '/page.js': { body: await bundlePage(), type: 'text/javascript' },
@@ -61,10 +70,10 @@ export async function serveBrowserPolicy(options: ServeOptions = {}): Promise<Br
   };
   const server: Server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
-    if (path === '/checkpoint.safetensors' && options.checkpoint) {
+    if (path === '/checkpoint.safetensors' && checkpoint) {
       // Streamed: checkpoints can be larger than what one buffer may hold.
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': checkpointSize });
-      createReadStream(options.checkpoint).pipe(res);
+      createReadStream(checkpoint).pipe(res);
       return;
     }
     const route = routes[path];
@@ -84,8 +93,9 @@ export async function serveBrowserPolicy(options: ServeOptions = {}): Promise<Br
   const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}/`;
   return {
     url,
-    pageUrl: options.checkpoint
-      ? `${url}?checkpoint=/checkpoint.safetensors&name=${encodeURIComponent(basename(options.checkpoint))}`
+    checkpoint,
+    pageUrl: checkpoint
+      ? `${url}?checkpoint=/checkpoint.safetensors&name=${encodeURIComponent(basename(checkpoint))}`
       : url,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

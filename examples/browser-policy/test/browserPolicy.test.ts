@@ -1,12 +1,11 @@
-// The page in headless Chromium (WebGPU on SwiftShader): a tiny checkpoint for the ARX Lift-2 saved
-// here is served with the page, which loads it and MuJoCo, runs two chunks of the closed loop and
-// draws the three cameras and the foresight. The page's first chunk is checked against the same
-// checkpoint run in Node (Dawn) on the same request.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { savePolicy } from '@vla/internvla-a1';
+// The page in headless Chromium (WebGPU on SwiftShader), served as `npm start` serves it with no
+// argument: the policy shipped with vla (`@vla/pretrained`, the tiny InternVLA-A1 for the ARX
+// Lift-2). The page loads it and MuJoCo, runs two chunks of the closed loop at the checkpoint's input
+// size and draws the three cameras and the foresight. The page's chunks are checked against the same
+// checkpoint run in Node (Dawn) on the same requests.
+import { basename } from 'node:path';
 import { loadPolicySource, ObservationHistory } from '@vla/policy-runtime';
+import { pretrainedPolicyPath } from '@vla/pretrained/node';
 import type { CameraFrame, ChunkRequest } from '@vla/robot-core';
 import { simRobot } from '@vla/sim';
 import { init } from '@vla/tensor-webgpu';
@@ -15,16 +14,14 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { BrowserPolicyStatus, ChunkLogEntry } from '../src/page.js';
 import { serveBrowserPolicy, type BrowserPolicyServer } from '../src/serve.js';
 import { HAS_CHROMIUM, launchChromium } from './chromium.js';
-import { rng, tinyPolicy, tinyPolicyConfig, tinyProcessorFor } from '@vla/policy-runtime/testing';
+import { rng } from '@vla/policy-runtime/testing';
 
-const SIZE = 32;
 const EXECUTE = 3;
 const CHUNKS = 2;
+// One Euler step: the shipped policy's chunks at the test's cost (the page's default is 10).
 const STEPS = 1;
 const embodiment = simRobot('lift2').embodiment;
 const cameras = embodiment.cameras.map((c) => c.name);
-const config = tinyPolicyConfig(cameras.length, 6);
-const processor = tinyProcessorFor(config, embodiment, 12);
 
 /** A 2D canvas of the page: its size and RGBA pixels. */
 interface CanvasPixels {
@@ -62,15 +59,15 @@ function colours(rgba: readonly number[]): number {
   return seen.size;
 }
 
-/** A request with seeded random frames and state. */
+/** A request with seeded random frames (32 px: the processor resizes) and state. */
 function randomRequest(seed: number): ChunkRequest {
   const r = rng(seed);
   const images: Record<string, CameraFrame> = {};
   for (const c of cameras)
     images[c] = {
-      width: SIZE,
-      height: SIZE,
-      data: Uint8Array.from({ length: SIZE * SIZE * 3 }, () => 256 * r()),
+      width: 32,
+      height: 32,
+      data: Uint8Array.from({ length: 32 * 32 * 3 }, () => 256 * r()),
       timestampMs: 0,
     };
   return {
@@ -92,8 +89,7 @@ function framesOf(log: ChunkLogEntry, timestampMs: number): Record<string, Camer
 
 // Needs Debian's Chromium (never downloaded); the skip is visible in the test report.
 describe.skipIf(!HAS_CHROMIUM)('the browser page (headless Chromium, navigator.gpu on SwiftShader)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'browser-policy-'));
-  const checkpoint = join(dir, 'policy.safetensors');
+  const checkpoint = pretrainedPolicyPath();
   let server: BrowserPolicyServer;
   let browser: Browser;
 
@@ -101,30 +97,30 @@ describe.skipIf(!HAS_CHROMIUM)('the browser page (headless Chromium, navigator.g
     // The page runs the policy on WebGPU; so does this side, so the chunks agree to 1e-6 (the same
     // WGSL on Chromium's Dawn and on Node's).
     await init({ backend: 'webgpu' });
-    const policy = tinyPolicy(config, 3);
-    await savePolicy(checkpoint, policy, { processor });
-    policy.dispose();
-    server = await serveBrowserPolicy({ checkpoint });
+    // No checkpoint given: the shipped one, as `npm start` with no argument.
+    server = await serveBrowserPolicy();
+    expect(server.checkpoint).toBe(checkpoint);
     browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
     await server?.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
-  test('loads the checkpoint and the simulator and runs the closed loop for two chunks', async () => {
+  test('loads the shipped policy and the simulator and runs the closed loop for two chunks', async () => {
     const page = await browser.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
-    const query = `&size=${SIZE}&steps=${STEPS}&execute=${EXECUTE}&chunks=${CHUNKS}&autorun=1`;
+    // No `size`: the page renders at the checkpoint's input size.
+    const query = `&steps=${STEPS}&execute=${EXECUTE}&chunks=${CHUNKS}&autorun=1`;
     await page.goto(server.pageUrl + query);
     // The Node reference compiles its kernels meanwhile (on another core): a request with random
     // frames, before the history gets the page's frames.
     const history = new ObservationHistory();
     const loaded = await loadPolicySource(checkpoint, { steps: STEPS, history });
     const warm = loaded.source(randomRequest(13));
+    const size = loaded.processor.json.imageSize;
     try {
       await checkPage();
     } finally {
@@ -154,7 +150,7 @@ describe.skipIf(!HAS_CHROMIUM)('the browser page (headless Chromium, navigator.g
       expect(s.webgpu).toBe(true);
       expect(s.browserDevice).toBe(true);
       expect(s.adapter.length).toBeGreaterThan(0);
-      expect(s.checkpoint).toBe('policy.safetensors');
+      expect(s.checkpoint).toBe(basename(checkpoint));
       expect(s.result).toEqual({
         ticks: CHUNKS * EXECUTE,
         chunks: CHUNKS,
@@ -173,9 +169,9 @@ describe.skipIf(!HAS_CHROMIUM)('the browser page (headless Chromium, navigator.g
       for (const c of cameras) {
         const canvas = canvases[`cam-${c}`];
         const frame = shown.frames[c];
-        expect([canvas.width, canvas.height, frame.width, frame.height]).toEqual([SIZE, SIZE, SIZE, SIZE]);
+        expect([canvas.width, canvas.height, frame.width, frame.height]).toEqual([size, size, size, size]);
         let diff = 0;
-        for (let k = 0; k < SIZE * SIZE; k++)
+        for (let k = 0; k < size * size; k++)
           for (let ch = 0; ch < 3; ch++)
             diff = Math.max(diff, Math.abs(canvas.rgba[4 * k + ch] - frame.data[3 * k + ch]));
         expect(diff).toBe(0);
@@ -183,7 +179,7 @@ describe.skipIf(!HAS_CHROMIUM)('the browser page (headless Chromium, navigator.g
       }
       // The latest foresight: views left to right, [-1, 1] → 0…255, none blank.
       const f = shown.foresight;
-      const S = config.imageSize;
+      const S = loaded.policy.config.imageSize;
       expect([f.views, f.size]).toEqual([cameras.length, S]);
       const fc = canvases.foresight;
       expect([fc.width, fc.height]).toEqual([cameras.length * S, S]);

@@ -129,12 +129,28 @@ export interface OpenTrainingDataOptions {
   /** Which rows the action statistics cover (see `ProcessorFromDatasetsOptions.statsRows`). */
   statsRows?: 'every-position' | 'upstream';
   /**
-   * Decoded-frame cache of the rank, in bytes, shared out evenly over its datasets (default 256 MiB).
-   * Random draws rarely reuse a frame, so it need not be large; native frames are big (640×480: 0.9 MB).
+   * Decoded-frame cache of the rank, in bytes (default 4 GiB). When every frame of the rank's
+   * datasets fits, each dataset keeps all of its frames and decodes a camera's whole episode on its
+   * first miss (one decoder call per episode and camera, then no decoding at all); otherwise the
+   * budget is shared out evenly and only each sample's frames are decoded (random draws rarely
+   * reuse a frame; native frames are big, 640×480: 0.9 MB).
    */
   frameCacheBytes?: number;
   /** Video decoder shared by the datasets (default: a new FfmpegDecoder, closed by `close()`). */
   decoder?: VideoFrameDecoder;
+}
+
+/** Default decoded-frame cache of a rank (see {@link OpenTrainingDataOptions.frameCacheBytes}). */
+export const DEFAULT_FRAME_CACHE_BYTES = 4 * 2 ** 30;
+
+/** Bytes every decoded frame of a dataset's cameras takes (uint8 RGB at the camera's size). */
+function datasetFrameBytes(dataset: LeRobotDataset): number {
+  let perFrame = 0;
+  for (const key of dataset.videoKeys) {
+    const [h, w] = dataset.imageShape(key);
+    perFrame += h * w * 3;
+  }
+  return perFrame * dataset.numFrames;
 }
 
 const isNonNegativeInt = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
@@ -464,7 +480,9 @@ export async function openTrainingData(options: OpenTrainingDataOptions): Promis
       });
     }
 
-    const frameCacheBytes = Math.floor((options.frameCacheBytes ?? 256 * 2 ** 20) / opened.size);
+    const cacheBudget = options.frameCacheBytes ?? DEFAULT_FRAME_CACHE_BYTES;
+    const frameBytes = new Map([...opened].map(([id, d]) => [id, datasetFrameBytes(d)]));
+    const allFit = [...frameBytes.values()].reduce((a, b) => a + b, 0) <= cacheBudget;
     const datasets: RankDataset[] = [...opened].map(([id, dataset]) => ({
       id,
       path: specOf.get(id)!.path,
@@ -477,7 +495,8 @@ export async function openTrainingData(options: OpenTrainingDataOptions): Promis
         deltaActions: false,
         normStats: null,
         padDim: config.stateDim,
-        frameCacheBytes,
+        frameCacheBytes: allFit ? frameBytes.get(id)! : Math.floor(cacheBudget / opened.size),
+        frameDecode: allFit ? 'episode' : 'window',
       }),
       weight: weights.get(id)!,
       frames: frameIndexer(dataset).frames,
