@@ -2,9 +2,8 @@
 // this run's training loss), a rollout GIF per task and the policy's foresight next to what happened.
 // Everything is inline (uPlot, the data, images as data: URLs) under a Content Security Policy that
 // forbids every fetch, as the trainer's report: it works from disk, offline, attached to an issue.
-import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import type { TrainingRecord } from '@vla/pretrained';
+import { chartAssets } from '@vla/trainer';
 import type { DemoSummary } from './runDemo.js';
 
 /** One task's pictures and numbers for the report. */
@@ -51,20 +50,6 @@ const dataUrl = (mime: string, bytes: Uint8Array): string =>
   `data:${mime};base64,${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')}`;
 const pct = (n: number, d: number): string => (d > 0 ? `${((100 * n) / d).toFixed(0)}%` : '—');
 const fmt = (v: number): string => (Number.isFinite(v) ? String(Number(v.toPrecision(4))) : String(v));
-
-let assets: Promise<{ js: string; css: string }> | undefined;
-function uplotAssets(): Promise<{ js: string; css: string }> {
-  assets ??= (async () => {
-    const require = createRequire(import.meta.url);
-    const [js, css] = await Promise.all([
-      readFile(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8'),
-      readFile(require.resolve('uplot/dist/uPlot.min.css'), 'utf8'),
-    ]);
-    return { js, css };
-  })();
-  assets.catch(() => (assets = undefined));
-  return assets;
-}
 
 /** The learning curves: the policy's training record (loss, success) and this run's training loss. */
 function charts(input: DemoReportInput): Chart[] {
@@ -221,7 +206,7 @@ function timingsSection(s: DemoSummary): string {
 /** The report page (one self-contained HTML document). */
 export async function demoReportHtml(input: DemoReportInput): Promise<string> {
   const { summary: s } = input;
-  const lib = await uplotAssets();
+  const lib = await chartAssets();
   const cs = charts(input);
   const boxes = cs
     .map(
@@ -230,7 +215,9 @@ export async function demoReportHtml(input: DemoReportInput): Promise<string> {
     )
     .join('');
   const recordNote = input.record
-    ? ''
+    ? input.record.status
+      ? `<p class="muted">${escapeHtml(input.record.status)}</p>`
+      : ''
     : '<p class="muted">No training record for this policy: only this run\'s curve is shown.</p>';
   const json = (v: unknown): string => JSON.stringify(v).replace(/</g, '\\u003c');
   return `<!doctype html>

@@ -16,8 +16,8 @@ export interface EvalSettings {
   robot: string;
   /** Seed of the first episode; episode i uses seed + i. */
   seed: number;
-  /** Square camera side of the renders. */
-  imageSize: number;
+  /** Square camera side of the renders (default: the processor's image size). */
+  imageSize?: number;
   /** Actions executed from each chunk before asking for the next (default 30 of 50). */
   executeSteps?: number;
   /** Cut episodes after this many control ticks (a failure unless the goal was reached); default the task's own limit. */
@@ -59,8 +59,8 @@ export async function evaluateInSim(
       task,
       robot: settings.robot,
       camera: 'gpu',
-      imageWidth: settings.imageSize,
-      imageHeight: settings.imageSize,
+      imageWidth: settings.imageSize ?? processor.json.imageSize,
+      imageHeight: settings.imageSize ?? processor.json.imageSize,
     });
     let successes = 0;
     try {

@@ -145,8 +145,8 @@ export const trainConfigSchema = object({
     tasks: z.array(z.string().min(1)).min(1),
     robot: z.string().min(1),
     seed: nonNegativeInt.default(1000),
-    /** Camera side of the simulator's renders. */
-    imageSize: positiveInt().default(128),
+    /** Camera side of the simulator's renders (default: the policy's input size, what recordings at `--size` of it show). */
+    imageSize: positiveInt().optional(),
     /** Actions executed per chunk. */
     executeSteps: positiveInt().default(30),
     /** Cut episodes after this many ticks (default: the task's limit). */

@@ -8,6 +8,7 @@ import { tinyConfig, type PolicyProcessor } from '@vla/internvla-a1';
 import { FfmpegDecoder, type VideoDecodeRequest, type VideoFrameDecoder } from '@vla/lerobot';
 import { openTrainingData, type TrainingBatch } from '../src/data/trainingData.js';
 import { tempDir, writeNoiseVideoDataset } from './dataFixtures.js';
+import { MICRO_MODEL } from './fixtures.js';
 import './setup.js';
 
 /** Forwards to ffmpeg and counts requests and frames per `path` of the mp4. */
@@ -33,16 +34,7 @@ afterAll(async () => {
 
 beforeAll(() => writeNoiseVideoDataset(tmp.dir, EPISODES, [H, W]), 60_000);
 
-const config = tinyConfig({
-  width: 32,
-  layers: 1,
-  visionLayers: 1,
-  imageSize: 32,
-  views: 1,
-  textTokens: 8,
-  vocabSize: 256,
-  chunkSize: 10,
-});
+const config = tinyConfig(MICRO_MODEL);
 
 /** Draws `n` batches and fingerprints their images, in order. */
 async function draw(

@@ -10,21 +10,13 @@ import { loadTokenizerWeights } from '../src/tokenizer/loadTokenizerWeights.js';
 import { pretrainTokenizer } from '../src/tokenizer/pretrainTokenizer.js';
 import { tokenizerFrames } from '../src/tokenizer/tokenizerFrames.js';
 import { ffmpegFrame, tempDir, writeNoiseVideoDataset } from './dataFixtures.js';
+import { MICRO_MODEL } from './fixtures.js';
 import './setup.js';
 
 const EPISODES = [7, 12];
 const tmp = tempDir();
 const data = join(tmp.dir, 'data');
-const config = tinyConfig({
-  width: 32,
-  layers: 1,
-  visionLayers: 1,
-  imageSize: 32,
-  views: 1,
-  textTokens: 8,
-  vocabSize: 256,
-  chunkSize: 10,
-});
+const config = tinyConfig(MICRO_MODEL);
 
 beforeAll(() => writeNoiseVideoDataset(data, EPISODES, [32, 32], 5), 60_000);
 afterAll(() => tmp.cleanup());
@@ -75,19 +67,7 @@ describe('tokenizer pretraining', () => {
       ...config,
       vae: { ...config.vae, channels: 2 * config.vae.channels },
     });
-    const nogen = InternVLAA1Policy.create(
-      tinyConfig({
-        width: 32,
-        layers: 1,
-        visionLayers: 1,
-        imageSize: 32,
-        views: 1,
-        textTokens: 8,
-        vocabSize: 256,
-        chunkSize: 10,
-        generation: false,
-      }),
-    );
+    const nogen = InternVLAA1Policy.create(tinyConfig({ ...MICRO_MODEL, generation: false }));
     try {
       await expect(loadTokenizerWeights(wider, out)).rejects.toThrow(
         /tok\.safetensors does not fit the .* tokenizer: loadStateDict: .*shape/,

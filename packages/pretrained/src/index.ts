@@ -56,6 +56,8 @@ export interface TrainingRecord {
   evaluation: Record<string, TaskSuccess & { firstSeed: number }>;
   /** Loss and success along training. */
   curve: CurvePoint[];
+  /** A line on the policy's state, shown with it (e.g. that it stands in for one still training). */
+  status?: string;
 }
 
 /** Every shipped policy. */

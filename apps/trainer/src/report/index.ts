@@ -9,5 +9,5 @@ export type {
 } from './metricRecord';
 export { MetricsLog, type MetricsLogOpenOptions } from './metricsLog';
 export { foresightPng, FORESIGHT_MIN_TILE, FORESIGHT_SEPARATOR } from './foresightPng';
-export { writeReport, REPORT_FILE, type ReportOptions } from './writeReport';
+export { chartAssets, writeReport, REPORT_FILE, type ReportOptions } from './writeReport';
 export { ReportError } from './reportError';

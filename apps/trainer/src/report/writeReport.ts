@@ -26,7 +26,8 @@ export interface ReportOptions {
 // uPlot (MIT, ~50 kB) draws the charts: it is one IIFE script and one stylesheet with no runtime
 // dependencies or fetches, so both inline cleanly into a page that must work from file://.
 let assets: Promise<{ js: string; css: string }> | undefined;
-function chartAssets(): Promise<{ js: string; css: string }> {
+/** uPlot's script and stylesheet, read once, for pages that inline their charts. */
+export function chartAssets(): Promise<{ js: string; css: string }> {
   assets ??= (async () => {
     const require = createRequire(import.meta.url);
     const [js, css] = await Promise.all([

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The closed-loop experiment behind the shipped policy and BENCHMARKS.md: demonstrations, the tiny
+# tokenizer, the tiny policy with and without its generation expert, and their evaluation.
+# Every stage resumes: rerun the script after an interruption and it continues where it stopped.
+#   bash experiments/closed-loop/run.sh            # everything (many CPU hours)
+#   STAGE=eval bash experiments/closed-loop/run.sh # one stage: record | tokenizer | train | eval
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+OUT=runs/closed-loop
+HERE=experiments/closed-loop
+STEPS=${STEPS:-30000}
+EVAL_EPISODES=${EVAL_EPISODES:-50}
+mkdir -p "$OUT"
+stage() { [ -z "${STAGE:-}" ] || [ "$STAGE" = "$1" ]; }
+
+if stage record; then
+  # 100 scripted-expert demonstrations per task, seeds 1000-1099 (evaluation uses seeds from 0).
+  for task in pick-place conveyor-sort; do
+    [ -f "$OUT/$task-lift2/meta/info.json" ] ||
+      node packages/sim/dist/cli.js record --task "$task" --robot lift2 --episodes 100 --seed 1000 --size 64 --out "$OUT/$task-lift2"
+  done
+fi
+
+if stage tokenizer; then
+  [ -f "$OUT/tokenizer.safetensors" ] ||
+    node apps/trainer/dist/tokenizerCli.js -d "$OUT/pick-place-lift2" "$OUT/conveyor-sort-lift2" -o "$OUT/tokenizer.safetensors" --steps 2500
+fi
+
+if stage train; then
+  # One CPU thread each: both runs advance together and share the machine evenly.
+  for run in gen nogen; do
+    if [ -f "$OUT/$run/checkpoints/latest" ]; then
+      VLA_CPU_THREADS=1 node apps/trainer/dist/cli.js --resume --out "$OUT/$run" --steps "$STEPS" -q &
+    else
+      VLA_CPU_THREADS=1 node apps/trainer/dist/cli.js -c "$HERE/$run.json" --out "$OUT/$run" --steps "$STEPS" -q &
+    fi
+  done
+  wait
+fi
+
+if stage eval; then
+  # Held-out seeds 0.. with the recording's renderer and size; 30 of each 50-action chunk executed.
+  for run in gen nogen; do
+    for task in pick-place conveyor-sort; do
+      json="$OUT/eval-$run-$task.json"
+      [ -f "$json" ] ||
+        node apps/controller/dist/cli.js run "$OUT/$run/policy.safetensors" --task "$task" --robot lift2 \
+          --camera gpu --image-size 64 --episodes "$EVAL_EPISODES" --seed 0 --lockstep --delay 0 --json "$json"
+    done
+  done
+fi
