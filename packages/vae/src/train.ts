@@ -1,7 +1,7 @@
 // A small training loop for tokenizers without released weights: reconstruct batches of images with
 // AdamW. Enough to train a tiny tokenizer in a browser tab or a test; bigger runs want a scheduler,
 // gradient clipping and perceptual losses on top.
-import { AdamW, type Tensor, tidy } from '@vla/tensor-webgpu';
+import { AdamW, type LrSchedule, type Tensor, tidy } from '@vla/tensor-webgpu';
 import { reconstructionLoss } from './loss.js';
 import type { CosmosImageTokenizer } from './tokenizer.js';
 
@@ -9,8 +9,8 @@ import type { CosmosImageTokenizer } from './tokenizer.js';
 export interface TrainTokenizerOptions {
   /** Optimisation steps. */
   steps: number;
-  /** AdamW learning rate (default 1e-3). */
-  lr?: number;
+  /** AdamW learning rate, or a schedule of it over the steps (default 1e-3). */
+  lr?: number | LrSchedule;
   /** AdamW weight decay (default 0). */
   weightDecay?: number;
   /** Weight of the L1 term added to the MSE (default 0). */

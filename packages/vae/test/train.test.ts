@@ -22,4 +22,19 @@ describe('trainTokenizer', () => {
     tok.dispose();
     expect(eng.poolStats().inUseBytes).toBe(start);
   });
+
+  it('follows an lr schedule: steps at lr 0 leave the weights as they were', async () => {
+    const tok = new CosmosImageTokenizer(COSMOS_TINY);
+    const size = 32;
+    const snapshot = async () => Promise.all(tok.parameters().map((p) => p.toArray()));
+    const batchOf = (step: number) => tensor(smoothImages(2, size, 2000 + step), [2, 3, size, size]);
+    const seen: number[] = [];
+    const before = await snapshot();
+    await trainTokenizer(tok, batchOf, { steps: 3, lr: (step) => (seen.push(step), 0) });
+    expect(seen.length).toBeGreaterThanOrEqual(3);
+    expect(await snapshot()).toEqual(before);
+    await trainTokenizer(tok, batchOf, { steps: 1, lr: () => 3e-3 });
+    expect(await snapshot()).not.toEqual(before);
+    tok.dispose();
+  });
 });

@@ -6,6 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { InternVLAA1Config } from '@vla/internvla-a1';
+import { SeededRandom } from '@vla/lerobot';
 import { manualSeed, saveSafetensors, tensor } from '@vla/tensor-webgpu';
 import { CosmosImageTokenizer, trainTokenizer } from '@vla/vae';
 import { tokenizerFrames } from './tokenizerFrames.js';
@@ -41,17 +42,6 @@ export interface PretrainTokenizerResult {
   losses: number[];
 }
 
-/** mulberry32: a seeded draw of frame indices, so a run is reproducible. */
-function drawer(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Trains `config.vae` to reconstruct the datasets' frames and saves its weights to `out`. */
 export async function pretrainTokenizer(options: PretrainTokenizerOptions): Promise<PretrainTokenizerResult> {
   const { config } = options;
@@ -70,29 +60,25 @@ export async function pretrainTokenizer(options: PretrainTokenizerOptions): Prom
 
   manualSeed(seed);
   const tokenizer = new CosmosImageTokenizer(config.vae);
-  const draw = drawer(seed);
+  const draws = new SeededRandom(seed);
   const plane = S * S;
   const batchOf = () => {
     const x = new Float32Array(batch * 3 * plane);
     for (let b = 0; b < batch; b++) {
-      const rgb = frames[Math.floor(draw() * frames.length)];
+      const rgb = frames[draws.int(frames.length)];
       for (let c = 0; c < 3; c++)
         for (let i = 0; i < plane; i++) x[(b * 3 + c) * plane + i] = rgb[i * 3 + c] / 127.5 - 1;
     }
     return tensor(x, [batch, 3, S, S]);
   };
   try {
-    // Two phases of trainTokenizer (each with a fresh AdamW): the bulk at `lr`, then a tenth of it.
+    // The bulk of the steps at `lr`, the last fifth at a tenth of it.
     const bulk = Math.max(1, Math.round(steps * 0.8));
-    const losses = await trainTokenizer(tokenizer, batchOf, { steps: bulk, lr, onStep: options.onStep });
-    if (steps > bulk)
-      losses.push(
-        ...(await trainTokenizer(tokenizer, batchOf, {
-          steps: steps - bulk,
-          lr: lr / 10,
-          onStep: (s, l) => options.onStep?.(bulk + s, l),
-        })),
-      );
+    const losses = await trainTokenizer(tokenizer, batchOf, {
+      steps,
+      lr: (step) => (step < bulk ? lr : lr / 10),
+      onStep: options.onStep,
+    });
     await mkdir(dirname(options.out), { recursive: true });
     await saveSafetensors(options.out, tokenizer.stateDict(), {
       format: 'pt',
