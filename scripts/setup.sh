@@ -5,6 +5,7 @@
 #   ffmpeg    — video decoding/encoding for LeRobot datasets
 #   python3-msgpack, python3-numpy, python3-websockets — the openpi Python client test
 #   clang, lld — compile the CPU backend's kernels (C) to WebAssembly
+#   openmpi-bin, libopenmpi-dev, g++ — @vla/mpi's addon and data-parallel training under mpirun
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
@@ -16,6 +17,7 @@ command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
 /usr/bin/python3 -c 'import msgpack, numpy, websockets' >/dev/null 2>&1 || need+=(python3-msgpack python3-numpy python3-websockets)
 # clang + lld: the CPU backend's WebAssembly kernels (any clang >= 14 with the wasm32 target).
 { command -v clang >/dev/null 2>&1 && command -v wasm-ld >/dev/null 2>&1; } || need+=(clang lld)
+{ command -v mpicxx >/dev/null 2>&1 && command -v mpirun >/dev/null 2>&1 && command -v g++ >/dev/null 2>&1; } || need+=(openmpi-bin libopenmpi-dev g++)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -ne 0 ] && SUDO=sudo

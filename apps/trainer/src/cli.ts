@@ -1,12 +1,17 @@
 #!/usr/bin/env node
 // vla-train: preset defaults ← config file ← flags, validated once; a progress bar; SIGINT/SIGTERM
-// stop at the next step boundary after a checkpoint. Exit codes: 0 done, 1 error, 2 bad config,
-// 3 diverged (NaN/Inf), 130 stopped by a signal.
+// stop at the next step boundary after a checkpoint. Under mpirun every rank runs this and the run
+// is data-parallel over MPI; rank 0 draws the bar and logs. Exit codes: 0 done, 1 error, 2 bad
+// config, 3 diverged (NaN/Inf), 130 stopped by a signal.
+import { availableParallelism } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { Mpi, mpiLaunch } from '@vla/mpi';
 import { init, shutdown } from '@vla/tensor-webgpu';
+import type { TrainCollective } from './collective.js';
+import { mpiCollective } from './mpiCollective.js';
 import { TrainingDivergedError, train, type TrainProgress } from './train.js';
 import { parseTrainConfig, TRAIN_PRESETS, TrainConfigError, withPreset, deepMerge } from './trainConfig.js';
 
@@ -48,6 +53,7 @@ interface Flags {
   evalTasks?: string[];
   evalRobot?: string;
   evalEpisodes?: number;
+  bucketMib?: number;
   quiet?: boolean;
 }
 
@@ -167,6 +173,11 @@ const program = new Command('vla-train')
   .option('--eval-tasks <tasks...>', 'simulator tasks to evaluate')
   .option('--eval-robot <robot>', 'simulated robot (its embodiment must match the data)')
   .option('--eval-episodes <n>', 'episodes per task', positive('--eval-episodes'))
+  .option(
+    '--bucket-mib <n>',
+    'gradient bucket size of a data-parallel run under mpirun (default 16)',
+    positive('--bucket-mib'),
+  )
   .option('-q, --quiet', 'no progress bar')
   .action(async (flags: Flags) => {
     let code = 0;
@@ -178,7 +189,21 @@ const program = new Command('vla-train')
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
+    // Launched by mpirun with more than one rank: data-parallel over MPI.
+    const launch = mpiLaunch();
+    let mpi: Mpi | undefined;
+    let collective: TrainCollective | undefined;
+    let say = (m: string): void => void process.stderr.write(`${m}\n`);
     try {
+      if (launch && launch.size > 1) {
+        // Ranks on one machine share its cores unless told otherwise.
+        const local = Number(process.env.OMPI_COMM_WORLD_LOCAL_SIZE ?? launch.size);
+        process.env.VLA_CPU_THREADS ??= String(Math.max(1, Math.floor(availableParallelism() / local)));
+        mpi = Mpi.init();
+        collective = mpiCollective(mpi, { bucketBytes: (flags.bucketMib ?? 16) * 2 ** 20 });
+        if (mpi.rank !== 0) say = () => undefined;
+        say(`data-parallel over MPI: ${mpi.size} ranks, ${process.env.VLA_CPU_THREADS} CPU thread(s) each`);
+      }
       let base: Record<string, unknown> = {};
       let source = 'flags';
       if (flags.config) {
@@ -200,16 +225,20 @@ const program = new Command('vla-train')
       const result = await train(config, {
         out: flags.out,
         resume: flags.resume,
-        progress: progressBar(flags.quiet ?? false),
+        progress: progressBar((flags.quiet ?? false) || (mpi !== undefined && mpi.rank !== 0)),
         signal: controller.signal,
-        log: (m) => process.stderr.write(`${m}\n`),
+        log: say,
+        collective,
       });
-      process.stderr.write(
-        `${result.status === 'done' ? 'done' : 'stopped'} at step ${result.step}: policy ${result.policyPath}, report ${result.reportPath}\n`,
+      say(
+        `${result.status === 'done' ? 'done' : 'stopped'} at step ${result.step}: policy ${result.policyPath}, report ${result.reportPath}`,
       );
       if (result.status === 'stopped') code = 130;
+      mpi?.finalize();
     } catch (e) {
-      process.stderr.write(`vla-train: ${(e as Error).message}\n`);
+      // Every rank reports its own error; exiting non-zero without finalize makes mpirun end the job.
+      const who = mpi ? ` (rank ${mpi.rank} of ${mpi.size})` : '';
+      process.stderr.write(`vla-train${who}: ${(e as Error).message}\n`);
       code = e instanceof TrainConfigError ? 2 : e instanceof TrainingDivergedError ? 3 : 1;
       if (code === 1 && process.env.VLA_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
     } finally {

@@ -34,8 +34,10 @@ export type {
   SaveTrainCheckpointOptions,
   TrainState,
 } from './trainerCheckpoint.js';
-export { singleProcessAllReduce } from './allReduce.js';
-export type { GradientAllReduce, RankInfo } from './allReduce.js';
+export { singleProcess } from './collective.js';
+export type { RankInfo, TrainCollective } from './collective.js';
+export { DEFAULT_BUCKET_BYTES, mpiCollective, planBuckets } from './mpiCollective.js';
+export type { MpiCollectiveOptions, MpiCommunicator } from './mpiCollective.js';
 export { evaluateInSim } from './evaluate.js';
 export type { EvalResult, EvalSettings } from './evaluate.js';
 export { openTrainingData, TrainingData } from './data/trainingData.js';

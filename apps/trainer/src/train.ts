@@ -2,6 +2,7 @@
 // metrics, foresight samples, evaluation and atomic checkpoints, and an exact resume. Everything
 // random in a step derives from (seed, step, micro-batch) and the data order from (seed, rank,
 // epoch), so a run resumed from a checkpoint replays the same steps as one that never stopped.
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import {
@@ -25,7 +26,7 @@ import {
   warmupCosineSchedule,
   type Tensor,
 } from '@vla/tensor-webgpu';
-import { singleProcessAllReduce, type GradientAllReduce } from './allReduce.js';
+import { singleProcess, type TrainCollective } from './collective.js';
 import { LatentCache, gatherLatents } from './data/latentCache.js';
 import { toPolicyBatch } from './data/policyBatch.js';
 import { openTrainingData, type TrainingBatch, type TrainingData } from './data/trainingData.js';
@@ -69,12 +70,12 @@ export interface TrainOptions {
   signal?: AbortSignal;
   /** Messages (what is loaded, checkpoints, evaluation); default none. */
   log?: (message: string) => void;
-  /** Gradient all-reduce across ranks; default: a single process (world size 1 only). */
-  allReduce?: GradientAllReduce;
-  /** Rank / world size instead of the launcher's environment. */
-  rank?: number;
-  /** See {@link TrainOptions.rank}. */
-  worldSize?: number;
+  /**
+   * The run's processes (data-parallel training): rank, world size and the collectives between them
+   * (`mpiCollective`; `vla-train` sets it up under mpirun). Default: a single process, and a launcher
+   * environment that says otherwise is refused.
+   */
+  collective?: TrainCollective;
   /**
    * Test hook: runs after the backward pass of a step, before the gradient check (a test writes a NaN
    * into a gradient here to exercise the divergence stop).
@@ -89,7 +90,7 @@ export interface TrainResult {
   step: number;
   /** Samples consumed on this rank. */
   samples: number;
-  /** The last checkpoint folder. */
+  /** The last checkpoint folder (written by rank 0). */
   checkpoint: string;
   /** `<out>/policy.safetensors`: weights, config and processor, for `loadPolicy` / `loadPolicyBundle`. */
   policyPath: string;
@@ -178,14 +179,18 @@ export async function train(configIn: TrainConfig, options: TrainOptions): Promi
   const out = resolve(options.out);
   const ckptDir = join(out, 'checkpoints');
   const log = options.log ?? (() => undefined);
-  const launcher = resolveLauncher({ rank: options.rank, worldSize: options.worldSize });
-  const { rank, worldSize } = launcher;
-  const allReduce = options.allReduce ?? singleProcessAllReduce;
-  if (worldSize > 1 && !options.allReduce)
-    throw new Error(
-      `world size ${worldSize} (${launcher.rankFrom}) needs a gradient all-reduce across ranks: pass TrainOptions.allReduce`,
-    );
-  await fs.mkdir(out, { recursive: true });
+  const collective = options.collective ?? singleProcess;
+  const { rank, worldSize } = collective;
+  if (!options.collective) {
+    const launcher = resolveLauncher();
+    if (launcher.worldSize > 1)
+      throw new Error(
+        `launched as rank ${launcher.rank} of ${launcher.worldSize} (${launcher.rankFrom}) but without collectives between the ranks: start vla-train under mpirun, or pass TrainOptions.collective`,
+      );
+  }
+  // Rank 0 writes the run folder; the others only read a checkpoint to resume from it.
+  const writer = rank === 0;
+  if (writer) await fs.mkdir(out, { recursive: true });
 
   // 1. Policy, processor and state: resumed, fine-tuned from a checkpoint, or fresh.
   let config = configIn;
@@ -201,7 +206,7 @@ export async function train(configIn: TrainConfig, options: TrainOptions): Promi
     config = { ...loaded.state.config, steps: Math.max(configIn.steps, loaded.state.config.steps) };
     policy = loaded.policy;
     processor = loaded.processor;
-    state = { ...loaded.state, config };
+    state = { ...loaded.state, config, ...rankPosition(loaded.state, rank, worldSize, latest) };
     resumedFrom = latest;
     log(`resuming from ${latest} (step ${state.step})`);
   } else {
@@ -234,6 +239,8 @@ export async function train(configIn: TrainConfig, options: TrainOptions): Promi
       wallMs: 0,
       config,
     };
+    // Every rank starts from rank 0's weights (and tokenizer), whatever its own initialisation drew.
+    await collective.broadcastTensors(Object.values(policy.stateDict()), 0);
   }
   const net = policy.config;
   const lambda = config.genLossWeight ?? net.genLossWeight;
@@ -312,9 +319,11 @@ export async function train(configIn: TrainConfig, options: TrainOptions): Promi
     });
     if (resumedFrom) await loadOptimizerState(resumedFrom, optimizer);
 
-    metrics = await MetricsLog.open(join(out, 'metrics.jsonl'), { resumeFromStep: state.step });
-    await writeFileAtomic(join(out, 'train-config.json'), `${JSON.stringify(config, null, 2)}\n`);
-    if (resumedFrom)
+    if (writer) {
+      metrics = await MetricsLog.open(join(out, 'metrics.jsonl'), { resumeFromStep: state.step });
+      await writeFileAtomic(join(out, 'train-config.json'), `${JSON.stringify(config, null, 2)}\n`);
+    }
+    if (resumedFrom && metrics)
       await metrics.append({
         kind: 'event',
         step: state.step,
@@ -326,12 +335,32 @@ export async function train(configIn: TrainConfig, options: TrainOptions): Promi
     const wall0 = now() - state.wallMs;
     const batches = data.batches(state.data);
     let lastCheckpoint = resumedFrom ?? '';
+    // Known on every rank (only rank 0 writes): the step of the last checkpoint, -1 before the first.
+    let checkpointStep = resumedFrom ? state.step : -1;
     let status: TrainResult['status'] = 'done';
     const recent: { t: number; samples: number }[] = [];
     options.progress?.start(config.steps, state.step);
 
     const checkpoint = async (): Promise<void> => {
       state.wallMs = now() - wall0;
+      // Every rank's data position, so that a resume restores each rank's stream, and a digest of
+      // its weights: replicas that drifted apart stop the run rather than train on silently.
+      const mine = {
+        data: state.data,
+        samples: state.samples,
+        dataOrder: state.dataOrder,
+        weights: worldSize > 1 ? await weightsDigest(params) : '',
+      };
+      const ranks = await collective.allGather(mine);
+      const drifted = ranks.findIndex((r) => r.weights !== ranks[0].weights);
+      if (drifted > 0)
+        throw new Error(
+          `data-parallel replicas diverged at step ${state.step}: rank ${drifted}'s weights differ from rank 0's`,
+        );
+      checkpointStep = state.step;
+      if (!writer) return;
+      if (worldSize > 1)
+        state.ranks = ranks.map(({ data, samples, dataOrder }) => ({ data, samples, dataOrder }));
       lastCheckpoint = await saveTrainCheckpoint({
         dir: ckptDir,
         policy,
@@ -344,7 +373,11 @@ export async function train(configIn: TrainConfig, options: TrainOptions): Promi
       await metrics!.append({
         kind: 'event',
         step: state.step,
-        message: `checkpoint ${relative(out, lastCheckpoint)}`,
+        message:
+          `checkpoint ${relative(out, lastCheckpoint)}` +
+          (worldSize > 1
+            ? `; the ${worldSize} ranks' weights are identical (sha256 ${ranks[0].weights.slice(0, 16)})`
+            : ''),
       });
       await writeReport(out, {
         title: `vla-train ${net.name}`,
@@ -355,7 +388,12 @@ export async function train(configIn: TrainConfig, options: TrainOptions): Promi
     };
 
     while (state.step < config.steps) {
-      if (options.signal?.aborted) {
+      // A stop on any rank stops every rank at the same step.
+      const stopping =
+        worldSize > 1
+          ? (await collective.allGather(options.signal?.aborted ?? false)).some(Boolean)
+          : options.signal?.aborted;
+      if (stopping) {
         status = 'stopped';
         break;
       }
@@ -384,6 +422,8 @@ export async function train(configIn: TrainConfig, options: TrainOptions): Promi
         const losses = tidy(() =>
           policy.computeLoss(pb, {
             seed: stepSeed(config.seed, step, m),
+            // This rank's rows of the global batch: noise and times as one process drawing all of it.
+            batchRows: { start: rank * micro, total: micro * worldSize },
             // As upstream: the loss covers the robot's action dims, not the zero padding up to stateDim.
             actionDim: processor!.actionDim,
             maskPaddedActions: config.maskPaddedActions,
@@ -423,9 +463,9 @@ export async function train(configIn: TrainConfig, options: TrainOptions): Promi
       }
       options.afterBackward?.(step, policy);
 
-      // Gradients: all-reduce across ranks (the seam of a distributed engine), check, clip, step.
+      // Gradients: the mean over ranks, then check, clip (after the reduction) and step.
       const t = now();
-      await allReduce(params, { rank, worldSize });
+      await collective.averageGradients(params);
       const normT = clipGradNorm(params, o.clipNorm ?? Number.MAX_VALUE);
       const gradNorm = await normT.item();
       normT.dispose();
@@ -449,15 +489,17 @@ export async function train(configIn: TrainConfig, options: TrainOptions): Promi
       if (recent.length > 20) recent.shift();
       const span = recent.length > 1 ? recent[recent.length - 1].t - recent[0].t : 0;
       const stepMs = Object.values(timing).reduce((a, b) => a + b, 0);
+      // Throughput of the whole run: the ranks step together on batches of the same size.
       const samplesPerSec =
-        span > 0
+        worldSize *
+        (span > 0
           ? ((recent[recent.length - 1].samples - recent[0].samples) * 1000) / span
-          : (config.batchSize * 1000) / Math.max(stepMs, 1e-3);
+          : (config.batchSize * 1000) / Math.max(stepMs, 1e-3));
       const record: TrainRecord = {
         kind: 'train',
         step,
         epoch,
-        samples: state.samples,
+        samples: state.samples * worldSize,
         loss: lossSum / config.gradAccumulation,
         actionLoss: actionSum / config.gradAccumulation,
         genLoss: genSum === null ? null : genSum / config.gradAccumulation,
@@ -467,8 +509,12 @@ export async function train(configIn: TrainConfig, options: TrainOptions): Promi
         timing,
         wallMs,
       };
-      await metrics.append(record);
+      await metrics?.append(record);
       options.progress?.update(record);
+      if (!writer) {
+        if (step % config.checkpointEvery === 0 || step === config.steps) await checkpoint();
+        continue;
+      }
 
       if (
         config.foresightEvery > 0 &&
@@ -476,16 +522,15 @@ export async function train(configIn: TrainConfig, options: TrainOptions): Promi
         foresightBatch &&
         (step % config.foresightEvery === 0 || step === config.steps)
       )
-        await metrics.append(await foresight(out, step, policy, processor, net, foresightBatch));
+        await metrics!.append(await foresight(out, step, policy, processor, net, foresightBatch));
       if (config.eval && config.eval.every > 0 && (step % config.eval.every === 0 || step === config.steps)) {
         const results: EvalResult[] = await evaluateInSim(policy, processor, config.eval, (m) => log(m));
-        for (const r of results) await metrics.append({ kind: 'eval', step, ...r });
+        for (const r of results) await metrics!.append({ kind: 'eval', step, ...r });
       }
       if (step % config.checkpointEvery === 0 || step === config.steps) await checkpoint();
     }
-    if (status === 'stopped' && !lastCheckpoint.endsWith(checkpointSuffix(state.step))) await checkpoint();
-    if (!lastCheckpoint) await checkpoint();
-    await metrics.close();
+    if (checkpointStep !== state.step) await checkpoint();
+    await metrics?.close();
     return {
       step: state.step,
       samples: state.samples,
@@ -501,6 +546,31 @@ export async function train(configIn: TrainConfig, options: TrainOptions): Promi
     await data?.close();
     policy.dispose();
   }
+}
+
+/** SHA-256 of the parameters' values, in order. */
+async function weightsDigest(params: readonly Tensor[]): Promise<string> {
+  const hash = createHash('sha256');
+  for (const p of params) {
+    const v = await p.toArray();
+    hash.update(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+  }
+  return hash.digest('hex');
+}
+
+/** One rank's place in its data stream, as a checkpoint keeps it for every rank. */
+type RankPosition = Pick<TrainState, 'data' | 'samples' | 'dataOrder'>;
+
+/** The data position of `rank` in a checkpoint written by a run of `worldSize` ranks. */
+function rankPosition(state: TrainState, rank: number, worldSize: number, path: string): RankPosition {
+  if (state.worldSize !== worldSize)
+    throw new Error(
+      `--resume: ${path} was written by a run of ${state.worldSize} rank(s); resume it with the same number, not ${worldSize}`,
+    );
+  if (worldSize === 1) return { data: state.data, samples: state.samples, dataOrder: state.dataOrder };
+  const mine = state.ranks?.[rank];
+  if (!mine) throw new Error(`--resume: ${path} holds no data position for rank ${rank}`);
+  return mine;
 }
 
 function checkpointSuffix(step: number): string {

@@ -65,6 +65,7 @@ const modelSchema = object({
     width: positiveInt().optional(),
     layers: positiveInt().optional(),
     visionLayers: positiveInt().optional(),
+    patchSize: positiveInt().optional(),
     vocabSize: positiveInt().optional(),
     imageSize: positiveInt().optional(),
     textTokens: positiveInt().optional(),

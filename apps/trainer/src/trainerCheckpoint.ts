@@ -68,6 +68,11 @@ export interface TrainState {
   worldSize: number;
   /** Milliseconds of training before this checkpoint (for the report's wall-clock axis). */
   wallMs: number;
+  /**
+   * Data-parallel runs: every rank's data position, samples and data-order key, by rank (the fields
+   * above are rank 0's), so that a resume restores each rank's stream.
+   */
+  ranks?: Pick<TrainState, 'data' | 'samples' | 'dataOrder'>[];
   /** The run's configuration. */
   config: TrainConfig;
   /** Digest of every other file of the folder. */
@@ -238,17 +243,28 @@ export async function readTrainState(path: string): Promise<TrainState> {
   for (const k of ['step', 'samples', 'seed', 'rank', 'worldSize', 'wallMs'] as const)
     if (!Number.isSafeInteger(Math.round(state[k])) || state[k] < 0)
       throw bad(`field ${k} is ${JSON.stringify(state[k])}, not a non-negative number`);
-  const d = state.data;
-  if (
-    typeof d !== 'object' ||
-    d === null ||
-    !Number.isSafeInteger(d.epoch) ||
-    !Number.isSafeInteger(d.batch) ||
-    d.epoch < 0 ||
-    d.batch < 0
-  )
-    throw bad(`field data is ${JSON.stringify(d)}, not { epoch, batch }`);
+  const isPosition = (d: unknown): boolean => {
+    const p = d as DataPosition | null;
+    return (
+      typeof p === 'object' &&
+      p !== null &&
+      Number.isSafeInteger(p.epoch) &&
+      Number.isSafeInteger(p.batch) &&
+      p.epoch >= 0 &&
+      p.batch >= 0
+    );
+  };
+  if (!isPosition(state.data)) throw bad(`field data is ${JSON.stringify(state.data)}, not { epoch, batch }`);
   if (typeof state.dataOrder !== 'string') throw bad('has no dataOrder');
+  if (state.ranks !== undefined) {
+    const r = state.ranks;
+    if (!Array.isArray(r) || r.length !== state.worldSize)
+      throw bad(`field ranks must list the ${state.worldSize} ranks' positions`);
+    r.forEach((p, i) => {
+      if (!isPosition(p?.data) || typeof p.dataOrder !== 'string' || !Number.isSafeInteger(p.samples))
+        throw bad(`field ranks[${i}] is not { data: { epoch, batch }, samples, dataOrder }`);
+    });
+  }
   if (typeof state.config !== 'object' || state.config === null) throw bad('has no config');
   for (const key of ['policy', 'optimizer'] as const) {
     const want = state.files?.[key];

@@ -36,6 +36,11 @@ export interface TinyConfigOptions {
   layers?: number;
   /** Vision tower blocks (default 2). */
   visionLayers?: number;
+  /**
+   * Side of the vision tower's square patches in pixels (default 16: a 64 px view is 4x4 patches,
+   * 2x2 tokens after the merger). 8 gives 4x4 tokens per view, fine enough to place small objects.
+   */
+  patchSize?: number;
   /** Compact vocabulary size (default 512; see {@link tinyTokenIds}). */
   vocabSize?: number;
   /** Image side in pixels, a multiple of 32 (default 64: latent 8x8, token conv k = s = 2). */
@@ -76,7 +81,12 @@ export function tinyConfig(options: TinyConfigOptions = {}): InternVLAA1Config {
   return {
     name: generation ? 'tiny' : 'tiny-nogen',
     vlm: {
-      vision: { ...base.vision, depth: options.visionLayers ?? base.vision.depth, outHiddenSize: width },
+      vision: {
+        ...base.vision,
+        depth: options.visionLayers ?? base.vision.depth,
+        patchSize: options.patchSize ?? base.vision.patchSize,
+        outHiddenSize: width,
+      },
       text: {
         ...base.text,
         hiddenSize: width,

@@ -118,6 +118,12 @@ export interface LossOptions {
   noise?: Tensor;
   /** Flow times `[B]` (or host values) instead of sampling Beta(1.5, 1)·0.999 + 0.001. */
   time?: TimeInput;
+  /**
+   * This batch is rows `[start, start + B)` of a global batch of `total` rows (data-parallel training):
+   * the sampled noise and times are those rows of the global batch's draws, so ranks that split a
+   * batch draw exactly what one process with the whole batch draws. Default: the batch is the whole.
+   */
+  batchRows?: { start: number; total: number };
 }
 
 /** Options of {@link InternVLAA1Policy.sampleActions}. */
@@ -503,8 +509,10 @@ export class InternVLAA1Policy extends Module implements ActionTimeLayers {
     const { chunkSize: H, stateDim: D, views } = this.config;
     const seed = options.seed ?? 0;
     return tidy(() => {
-      const noise = options.noise ?? randNormal([B, H, D], { seed: mixSeed(seed, 1) });
-      const time = options.time ?? sampleTime(B, { seed: mixSeed(seed, 2) });
+      const { start, total } = batchRows(B, options.batchRows);
+      const rows = (t: Tensor) => (total === B ? t : slice(t, 0, start, start + B));
+      const noise = options.noise ?? rows(randNormal([total, H, D], { seed: mixSeed(seed, 1) }));
+      const time = options.time ?? rows(sampleTime(total, { seed: mixSeed(seed, 2) }));
       const { xt, target } = noisyPath(batch.actions, noise, time);
       let frames: FrameLatents | null = null;
       if (this.foresight) frames = batch.latents?.targets ? batch.latents : this.encodeFrames(batch, true);
@@ -723,4 +731,15 @@ function mixSeed(seed: number, stream: number): number {
   let h = Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(stream, 0xc2b2ae35);
   h ^= h >>> 16;
   return Math.imul(h, 0x27d4eb2f) >>> 0;
+}
+
+/** Validated {@link LossOptions.batchRows} of a batch of `B` rows (default: the whole batch). */
+function batchRows(B: number, rows: LossOptions['batchRows']): { start: number; total: number } {
+  if (!rows) return { start: 0, total: B };
+  const { start, total } = rows;
+  if (!(Number.isInteger(start) && Number.isInteger(total) && start >= 0 && start + B <= total))
+    throw new Error(
+      `InternVLAA1Policy.computeLoss: batchRows [${start}, ${start} + ${B}) must lie inside a global batch of ${total} rows`,
+    );
+  return rows;
 }

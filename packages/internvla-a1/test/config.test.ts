@@ -145,6 +145,16 @@ describe('configuration registry and validation', () => {
     expect(d.generationTokens).toBe(3 * 2 * 16);
   });
 
+  it('tiny with 8 px patches: 64 px → 8x8 patches → 4x4 vision tokens per view, the same tokenizer grid', () => {
+    const c = tinyConfig({ patchSize: 8 });
+    expect(c.vlm.vision.patchSize).toBe(8);
+    const d = derivedSizes(c);
+    expect(d.imageGrid).toEqual([4, 4]);
+    expect(d.imageTokens).toBe(16);
+    expect(d.generationTokens).toBe(3 * 2 * 16);
+    expect(() => validatePolicyConfig(tinyConfig({ patchSize: 24 }))).toThrow(/multiple of patch·merge = 48/);
+  });
+
   it("visionSize: the vision tower sees its own [h, w] (the processor's size), the tokenizer imageSize", () => {
     const c = { ...tinyConfig(), visionSize: [32, 96] as [number, number] };
     validatePolicyConfig(c);

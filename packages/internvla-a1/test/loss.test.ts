@@ -4,7 +4,7 @@
 // missing camera's pixels do not reach it; λ scales exactly the generation term; the ablation has
 // no generation term.
 import { afterAll, describe, expect, it } from 'vitest';
-import { manualSeed, tensor, type Tensor } from '@vla/tensor-webgpu';
+import { contiguous, manualSeed, slice, tensor, type Tensor } from '@vla/tensor-webgpu';
 import {
   InternVLAA1Policy,
   tinyConfig,
@@ -240,5 +240,45 @@ describe('InternVLAA1Policy.computeLoss as a formula', () => {
     expect(want.genLoss).toBeNull();
     expect(got.loss).toBe(got.actionLoss);
     expect(rel(got.loss, want.actionLoss)).toBeLessThan(1e-5);
+  });
+
+  it('ranks that split a batch with batchRows draw what one process with the whole batch draws', async () => {
+    const whole = syntheticBatch(config, 4, 23);
+    owned.push({ dispose: () => disposeBatch(whole) });
+    const rows = (t: Tensor, a: number) => {
+      const r = contiguous(slice(t, 0, a, a + 2));
+      owned.push(r);
+      return r;
+    };
+    const half = (a: number): PolicyBatch => ({
+      images: whole.images.map((v) => ({
+        past: rows(v.past, a),
+        current: rows(v.current, a),
+        future: rows(v.future!, a),
+      })),
+      imageMasks: Array.from(whole.imageMasks).slice(a * config.views, (a + 2) * config.views),
+      tokens: whole.tokens.slice(a * config.textTokens, (a + 2) * config.textTokens),
+      textMask: Array.from(whole.textMask).slice(a * config.textTokens, (a + 2) * config.textTokens),
+      state: rows(whole.state, a),
+      actions: rows(whole.actions, a),
+    });
+    const read = async (options: LossOptions, b: PolicyBatch) => {
+      const out = policy.computeLoss(b, options);
+      const v = [(await out.actionLoss.toArray())[0], (await out.genLoss!.toArray())[0]];
+      for (const t of [out.loss, out.actionLoss, out.genLoss]) t?.dispose();
+      return v;
+    };
+    const all = await read({ seed: 5 }, whole);
+    const first = await read({ seed: 5, batchRows: { start: 0, total: 4 } }, half(0));
+    const second = await read({ seed: 5, batchRows: { start: 2, total: 4 } }, half(2));
+    // Equal halves: the mean of the two means is the whole batch's mean, term by term.
+    expect(rel((first[0] + second[0]) / 2, all[0])).toBeLessThan(1e-5);
+    expect(rel((first[1] + second[1]) / 2, all[1])).toBeLessThan(1e-5);
+    // Without batchRows both halves draw rows 0–1 of their own: a different loss.
+    const plain = await read({ seed: 5 }, half(2));
+    expect(rel(plain[0], second[0])).toBeGreaterThan(1e-3);
+    expect(() => policy.computeLoss(half(2), { seed: 5, batchRows: { start: 3, total: 4 } })).toThrow(
+      /batchRows \[3, 3 \+ 2\) must lie inside a global batch of 4 rows/,
+    );
   });
 });

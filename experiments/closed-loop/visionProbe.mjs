@@ -1,0 +1,65 @@
+// Does a policy look at its cameras? For each seed, the chunk the policy predicts at reset from the
+// episode's own images is compared with the chunk from another seed's images (same state, same
+// prompt), and both with the scripted expert's first actions. A policy that ignores its images gives
+// nearly equal chunks ("own-other diff" ≈ 0) and is no closer to the expert with the right images.
+//   node experiments/closed-loop/visionProbe.mjs <policy.safetensors> [task] [seeds, e.g. 1000,1001,0,1]
+import { loadPolicySource } from '@vla/policy-runtime';
+import { fromPolicyActions, toPolicyState } from '@vla/robot-core';
+import { ScriptedExpert, SimEnv, simRobot } from '@vla/sim';
+import { init, shutdown } from '@vla/tensor-webgpu';
+
+const [ckpt, task = 'pick-place', seedList = '1000,1001,1002,1003,0,1,2,3'] = process.argv.slice(2);
+if (!ckpt) throw new Error('usage: visionProbe.mjs <policy.safetensors> [task] [seeds]');
+const seeds = seedList.split(',').map(Number);
+await init();
+const { source, processor } = await loadPolicySource(ckpt, { seed: 0 });
+const size = processor.json.imageSize;
+const e = simRobot('lift2').embodiment;
+const env = await SimEnv.create({ task, robot: 'lift2', camera: 'gpu', imageWidth: size, imageHeight: size });
+const H = 50;
+
+// Each seed's first observation and the expert's first H targets from it.
+const obs = [];
+const expert = [];
+for (const s of seeds) {
+  const o = await env.resetAsync(s);
+  obs.push(o);
+  const ex = new ScriptedExpert(env);
+  const acts = [];
+  for (let t = 0; t < H; t++) {
+    const a = ex.act();
+    acts.push(Array.from(a));
+    await env.stepAsync(a);
+  }
+  ex.delete();
+  expert.push(acts);
+}
+const dims = e.dims.length;
+const meanAbs = (a, b) => {
+  let s = 0;
+  for (let t = 0; t < H; t++) for (let d = 0; d < dims; d++) s += Math.abs(a[t][d] - b[t][d]);
+  return s / (H * dims);
+};
+const ask = async (stateObs, imageObs) => {
+  const chunk = await source({
+    robotType: e.robotType,
+    state: toPolicyState(e, stateObs.state),
+    images: imageObs.images,
+    prompt: stateObs.instruction,
+    timestampMs: 0,
+  });
+  return fromPolicyActions(e, chunk, stateObs.state, { delta: false }).map((a) => Array.from(a));
+};
+console.log('| seed | own images vs expert | other images vs expert | own vs other (rad) |');
+console.log('|---|---|---|---|');
+for (let i = 0; i < seeds.length; i++) {
+  const j = (i + 1) % seeds.length;
+  const own = await ask(obs[i], obs[i]);
+  const other = await ask(obs[i], obs[j]);
+  console.log(
+    `| ${seeds[i]} | ${meanAbs(own, expert[i]).toFixed(3)} | ${meanAbs(other, expert[i]).toFixed(3)} | ${meanAbs(own, other).toFixed(3)} |`,
+  );
+}
+env.delete();
+shutdown();
+process.exit(0);
