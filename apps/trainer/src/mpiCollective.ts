@@ -97,11 +97,22 @@ export function mpiCollective(comm: MpiCommunicator, options: MpiCollectiveOptio
     return buckets;
   };
 
-  const writeBack = (b: Bucket): void => {
+  /**
+   * Scales a reduced bucket by 1/world and writes it into the gradients. A gradient that stood in
+   * for a missing one (`standIns`: stand-in → its parameter) and stayed zero on every rank is removed
+   * again, so the optimizer skips that parameter as it would in one process (no weight decay).
+   */
+  const writeBack = (b: Bucket, standIns: Map<Tensor, Tensor>): void => {
     const scale = 1 / world;
     for (let i = 0; i < b.host.length; i++) b.host[i] *= scale;
     b.tensors.forEach((t, j) => {
       const view = b.host.subarray(b.starts[j], b.starts[j] + t.size);
+      const param = standIns.get(t);
+      if (param && view.every((v) => v === 0)) {
+        param.grad = null;
+        t.dispose();
+        return;
+      }
       t.engine.upload(t.buffer, view, t.byteOffset);
     });
   };
@@ -111,9 +122,13 @@ export function mpiCollective(comm: MpiCommunicator, options: MpiCollectiveOptio
     worldSize: world,
 
     async averageGradients(params) {
+      const standIns = new Map<Tensor, Tensor>();
       const grads = params.map((p, i) => {
         // Every rank reduces every parameter, so a gradient missing here still takes part (zeros).
-        if (!p.grad) p.grad = zerosLike(p);
+        if (!p.grad) {
+          p.grad = zerosLike(p);
+          standIns.set(p.grad, p);
+        }
         if (!p.grad.isContiguous) {
           // Autograd may leave a broadcast or transposed view; the bucket needs the plain layout.
           const flat = contiguous(p.grad);
@@ -129,13 +144,13 @@ export function mpiCollective(comm: MpiCommunicator, options: MpiCollectiveOptio
         const done = comm.allReduceSum(bucket.host);
         if (inFlight) {
           await inFlight.done;
-          writeBack(inFlight.bucket);
+          writeBack(inFlight.bucket, standIns);
         }
         inFlight = { bucket, done };
       }
       if (inFlight) {
         await inFlight.done;
-        writeBack(inFlight.bucket);
+        writeBack(inFlight.bucket, standIns);
       }
     },
 

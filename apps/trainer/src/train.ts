@@ -340,6 +340,7 @@ export async function train(configIn: TrainConfig, options: TrainOptions): Promi
     let status: TrainResult['status'] = 'done';
     const recent: { t: number; samples: number }[] = [];
     options.progress?.start(config.steps, state.step);
+    let stopAgreed = false;
 
     const checkpoint = async (): Promise<void> => {
       state.wallMs = now() - wall0;
@@ -388,12 +389,8 @@ export async function train(configIn: TrainConfig, options: TrainOptions): Promi
     };
 
     while (state.step < config.steps) {
-      // A stop on any rank stops every rank at the same step.
-      const stopping =
-        worldSize > 1
-          ? (await collective.allGather(options.signal?.aborted ?? false)).some(Boolean)
-          : options.signal?.aborted;
-      if (stopping) {
+      // Several ranks stop together: at the step after any of them was asked to (agreed below).
+      if (worldSize > 1 ? stopAgreed : options.signal?.aborted) {
         status = 'stopped';
         break;
       }
@@ -495,14 +492,30 @@ export async function train(configIn: TrainConfig, options: TrainOptions): Promi
         (span > 0
           ? ((recent[recent.length - 1].samples - recent[0].samples) * 1000) / span
           : (config.batchSize * 1000) / Math.max(stepMs, 1e-3));
+      let losses = {
+        loss: lossSum / config.gradAccumulation,
+        actionLoss: actionSum / config.gradAccumulation,
+        genLoss: genSum === null ? null : genSum / config.gradAccumulation,
+      };
+      if (worldSize > 1) {
+        // The run's loss is the mean over ranks (equal batches), as one process with the whole batch
+        // would log it; the same exchange carries every rank's stop request.
+        const all = await collective.allGather({ ...losses, stop: options.signal?.aborted ?? false });
+        const mean = (pick: (x: (typeof all)[number]) => number) =>
+          all.reduce((a, x) => a + pick(x), 0) / worldSize;
+        losses = {
+          loss: mean((x) => x.loss),
+          actionLoss: mean((x) => x.actionLoss),
+          genLoss: losses.genLoss === null ? null : mean((x) => x.genLoss!),
+        };
+        stopAgreed = all.some((x) => x.stop);
+      }
       const record: TrainRecord = {
         kind: 'train',
         step,
         epoch,
         samples: state.samples * worldSize,
-        loss: lossSum / config.gradAccumulation,
-        actionLoss: actionSum / config.gradAccumulation,
-        genLoss: genSum === null ? null : genSum / config.gradAccumulation,
+        ...losses,
         lr,
         gradNorm,
         samplesPerSec,

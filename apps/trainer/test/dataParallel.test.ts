@@ -20,12 +20,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { localMpirunArgs } from '@vla/mpi';
+import { readSafetensors } from '@vla/tensor-webgpu';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MetricsLog } from '../src/report/metricsLog.js';
 import type { TrainRecord } from '../src/report/metricRecord.js';
 import { latestCheckpoint, loadTrainCheckpoint, readTrainState } from '../src/trainerCheckpoint.js';
 import { train } from '../src/train.js';
 import { parseTrainConfig, withPreset } from '../src/trainConfig.js';
+import { writeVectorDataset } from './dataFixtures.js';
 import { cutCr5, MICRO_MODEL } from './fixtures.js';
 import './setup.js';
 
@@ -98,6 +100,75 @@ describe('gradient averaging over MPI ranks', () => {
     const scale = g1.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
     expect(scale).toBeGreaterThan(1e-3);
     expect(maxAbsDiff(g2, g1)).toBeLessThan(1e-5 * scale);
+  });
+});
+
+describe('vla-train on two ranks against one process', () => {
+  it('trains to the same weights, losses and gradient norms as one process with the whole batch', async () => {
+    // Every frame of the data is the same, so every draw is the same sample whichever rank makes it:
+    // two ranks with 2 samples each see exactly what one process with 4 sees.
+    const constant = join(root, 'const-a');
+    const frame = { state: [0.3, -0.2, 0.5, 0.1, 0.0, 0.7], action: [0.1, 0.4, -0.3, 0.2, 0.6, -0.1] };
+    await writeVectorDataset(constant, {
+      robotType: null,
+      stateNames: frame.state.map((_, i) => `s${i}`),
+      actionNames: frame.action.map((_, i) => `a${i}`),
+      episodes: [0, 1].map(() => ({
+        task: 'hold still',
+        state: Array.from({ length: 12 }, () => frame.state),
+        action: Array.from({ length: 12 }, () => frame.action),
+      })),
+    });
+    const copy = join(root, 'const-b');
+    cpSync(constant, copy, { recursive: true });
+    const configFor = (batchSize: number) => {
+      const path = join(root, `const-${batchSize}.json`);
+      writeFileSync(
+        path,
+        JSON.stringify({
+          model: { preset: 'tiny', generation: false, tiny: MICRO_MODEL },
+          data: { datasets: [{ path: constant }, { path: copy }], concurrency: 2 },
+          mode: 'pretrain',
+          steps: 4,
+          batchSize,
+          checkpointEvery: 4,
+          foresightEvery: 0,
+          optim: { lr: 1e-2 },
+          seed: 9,
+        }),
+      );
+      return path;
+    };
+    const one = join(root, 'const-one');
+    const two = join(root, 'const-two');
+    const [a, b] = await Promise.all([
+      launch(0, cli, ['-c', configFor(4), '--out', one, '-q'], { VLA_CPU_THREADS: '1' }).done,
+      launch(2, cli, ['-c', configFor(2), '--out', two, '-q'], { VLA_CPU_THREADS: '1' }).done,
+    ]);
+    expect(a.code, a.stderr).toBe(0);
+    expect(b.code, b.stderr).toBe(0);
+    const steps = async (dir: string) =>
+      (await MetricsLog.read(join(dir, 'metrics.jsonl'))).filter((r): r is TrainRecord => r.kind === 'train');
+    const [s1, s2] = [await steps(one), await steps(two)];
+    expect(s2.map((r) => r.samples)).toEqual(s1.map((r) => r.samples));
+    for (const [i, r] of s1.entries()) {
+      expect(Math.abs(s2[i].loss - r.loss)).toBeLessThan(1e-5 * r.loss);
+      expect(Math.abs(s2[i].gradNorm - r.gradNorm)).toBeLessThan(1e-5 * r.gradNorm);
+    }
+    // The steps moved the weights (the loss fell), and both runs moved them alike.
+    expect(s1[3].loss).toBeLessThan(s1[0].loss);
+    const [w1, w2] = await Promise.all([one, two].map((d) => readSafetensors(join(d, 'policy.safetensors'))));
+    let worst = 0;
+    let compared = 0;
+    for (const [name, entry] of w1.tensors) {
+      if (entry.dtype !== 'F32') continue;
+      const [x, y] = await Promise.all([entry.data(), w2.tensors.get(name)!.data()]);
+      worst = Math.max(worst, maxAbsDiff(x as Float32Array, y as Float32Array));
+      compared++;
+    }
+    await Promise.all([w1.close(), w2.close()]);
+    expect(compared).toBeGreaterThan(50);
+    expect(worst).toBeLessThan(1e-5);
   });
 });
 
