@@ -22,6 +22,7 @@ import {
   manualSeed,
   mul,
   sum,
+  tensor,
   tidy,
   warmupCosineSchedule,
   type Tensor,
@@ -412,7 +413,12 @@ export async function train(configIn: TrainConfig, options: TrainOptions): Promi
           throw new TrainingDivergedError(step, bad.split(':')[0], bad.slice(bad.indexOf(':') + 1).trim());
         timing.dataMs += now() - t;
         t = now();
-        const pb = tidy(() => uploadBatch(batch, processor!, net, caches));
+        const pb = tidy(() =>
+          dropStates(uploadBatch(batch, processor!, net, caches), config.data.stateDropout, {
+            seed: stepSeed(config.seed, step, m),
+            start: rank * micro,
+          }),
+        );
         await engine().sync();
         timing.uploadMs += now() - t;
         t = now();
@@ -605,6 +611,19 @@ function uploadBatch(
         )
       : undefined;
   return toPolicyBatch(batch.samples, processor, net, latents);
+}
+
+/**
+ * The batch with the state of each row replaced by zeros (the normalised mean) with probability
+ * `p`. Row r of the global batch draws from (seed, r), so ranks that split a batch drop the rows one
+ * process would.
+ */
+export function dropStates(pb: PolicyBatch, p: number, draw: { seed: number; start: number }): PolicyBatch {
+  if (p <= 0) return pb;
+  const B = pb.state.shape[0];
+  const keep = new Float32Array(B);
+  for (let b = 0; b < B; b++) keep[b] = stepSeed(draw.seed, draw.start + b, 0) / 2 ** 32 < p ? 0 : 1;
+  return { ...pb, state: mul(pb.state, tensor(keep, [B, 1])) };
 }
 
 /** Frees a batch's tensors and a step's losses. */

@@ -89,6 +89,12 @@ export const trainConfigSchema = object({
     gamma: z.number().default(1),
     /** Draws per epoch on this rank (default: the rank's frames). */
     samplesPerEpoch: positiveInt().optional(),
+    /**
+     * Probability that a training sample's state is replaced by the dataset mean (zeros after
+     * normalisation), so that the policy has to read its cameras for where it is in the task
+     * instead of inferring it from the arm's pose alone. 0 (default) keeps every state.
+     */
+    stateDropout: z.number().min(0).max(1).default(0),
     normalization: z.enum(['mean_std', 'quantile']).default('mean_std'),
     /**
      * Rows of the normalisation statistics: `every-position` (every in-episode step of every chunk)
