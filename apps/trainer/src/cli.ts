@@ -200,7 +200,7 @@ const program = new Command('vla-train')
         const local = Number(process.env.OMPI_COMM_WORLD_LOCAL_SIZE ?? launch.size);
         process.env.VLA_CPU_THREADS ??= String(Math.max(1, Math.floor(availableParallelism() / local)));
         mpi = Mpi.init();
-        collective = mpiCollective(mpi, { bucketBytes: (flags.bucketMib ?? 16) * 2 ** 20 });
+        collective = mpiCollective(mpi, flags.bucketMib ? { bucketBytes: flags.bucketMib * 2 ** 20 } : {});
         if (mpi.rank !== 0) say = () => undefined;
         say(`data-parallel over MPI: ${mpi.size} ranks, ${process.env.VLA_CPU_THREADS} CPU thread(s) each`);
       }

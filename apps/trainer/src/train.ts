@@ -413,9 +413,11 @@ export async function train(configIn: TrainConfig, options: TrainOptions): Promi
           throw new TrainingDivergedError(step, bad.split(':')[0], bad.slice(bad.indexOf(':') + 1).trim());
         timing.dataMs += now() - t;
         t = now();
+        // Every random draw of this micro-batch (dropped states, noise, times) derives from this seed.
+        const seed = stepSeed(config.seed, step, m);
         const pb = tidy(() =>
           dropStates(uploadBatch(batch, processor!, net, caches), config.data.stateDropout, {
-            seed: stepSeed(config.seed, step, m),
+            seed,
             start: rank * micro,
           }),
         );
@@ -424,7 +426,7 @@ export async function train(configIn: TrainConfig, options: TrainOptions): Promi
         t = now();
         const losses = tidy(() =>
           policy.computeLoss(pb, {
-            seed: stepSeed(config.seed, step, m),
+            seed,
             // This rank's rows of the global batch: noise and times as one process drawing all of it.
             batchRows: { start: rank * micro, total: micro * worldSize },
             // As upstream: the loss covers the robot's action dims, not the zero padding up to stateDim.
