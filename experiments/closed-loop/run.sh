@@ -4,21 +4,55 @@
 # Every stage resumes: rerun the script after an interruption and it continues where it stopped.
 #   bash experiments/closed-loop/run.sh            # everything (many CPU hours)
 #   STAGE=eval bash experiments/closed-loop/run.sh # one stage: record | tokenizer | train | eval
+#   STAGE=save bash experiments/closed-loop/run.sh # keep the runs' latest checkpoints in the repository
+# Training spans many sittings on a 2-core machine: `save` copies each run's latest checkpoint, its
+# metrics and evaluations, and the tokenizer into experiments/closed-loop/progress (a few MB,
+# committed); every other stage first restores them into runs/ where runs/ lacks them. The
+# demonstrations are re-recorded instead (deterministic: same seeds, same renderer).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 OUT=runs/closed-loop
 HERE=experiments/closed-loop
+KEEP=$HERE/progress
+RUNS="gen nogen"
 STEPS=${STEPS:-30000}
 EVAL_EPISODES=${EVAL_EPISODES:-50}
 mkdir -p "$OUT"
 stage() { [ -z "${STAGE:-}" ] || [ "$STAGE" = "$1" ]; }
 
+if [ "${STAGE:-}" = save ]; then
+  mkdir -p "$KEEP"
+  [ ! -f "$OUT/tokenizer.safetensors" ] || cp "$OUT/tokenizer.safetensors" "$KEEP/"
+  for run in $RUNS; do
+    [ -f "$OUT/$run/checkpoints/latest" ] || continue
+    latest=$(cat "$OUT/$run/checkpoints/latest")
+    rm -rf "$KEEP/$run.tmp" && mkdir -p "$KEEP/$run.tmp/checkpoints"
+    cp -r "$OUT/$run/checkpoints/$latest" "$KEEP/$run.tmp/checkpoints/"
+    echo "$latest" > "$KEEP/$run.tmp/checkpoints/latest"
+    cp "$OUT/$run/metrics.jsonl" "$KEEP/$run.tmp/"
+    rm -rf "$KEEP/$run" && mv "$KEEP/$run.tmp" "$KEEP/$run"
+    echo "kept $run at $latest"
+  done
+  exit 0
+fi
+
+# Restore what an earlier sitting kept, where runs/ has nothing newer.
+[ -f "$OUT/tokenizer.safetensors" ] || [ ! -f "$KEEP/tokenizer.safetensors" ] || cp "$KEEP/tokenizer.safetensors" "$OUT/"
+for run in $RUNS; do
+  if [ ! -f "$OUT/$run/checkpoints/latest" ] && [ -f "$KEEP/$run/checkpoints/latest" ]; then
+    mkdir -p "$OUT/$run" && cp -r "$KEEP/$run/." "$OUT/$run/"
+    echo "restored $run at $(cat "$OUT/$run/checkpoints/latest")"
+  fi
+done
+
 if stage record; then
   # 100 scripted-expert demonstrations per task, seeds 1000-1099 (evaluation uses seeds from 0).
+  # Both tasks at once, one per core.
   for task in pick-place conveyor-sort; do
     [ -f "$OUT/$task-lift2/meta/info.json" ] ||
-      node packages/sim/dist/cli.js record --task "$task" --robot lift2 --episodes 100 --seed 1000 --size 64 --out "$OUT/$task-lift2"
+      node packages/sim/dist/cli.js record --task "$task" --robot lift2 --episodes 100 --seed 1000 --size 64 --out "$OUT/$task-lift2" &
   done
+  wait
 fi
 
 if stage tokenizer; then
@@ -28,7 +62,7 @@ fi
 
 if stage train; then
   # One CPU thread each: both runs advance together and share the machine evenly.
-  for run in gen nogen; do
+  for run in $RUNS; do
     if [ -f "$OUT/$run/checkpoints/latest" ]; then
       VLA_CPU_THREADS=1 node apps/trainer/dist/cli.js --resume --out "$OUT/$run" --steps "$STEPS" -q &
     else
@@ -40,7 +74,7 @@ fi
 
 if stage eval; then
   # Held-out seeds 0.. with the recording's renderer and size; 30 of each 50-action chunk executed.
-  for run in gen nogen; do
+  for run in $RUNS; do
     for task in pick-place conveyor-sort; do
       json="$OUT/eval-$run-$task.json"
       [ -f "$json" ] ||

@@ -8,8 +8,11 @@ import { fromPolicyActions, toPolicyState } from '@vla/robot-core';
 import { ScriptedExpert, SimEnv, simRobot } from '@vla/sim';
 import { init, shutdown } from '@vla/tensor-webgpu';
 
-const [ckpt, task = 'pick-place', seedList = '1000,1001,1002,1003,0,1,2,3'] = process.argv.slice(2);
-if (!ckpt) throw new Error('usage: visionProbe.mjs <policy.safetensors> [task] [seeds]');
+const [ckpt, task = 'pick-place', seedList = '1000,1001,1002,1003,0,1,2,3', atArg = '0'] =
+  process.argv.slice(2);
+if (!ckpt) throw new Error('usage: visionProbe.mjs <policy.safetensors> [task] [seeds] [step]');
+// The probe asks at this step of the expert's episode (0: at reset; later: e.g. just before the grasp).
+const at = Number(atArg);
 const seeds = seedList.split(',').map(Number);
 await init();
 const { source, processor } = await loadPolicySource(ckpt, { seed: 0 });
@@ -22,9 +25,10 @@ const H = 50;
 const obs = [];
 const expert = [];
 for (const s of seeds) {
-  const o = await env.resetAsync(s);
-  obs.push(o);
+  let o = await env.resetAsync(s);
   const ex = new ScriptedExpert(env);
+  for (let t = 0; t < at; t++) o = (await env.stepAsync(ex.act())).observation;
+  obs.push(o);
   const acts = [];
   for (let t = 0; t < H; t++) {
     const a = ex.act();
@@ -50,14 +54,18 @@ const ask = async (stateObs, imageObs) => {
   });
   return fromPolicyActions(e, chunk, stateObs.state, { delta: false }).map((a) => Array.from(a));
 };
-console.log('| seed | own images vs expert | other images vs expert | own vs other (rad) |');
-console.log('|---|---|---|---|');
+// The last column is how far apart the right answers for the two scenes are: a policy that reads its
+// cameras moves its chunk by about that much when given the other scene's images.
+console.log(
+  "| seed | own images vs expert | other images vs expert | own vs other (rad) | expert vs the other seed's expert |",
+);
+console.log('|---|---|---|---|---|');
 for (let i = 0; i < seeds.length; i++) {
   const j = (i + 1) % seeds.length;
   const own = await ask(obs[i], obs[i]);
   const other = await ask(obs[i], obs[j]);
   console.log(
-    `| ${seeds[i]} | ${meanAbs(own, expert[i]).toFixed(3)} | ${meanAbs(other, expert[i]).toFixed(3)} | ${meanAbs(own, other).toFixed(3)} |`,
+    `| ${seeds[i]} | ${meanAbs(own, expert[i]).toFixed(3)} | ${meanAbs(other, expert[i]).toFixed(3)} | ${meanAbs(own, other).toFixed(3)} | ${meanAbs(expert[i], expert[j]).toFixed(3)} |`,
   );
 }
 env.delete();

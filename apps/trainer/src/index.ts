@@ -50,6 +50,7 @@ export type {
   TrainingSample,
 } from './data/trainingData.js';
 export { toPolicyBatch } from './data/policyBatch.js';
+export { shiftCurrentFrames, shiftFrame } from './data/randomShift.js';
 export { processorFromDatasets } from './data/processorFromDatasets.js';
 export type { ProcessorDataset, ProcessorFromDatasetsOptions } from './data/processorFromDatasets.js';
 export { TrainingDataError } from './data/trainingDataError.js';

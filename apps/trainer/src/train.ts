@@ -46,6 +46,7 @@ import {
   type TrainState,
 } from './trainerCheckpoint.js';
 import { loadTokenizerWeights } from './tokenizer/loadTokenizerWeights.js';
+import { shiftCurrentFrames } from './data/randomShift.js';
 
 /** Receives progress after every step (the CLI draws a bar with it). */
 export interface TrainProgress {
@@ -416,10 +417,17 @@ export async function train(configIn: TrainConfig, options: TrainOptions): Promi
         // Every random draw of this micro-batch (dropped states, noise, times) derives from this seed.
         const seed = stepSeed(config.seed, step, m);
         const pb = tidy(() =>
-          dropStates(uploadBatch(batch, processor!, net, caches), config.data.stateDropout, {
-            seed,
-            start: rank * micro,
-          }),
+          dropStates(
+            uploadBatch(batch, processor!, net, caches, {
+              pixels: config.data.randomShift,
+              draw: (row, view) => [
+                stepSeed(seed, rank * micro + row, 1 + 2 * view),
+                stepSeed(seed, rank * micro + row, 2 + 2 * view),
+              ],
+            }),
+            config.data.stateDropout,
+            { seed, start: rank * micro },
+          ),
         );
         await engine().sync();
         timing.uploadMs += now() - t;
@@ -604,7 +612,9 @@ function uploadBatch(
   processor: PolicyProcessor,
   net: InternVLAA1Config,
   caches: readonly LatentCache[],
+  shift?: { pixels: number; draw: (row: number, view: number) => [number, number] },
 ): PolicyBatch {
+  const samples = shift ? shiftCurrentFrames(batch.samples, shift.pixels, shift.draw) : batch.samples;
   const latents =
     caches.length > 0
       ? gatherLatents(
@@ -612,7 +622,7 @@ function uploadBatch(
           net,
         )
       : undefined;
-  return toPolicyBatch(batch.samples, processor, net, latents);
+  return toPolicyBatch(samples, processor, net, latents);
 }
 
 /**

@@ -95,6 +95,12 @@ export const trainConfigSchema = object({
      * instead of inferring it from the arm's pose alone. 0 (default) keeps every state.
      */
     stateDropout: z.number().min(0).max(1).default(0),
+    /**
+     * Random-shift augmentation: each camera's current frame (the one the vision tower reads) moves
+     * by a random whole number of pixels in [-randomShift, randomShift] along each axis, the edge
+     * repeated into the gap (DrQ). 0 (default) feeds the frames as recorded.
+     */
+    randomShift: nonNegativeInt.default(0),
     normalization: z.enum(['mean_std', 'quantile']).default('mean_std'),
     /**
      * Rows of the normalisation statistics: `every-position` (every in-episode step of every chunk)
