@@ -6,8 +6,8 @@
 #   STAGE=eval bash experiments/closed-loop/run.sh # one stage: record | tokenizer | train | eval
 #   STAGE=save bash experiments/closed-loop/run.sh # keep the runs' latest checkpoints in the repository
 # Training spans many sittings on a 2-core machine: `save` copies each run's latest checkpoint, its
-# metrics and evaluations, and the tokenizer into experiments/closed-loop/progress (a few MB,
-# committed); every other stage first restores them into runs/ where runs/ lacks them. The
+# config and metrics (evaluations included), and the tokenizer into experiments/closed-loop/progress
+# (about 12 MB, committed); every other stage first restores them into runs/ where runs/ lacks them. The
 # demonstrations are re-recorded instead (deterministic: same seeds, same renderer).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -37,7 +37,7 @@ if [ "${STAGE:-}" = save ]; then
   exit 0
 fi
 
-# Restore what an earlier sitting kept, where runs/ has nothing newer.
+# Restore what an earlier sitting kept, where runs/ lacks it.
 [ -f "$OUT/tokenizer.safetensors" ] || [ ! -f "$KEEP/tokenizer.safetensors" ] || cp "$KEEP/tokenizer.safetensors" "$OUT/"
 for run in $RUNS; do
   if [ ! -f "$OUT/$run/checkpoints/latest" ] && [ -f "$KEEP/$run/checkpoints/latest" ]; then

@@ -30,6 +30,7 @@ import {
 import { singleProcess, type TrainCollective } from './collective.js';
 import { LatentCache, gatherLatents } from './data/latentCache.js';
 import { toPolicyBatch } from './data/policyBatch.js';
+import { shiftCurrentFrames } from './data/randomShift.js';
 import { openTrainingData, type TrainingBatch, type TrainingData } from './data/trainingData.js';
 import { evaluateInSim, type EvalResult } from './evaluate.js';
 import { foresightPng } from './report/foresightPng.js';
@@ -46,7 +47,6 @@ import {
   type TrainState,
 } from './trainerCheckpoint.js';
 import { loadTokenizerWeights } from './tokenizer/loadTokenizerWeights.js';
-import { shiftCurrentFrames } from './data/randomShift.js';
 
 /** Receives progress after every step (the CLI draws a bar with it). */
 export interface TrainProgress {
