@@ -7,6 +7,7 @@ import {
   contiguous,
   Embedding,
   gelu,
+  initNormal,
   LayerNorm,
   Linear,
   linear,
@@ -14,7 +15,6 @@ import {
   ModuleList,
   mul,
   permute,
-  randNormal,
   reshape,
   rotaryEmbedding,
   scaledDotProductAttention,
@@ -30,13 +30,6 @@ import {
 import type { Qwen3VLVisionConfig } from './config.js';
 import { posEmbedInterpolation, visionRotaryAngles, type PosEmbedInterpolation } from './visionPositions.js';
 
-let seedState = 0x5eed1234;
-/** Seeds for parameters this package initialises itself (deterministic per process). */
-function nextSeed(): number {
-  seedState = (Math.imul(seedState, 1103515245) + 12345) >>> 0;
-  return seedState;
-}
-
 /** The Conv3d parameters of the patch embedding: `weight` [D, C, T, P, P] and `bias` [D]. */
 export class PatchEmbedProj extends Module {
   /** Conv3d kernel, PyTorch layout [out, in, t, kh, kw]. */
@@ -46,8 +39,9 @@ export class PatchEmbedProj extends Module {
   constructor(inChannels: number, temporal: number, patch: number, hidden: number) {
     super();
     const std = 1 / Math.sqrt(inChannels * temporal * patch * patch);
+    // Drawn from the shared generator like every other layer, so manualSeed fixes it.
     this.weight = this.param('weight', [hidden, inChannels, temporal, patch, patch], (s) =>
-      randNormal(s, { seed: nextSeed(), std }),
+      initNormal(s, std),
     );
     this.bias = this.param('bias', [hidden], (s) => zeros(s));
   }

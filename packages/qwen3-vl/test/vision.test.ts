@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { noGrad, tensor, tidy } from '@vla/tensor-webgpu';
+import { manualSeed, noGrad, tensor, tidy } from '@vla/tensor-webgpu';
 import { mergeBlockOrder, prepareImages, Qwen3VLVisionModel, tinyQwen3VLConfig, visionRotaryAngles } from '../src/index.js';
 import { eng } from './setup.js';
 import { attentionRef, geluErf, geluTanh, layerNormRef, linearRef, maxAbsDiff, randomArray, ropeRef, splitHeads } from './reference.js';
@@ -139,5 +139,23 @@ describe('vision tower (tiny) vs float64 references', () => {
     // 224 itself is a multiple of 32 (7x7 merged tokens); InternVLA-A1 gets 256 from the processor's min-pixels rule.
     expect(visual.grid(224, 224)).toEqual([14, 14]);
     expect(() => visual.grid(200, 224)).toThrow(/multiple of 32/);
+  });
+});
+
+describe('vision tower initialisation', () => {
+  it('manualSeed fixes every parameter, whatever was built before', async () => {
+    const params = async () => {
+      const m = new Qwen3VLVisionModel(cfg);
+      const values = await Promise.all(Object.values(m.stateDict()).map((t) => t.toArray()));
+      m.dispose();
+      return values;
+    };
+    manualSeed(21);
+    const first = await params();
+    await params(); // another model in between moves every stream a package might keep
+    manualSeed(21);
+    expect(await params()).toEqual(first);
+    manualSeed(22);
+    expect((await params())[0]).not.toEqual(first[0]);
   });
 });
