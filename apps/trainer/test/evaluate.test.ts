@@ -1,12 +1,16 @@
 // --eval: a dataset recorded by the simulator's scripted expert (ARX Lift-2, pick-place), a few
 // training steps, and closed-loop evaluation in @vla/sim every 2 steps: eval records land in the
-// metrics (one per task and evaluation) and the report; a processor for another robot is refused.
+// metrics (one per task and evaluation) and the report; a processor for another robot is refused;
+// and the evaluation's action path replays the demonstration faithfully when the network is replaced
+// by an oracle that answers with the demonstration's own chunks.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadPolicyBundle } from '@vla/internvla-a1';
+import { loadPolicyBundle, type InternVLAA1Policy } from '@vla/internvla-a1';
+import { openLocalDataset, resolveRobotMapping } from '@vla/lerobot';
 import { loadMujoco } from '@vla/sim';
+import { tensor } from '@vla/tensor-webgpu';
 import { recordDataset } from '@vla/sim/node';
 import { evaluateInSim, parseTrainConfig, train, withPreset } from '../src/index.js';
 import { MetricsLog } from '../src/report/metricsLog.js';
@@ -77,6 +81,55 @@ describe('evaluation in the simulator during training', () => {
     ).rejects.toThrow(
       /the simulator's lift2 is "ARX Lift-2" but the policy was trained for "so101_follower"/,
     );
+    policy.dispose();
+  });
+
+  it('replays the demonstration when an oracle answers each request with its next chunk', async () => {
+    // A trained bundle only for its processor (the statistics of this dataset); the network is
+    // replaced below.
+    const out = join(root, 'oracle');
+    const config = parseTrainConfig(
+      withPreset('tiny', {
+        model: { tiny: MICRO_MODEL },
+        data: { datasets: [{ path: dataset }] },
+        steps: 1,
+        batchSize: 1,
+        foresightEvery: 0,
+      }),
+    );
+    const { policy, processor } = await loadPolicyBundle((await train(config, { out })).policyPath);
+    const ds = await openLocalDataset(dataset);
+    const { stateKeys, actionKeys } = resolveRobotMapping(ds.info);
+    const demo = await ds.readEpisode(0);
+    const row = (keys: string[], t: number) =>
+      keys.flatMap((k) => {
+        const c = demo.columns[k];
+        const i = Math.min(t, demo.length - 1);
+        return [...c.values.subarray(i * c.width, (i + 1) * c.width)];
+      });
+    // Request k comes at tick 7k (7 of each 10-step chunk executed): the oracle's chunk is the
+    // demonstration's actions from there, made training targets against the demonstration's state.
+    const { chunkSize: H, stateDim: D } = policy.config;
+    let request = 0;
+    const oracle: Pick<InternVLAA1Policy, 'sampleActions'> = {
+      sampleActions: () => {
+        const t = 7 * request++;
+        const rows = Array.from({ length: H }, (_, h) => row(actionKeys, t + h));
+        return { actions: tensor(processor!.actionsToPolicy(rows, row(stateKeys, t)), [1, H, D]) };
+      },
+    };
+    Object.assign(policy, oracle);
+    const [result] = await evaluateInSim(policy, processor!, {
+      episodes: 1,
+      tasks: ['pick-place'],
+      robot: 'lift2',
+      seed: 0,
+      imageSize: 32,
+      executeSteps: 7,
+    });
+    expect(result.successes).toBe(1);
+    // One request per 7 ticks of the demonstration's length, give or take the last.
+    expect(request).toBeGreaterThanOrEqual(Math.floor(demo.length / 7));
     policy.dispose();
   });
 });
