@@ -54,6 +54,12 @@ if stage record; then
     [ -f "$OUT/$task-lift2/meta/info.json" ] ||
       node packages/sim/dist/cli.js record --task "$task" --robot lift2 --episodes 100 --seed 1000 --size 64 --out "$OUT/$task-lift2"
   done
+  # More demonstrations, 100 per block, each its own dataset: MORE_DEMOS="pick-place:1100 pick-place:1200".
+  for block in ${MORE_DEMOS:-}; do
+    task=${block%%:*} seed=${block##*:}
+    [ -f "$OUT/$task-lift2-s$seed/meta/info.json" ] ||
+      node packages/sim/dist/cli.js record --task "$task" --robot lift2 --episodes 100 --seed "$seed" --size 64 --out "$OUT/$task-lift2-s$seed"
+  done
 fi
 
 if stage tokenizer; then
