@@ -5,8 +5,7 @@
 // 30 of each chunk like the evaluation. If the two paths agree, every replay succeeds.
 // Usage: node experiments/closed-loop/oracle.mjs <policy.safetensors> <dataset> <task> <episodes> [firstSeed=1000] [execute=30]
 import { loadPolicyBundle } from '@vla/internvla-a1';
-import { openLocalDataset } from '@vla/lerobot';
-import { robotLayoutOf } from '@vla/robot-layouts';
+import { openLocalDataset, resolveRobotMapping } from '@vla/lerobot';
 import { fromPolicyActions, robotToDataset } from '@vla/robot-core';
 import { SimEnv, simRobot } from '@vla/sim';
 import { init } from '@vla/tensor-webgpu';
@@ -17,7 +16,8 @@ const [policyPath, dataset, task, episodes, firstSeed = '1000', executeArg = '30
 const { policy, processor } = await loadPolicyBundle(policyPath);
 policy.dispose();
 const ds = await openLocalDataset(dataset);
-const layout = robotLayoutOf(processor.json.robotType);
+// The keys the trainer resolves for this dataset.
+const layout = resolveRobotMapping(ds.info);
 const e = simRobot('lift2').embodiment;
 const env = await SimEnv.create({ task, robot: 'lift2', camera: 'gpu', imageWidth: 64, imageHeight: 64 });
 const execute = Number(executeArg);

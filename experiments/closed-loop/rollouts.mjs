@@ -52,10 +52,12 @@ async function episode(seed, act) {
 }
 
 const rows = [];
+// One source for every episode, its history cleared at each reset, as the training's evaluation does.
+const history = new ObservationHistory();
+const source = policyActionSource({ policy, processor, history, seed: 0 });
 for (let k = 0; k < Number(episodes); k++) {
   const seed = Number(firstSeed) + k;
-  const history = new ObservationHistory();
-  const source = policyActionSource({ policy, processor, history, seed: 0 });
+  history.reset();
   let plan = [];
   const p = await episode(seed, async (obs) => {
     history.push(obs);
