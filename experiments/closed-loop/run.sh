@@ -4,6 +4,7 @@
 # Every stage resumes: rerun the script after an interruption and it continues where it stopped.
 #   bash experiments/closed-loop/run.sh            # everything (many CPU hours)
 #   STAGE=eval bash experiments/closed-loop/run.sh # one stage: record | tokenizer | train | eval
+#   STAGE=ship bash experiments/closed-loop/run.sh # the gen run becomes @vla/pretrained's tiny-lift2
 #   STAGE=save bash experiments/closed-loop/run.sh # keep the runs' latest checkpoints in the repository
 # Training spans many sittings on a 2-core machine: `save` copies each run's latest checkpoint, its
 # config and metrics (evaluations included), and the tokenizer into experiments/closed-loop/progress
@@ -14,7 +15,8 @@ cd "$(dirname "$0")/../.."
 OUT=runs/closed-loop
 HERE=experiments/closed-loop
 KEEP=$HERE/progress
-RUNS="gen nogen"
+RUNS="gen nogen"               # the ablation: with and without the generation expert
+FINAL="gen-anneal nogen-anneal" # each continued with the learning rate annealed (<run>-anneal.json)
 STEPS=${STEPS:-30000}
 EVAL_EPISODES=${EVAL_EPISODES:-50}
 mkdir -p "$OUT"
@@ -23,7 +25,7 @@ stage() { [ -z "${STAGE:-}" ] || [ "$STAGE" = "$1" ]; }
 if [ "${STAGE:-}" = save ]; then
   mkdir -p "$KEEP"
   [ ! -f "$OUT/tokenizer.safetensors" ] || cp "$OUT/tokenizer.safetensors" "$KEEP/"
-  for run in $RUNS; do
+  for run in $RUNS $FINAL; do
     [ -f "$OUT/$run/checkpoints/latest" ] || continue
     latest=$(cat "$OUT/$run/checkpoints/latest")
     rm -rf "$KEEP/$run.tmp" && mkdir -p "$KEEP/$run.tmp/checkpoints"
@@ -34,18 +36,20 @@ if [ "${STAGE:-}" = save ]; then
     rm -rf "$KEEP/$run" && mv "$KEEP/$run.tmp" "$KEEP/$run"
     echo "kept $run at $latest"
   done
+  for json in "$OUT"/eval-*.json; do [ ! -f "$json" ] || cp "$json" "$KEEP/"; done # the 50-seed evaluations
   exit 0
 fi
 
 # Restore what an earlier sitting kept, where runs/ lacks it.
 [ -f "$OUT/tokenizer.safetensors" ] || [ ! -f "$KEEP/tokenizer.safetensors" ] || cp "$KEEP/tokenizer.safetensors" "$OUT/"
-for run in $RUNS; do
+for run in $RUNS $FINAL; do
   if [ ! -f "$OUT/$run/checkpoints/latest" ] && [ -f "$KEEP/$run/checkpoints/latest" ]; then
     mkdir -p "$OUT/$run" && cp -r "$KEEP/$run/checkpoints" "$KEEP/$run/train-config.json" "$OUT/$run/"
     gunzip -c "$KEEP/$run/metrics.jsonl.gz" > "$OUT/$run/metrics.jsonl"
     echo "restored $run at $(cat "$OUT/$run/checkpoints/latest")"
   fi
 done
+for json in "$KEEP"/eval-*.json; do [ ! -f "$json" ] || [ -f "$OUT/$(basename "$json")" ] || cp "$json" "$OUT/"; done
 
 if stage record; then
   # 100 scripted-expert demonstrations per task, seeds 1000-1099 (evaluation uses seeds from 0).
@@ -77,11 +81,21 @@ if stage train; then
     fi
   done
   wait
+  # Then each continues for a sixth of that budget with the learning rate warmed up and decayed along
+  # a cosine to 1% (the fine-tuning schedule), from its last checkpoint.
+  for run in $FINAL; do
+    if [ -f "$OUT/$run/checkpoints/latest" ]; then
+      VLA_CPU_THREADS=1 node apps/trainer/dist/cli.js --resume --out "$OUT/$run" -q &
+    else
+      VLA_CPU_THREADS=1 node apps/trainer/dist/cli.js -c "$HERE/$run.json" --out "$OUT/$run" -q &
+    fi
+  done
+  wait
 fi
 
 if stage eval; then
   # Held-out seeds 0.. with the recording's renderer and size; 30 of each 50-action chunk executed.
-  for run in $RUNS; do
+  for run in $FINAL; do
     for task in pick-place conveyor-sort; do
       json="$OUT/eval-$run-$task.json"
       [ -f "$json" ] ||
@@ -89,4 +103,10 @@ if stage eval; then
           --camera gpu --image-size 64 --episodes "$EVAL_EPISODES" --seed 0 --lockstep --delay 0 --json "$json"
     done
   done
+  node $HERE/compare.mjs "$OUT" $FINAL
+fi
+
+if [ "${STAGE:-}" = ship ]; then
+  # The run with the generation expert becomes @vla/pretrained's tiny-lift2, with its training record.
+  node $HERE/ship.mjs "$OUT/gen-anneal" ${STATUS:+--status "$STATUS"}
 fi
