@@ -47,6 +47,7 @@ function outcomes(root, run, task) {
   const file = join(root, `eval-${run}-${task}.json`);
   if (!existsSync(file)) return null;
   const summary = JSON.parse(readFileSync(file, 'utf8'));
+  if (summary.stopped) throw new Error(`${file} is an evaluation stopped part-way: run it again (STAGE=eval)`);
   return new Map(summary.perEpisode.map((e) => [e.seed, e.success]));
 }
 

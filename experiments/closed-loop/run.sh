@@ -71,35 +71,38 @@ if stage tokenizer; then
     node apps/trainer/dist/tokenizerCli.js -d "$OUT/pick-place-lift2" "$OUT/conveyor-sort-lift2" -o "$OUT/tokenizer.safetensors" --steps 2500
 fi
 
+# Trains run $1 in the background from config $2 (extra flags after it), or resumes it where it stopped.
+train_run() {
+  local run=$1 config=$2
+  shift 2
+  if [ -f "$OUT/$run/checkpoints/latest" ]; then
+    VLA_CPU_THREADS=1 node apps/trainer/dist/cli.js --resume --out "$OUT/$run" "$@" -q &
+  else
+    VLA_CPU_THREADS=1 node apps/trainer/dist/cli.js -c "$config" --out "$OUT/$run" "$@" -q &
+  fi
+}
+
 if stage train; then
   # One CPU thread each: both runs advance together and share the machine evenly.
-  for run in $RUNS; do
-    if [ -f "$OUT/$run/checkpoints/latest" ]; then
-      VLA_CPU_THREADS=1 node apps/trainer/dist/cli.js --resume --out "$OUT/$run" --steps "$STEPS" -q &
-    else
-      VLA_CPU_THREADS=1 node apps/trainer/dist/cli.js -c "$HERE/$run.json" --out "$OUT/$run" --steps "$STEPS" -q &
-    fi
-  done
+  for run in $RUNS; do train_run "$run" "$HERE/$run.json" --steps "$STEPS"; done
   wait
   # Then each continues for a sixth of that budget with the learning rate warmed up and decayed along
   # a cosine to 1% (the fine-tuning schedule), from its last checkpoint.
-  for run in $FINAL; do
-    if [ -f "$OUT/$run/checkpoints/latest" ]; then
-      VLA_CPU_THREADS=1 node apps/trainer/dist/cli.js --resume --out "$OUT/$run" -q &
-    else
-      VLA_CPU_THREADS=1 node apps/trainer/dist/cli.js -c "$HERE/$run.json" --out "$OUT/$run" -q &
-    fi
-  done
+  for run in $FINAL; do train_run "$run" "$HERE/$run.json"; done
   wait
 fi
+
+# Whether $1 is the summary of an evaluation that ran to its end.
+complete() { [ -f "$1" ] && node -e 'process.exit(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).stopped ? 1 : 0)' "$1"; }
 
 if stage eval; then
   # Held-out seeds 0.. with the recording's renderer and size; 30 of each 50-action chunk executed.
   for run in $FINAL; do
     for task in pick-place conveyor-sort; do
       json="$OUT/eval-$run-$task.json"
-      [ -f "$json" ] ||
-        node apps/controller/dist/cli.js run "$OUT/$run/policy.safetensors" --task "$task" --robot lift2 \
+      # An evaluation stopped part-way (Ctrl-C) writes its summary too: run it again in full.
+      complete "$json" ||
+        node apps/controller/dist/cli.js run "$OUT/$run/checkpoints/$(cat "$OUT/$run/checkpoints/latest")/policy.safetensors" --task "$task" --robot lift2 \
           --camera gpu --image-size 64 --episodes "$EVAL_EPISODES" --seed 0 --lockstep --delay 0 --json "$json"
     done
   done

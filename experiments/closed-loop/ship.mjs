@@ -30,10 +30,9 @@ function lineage(dir) {
   return [...(parent ? lineage(config.init) : []), { dir, config }];
 }
 
-function finalState(dir) {
-  const latest = readFileSync(join(dir, 'checkpoints', 'latest'), 'utf8').trim();
-  return readJson(join(dir, 'checkpoints', latest, 'state.json'));
-}
+/** The run's last checkpoint folder. */
+const lastCheckpoint = (dir) => join(dir, 'checkpoints', readFileSync(join(dir, 'checkpoints', 'latest'), 'utf8').trim());
+const finalState = (dir) => readJson(join(lastCheckpoint(dir), 'state.json'));
 
 const runs = lineage(runDir);
 const curve = [];
@@ -73,6 +72,7 @@ for (const task of tasks) {
   const file = join(dirname(runDir), `eval-${basename(runDir)}-${task}.json`);
   if (!existsSync(file)) throw new Error(`${file} is missing: evaluate the run first (STAGE=eval)`);
   const s = readJson(file);
+  if (s.stopped) throw new Error(`${file} is an evaluation stopped part-way: run it again (STAGE=eval)`);
   evaluation[task] = {
     episodes: s.episodes,
     successes: s.successes,
@@ -107,8 +107,7 @@ const record = {
 const policies = 'packages/pretrained/policies';
 const tmp = join(policies, `${values.name}.safetensors.tmp`);
 // The last checkpoint's policy file (weights and processor): the one a restored run folder has.
-const latest = readFileSync(join(runDir, 'checkpoints', 'latest'), 'utf8').trim();
-copyFileSync(join(runDir, 'checkpoints', latest, 'policy.safetensors'), tmp);
+copyFileSync(join(lastCheckpoint(runDir), 'policy.safetensors'), tmp);
 renameSync(tmp, join(policies, `${values.name}.safetensors`));
 writeFileSync(join(policies, `${values.name}.json`), `${JSON.stringify(record, null, 1)}\n`);
 console.log(
