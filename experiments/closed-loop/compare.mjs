@@ -24,15 +24,21 @@ export function wilson(k, n) {
  */
 export function pairedDifference(a, b) {
   const n = a.length;
-  let both = 0, onlyA = 0, onlyB = 0, neither = 0;
+  let both = 0,
+    onlyA = 0,
+    onlyB = 0,
+    neither = 0;
   for (let i = 0; i < n; i++) {
     if (a[i] && b[i]) both++;
     else if (a[i]) onlyA++;
     else if (b[i]) onlyB++;
     else neither++;
   }
-  const kA = both + onlyA, kB = both + onlyB;
-  const pA = kA / n, pB = kB / n, diff = pA - pB;
+  const kA = both + onlyA,
+    kB = both + onlyB;
+  const pA = kA / n,
+    pB = kB / n,
+    diff = pA - pB;
   const [lA, uA] = wilson(kA, n);
   const [lB, uB] = wilson(kB, n);
   // φ of the 2×2 table; taken as 0 where a margin is empty (the interval is then Newcombe's unpaired one).
@@ -47,7 +53,8 @@ function outcomes(root, run, task) {
   const file = join(root, `eval-${run}-${task}.json`);
   if (!existsSync(file)) return null;
   const summary = JSON.parse(readFileSync(file, 'utf8'));
-  if (summary.stopped) throw new Error(`${file} is an evaluation stopped part-way: run it again (STAGE=eval)`);
+  if (summary.stopped)
+    throw new Error(`${file} is an evaluation stopped part-way: run it again (STAGE=eval)`);
   return new Map(summary.perEpisode.map((e) => [e.seed, e.success]));
 }
 
@@ -56,7 +63,9 @@ const pct = (x) => `${(100 * x).toFixed(0)}%`;
 if (import.meta.url === `file://${process.argv[1]}`) {
   const root = process.argv[2] ?? 'runs/closed-loop';
   const [runA, runB] = process.argv.length > 4 ? process.argv.slice(3, 5) : ['gen', 'nogen'];
-  console.log(`| task | ${runA} | ${runB} | ${runA} − ${runB} (95% CI, paired) | seeds only ${runA} / only ${runB} won |`);
+  console.log(
+    `| task | ${runA} | ${runB} | ${runA} − ${runB} (95% CI, paired) | seeds only ${runA} / only ${runB} won |`,
+  );
   console.log('|---|---|---|---|---|');
   for (const task of ['pick-place', 'conveyor-sort']) {
     const a = outcomes(root, runA, task);

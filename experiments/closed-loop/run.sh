@@ -4,7 +4,7 @@
 # Every stage resumes: rerun the script after an interruption and it continues where it stopped.
 #   bash experiments/closed-loop/run.sh            # everything (many CPU hours)
 #   STAGE=eval bash experiments/closed-loop/run.sh # one stage: record | tokenizer | train | eval
-#   STAGE=ship bash experiments/closed-loop/run.sh # the gen run becomes @vla/pretrained's tiny-lift2
+#   STAGE=ship bash experiments/closed-loop/run.sh # a gen run (SHIP, default gen-long) becomes @vla/pretrained's tiny-lift2
 #   STAGE=save bash experiments/closed-loop/run.sh # keep the runs' latest checkpoints in the repository
 # Training spans many sittings on a 2-core machine: `save` copies each run's latest checkpoint, its
 # config and metrics (evaluations included), and the tokenizer into experiments/closed-loop/progress
@@ -16,7 +16,9 @@ OUT=runs/closed-loop
 HERE=experiments/closed-loop
 KEEP=$HERE/progress
 RUNS="gen nogen"               # the ablation: with and without the generation expert
-FINAL="gen-anneal nogen-anneal" # each continued with the learning rate annealed (<run>-anneal.json)
+ANNEAL="gen-anneal nogen-anneal" # each continued with the learning rate annealed (<run>-anneal.json)
+LONG="gen-long nogen-long"       # each annealed run trained longer on more pick-place demonstrations (<run>-long.json)
+SHIP=${SHIP:-gen-long}
 STEPS=${STEPS:-30000}
 EVAL_EPISODES=${EVAL_EPISODES:-50}
 mkdir -p "$OUT"
@@ -25,7 +27,7 @@ stage() { [ -z "${STAGE:-}" ] || [ "$STAGE" = "$1" ]; }
 if [ "${STAGE:-}" = save ]; then
   mkdir -p "$KEEP"
   [ ! -f "$OUT/tokenizer.safetensors" ] || cp "$OUT/tokenizer.safetensors" "$KEEP/"
-  for run in $RUNS $FINAL; do
+  for run in $RUNS $ANNEAL $LONG; do
     [ -f "$OUT/$run/checkpoints/latest" ] || continue
     latest=$(cat "$OUT/$run/checkpoints/latest")
     rm -rf "$KEEP/$run.tmp" && mkdir -p "$KEEP/$run.tmp/checkpoints"
@@ -42,7 +44,7 @@ fi
 
 # Restore what an earlier sitting kept, where runs/ lacks it.
 [ -f "$OUT/tokenizer.safetensors" ] || [ ! -f "$KEEP/tokenizer.safetensors" ] || cp "$KEEP/tokenizer.safetensors" "$OUT/"
-for run in $RUNS $FINAL; do
+for run in $RUNS $ANNEAL $LONG; do
   if [ ! -f "$OUT/$run/checkpoints/latest" ] && [ -f "$KEEP/$run/checkpoints/latest" ]; then
     mkdir -p "$OUT/$run" && cp -r "$KEEP/$run/checkpoints" "$KEEP/$run/train-config.json" "$OUT/$run/"
     gunzip -c "$KEEP/$run/metrics.jsonl.gz" > "$OUT/$run/metrics.jsonl"
@@ -58,8 +60,9 @@ if stage record; then
     [ -f "$OUT/$task-lift2/meta/info.json" ] ||
       node packages/sim/dist/cli.js record --task "$task" --robot lift2 --episodes 100 --seed 1000 --size 64 --out "$OUT/$task-lift2"
   done
-  # More demonstrations, 100 per block, each its own dataset: MORE_DEMOS="pick-place:1100 pick-place:1200".
-  for block in ${MORE_DEMOS:-}; do
+  # More demonstrations, 100 per block, each its own dataset (the long runs train on pick-place:1100):
+  # MORE_DEMOS="pick-place:1100 pick-place:1200".
+  for block in ${MORE_DEMOS-pick-place:1100}; do
     task=${block%%:*} seed=${block##*:}
     [ -f "$OUT/$task-lift2-s$seed/meta/info.json" ] ||
       node packages/sim/dist/cli.js record --task "$task" --robot lift2 --episodes 100 --seed "$seed" --size 64 --out "$OUT/$task-lift2-s$seed"
@@ -88,16 +91,30 @@ if stage train; then
   wait
   # Then each continues for a sixth of that budget with the learning rate warmed up and decayed along
   # a cosine to 1% (the fine-tuning schedule), from its last checkpoint.
-  for run in $FINAL; do train_run "$run" "$HERE/$run.json"; done
+  for run in $ANNEAL; do train_run "$run" "$HERE/$run.json"; done
+  wait
+  # Then 20,000 more steps each (warmup + cosine again), pick-place and conveyor-sort sampled evenly, with
+  # the second block of 100 pick-place demonstrations the record stage makes.
+  for run in $LONG; do train_run "$run" "$HERE/$run.json"; done
   wait
 fi
 
 # Whether $1 is the summary of an evaluation that ran to its end.
 complete() { [ -f "$1" ] && node -e 'process.exit(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).stopped ? 1 : 0)' "$1"; }
 
+# Whether run $1 has trained all its steps.
+finished() {
+  [ -f "$OUT/$1/checkpoints/latest" ] && node -e '
+    const fs = require("fs");
+    const steps = JSON.parse(fs.readFileSync(process.argv[1] + "/train-config.json", "utf8")).steps;
+    const latest = fs.readFileSync(process.argv[1] + "/checkpoints/latest", "utf8").trim();
+    process.exit(latest === "step-" + String(steps).padStart(8, "0") ? 0 : 1);' "$OUT/$1"
+}
+
 if stage eval; then
   # Held-out seeds 0.. with the recording's renderer and size; 30 of each 50-action chunk executed.
-  for run in $FINAL; do
+  for run in $ANNEAL $LONG; do
+    finished "$run" || { echo "$run has not finished training: not evaluated"; continue; }
     for task in pick-place conveyor-sort; do
       json="$OUT/eval-$run-$task.json"
       # An evaluation stopped part-way (Ctrl-C) writes its summary too: run it again in full.
@@ -106,10 +123,11 @@ if stage eval; then
           --camera gpu --image-size 64 --episodes "$EVAL_EPISODES" --seed 0 --lockstep --delay 0 --json "$json"
     done
   done
-  node $HERE/compare.mjs "$OUT" $FINAL
+  node $HERE/compare.mjs "$OUT" $ANNEAL
+  ! complete "$OUT/eval-gen-long-pick-place.json" || node $HERE/compare.mjs "$OUT" $LONG
 fi
 
 if [ "${STAGE:-}" = ship ]; then
-  # The run with the generation expert becomes @vla/pretrained's tiny-lift2, with its training record.
-  node $HERE/ship.mjs "$OUT/gen-anneal" ${STATUS:+--status "$STATUS"}
+  # A run with the generation expert becomes @vla/pretrained's tiny-lift2, with its training record.
+  node $HERE/ship.mjs "$OUT/$SHIP" ${STATUS:+--status "$STATUS"}
 fi

@@ -1,19 +1,26 @@
 // Ships a run of the experiment as @vla/pretrained's policy: copies its policy file and writes the
 // training record the demo's report and the docs show (packages/pretrained/policies/<name>.json).
-//   node experiments/closed-loop/ship.mjs <run folder> [--name tiny-lift2] [--status "a line"]
+//   node experiments/closed-loop/ship.mjs <run folder> [--name tiny-lift2] [--status "a line"] [--tasks a,b]
 // A fine-tuning run (mode `finetune`, `init` a run folder) is followed back to the run it started
 // from, so the learning curve and the wall clock cover both. The final evaluation is read from
-// eval-<run>-<task>.json next to the run folder (`vla-control run --json`, STAGE=eval).
+// eval-<run>-<task>.json next to the run folder (`vla-control run --json`, STAGE=eval), for each
+// simulator task of --tasks (default pick-place,conveyor-sort); a dataset counts as the demonstrations
+// of the task its id (or folder name) starts with.
 import { copyFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
-  options: { name: { type: 'string', default: 'tiny-lift2' }, status: { type: 'string' } },
+  options: {
+    name: { type: 'string', default: 'tiny-lift2' },
+    status: { type: 'string' },
+    tasks: { type: 'string', default: 'pick-place,conveyor-sort' },
+  },
 });
 const runDir = positionals[0];
-if (!runDir) throw new Error('usage: ship.mjs <run folder> [--name tiny-lift2] [--status "a line"]');
+if (!runDir)
+  throw new Error('usage: ship.mjs <run folder> [--name tiny-lift2] [--status "a line"] [--tasks a,b]');
 const POINT_EVERY = 500; // steps averaged into one point of the loss curve
 
 const readJson = (file) => JSON.parse(readFileSync(file, 'utf8'));
@@ -26,12 +33,14 @@ const readLines = (file) =>
 /** The run and the runs it fine-tuned from, oldest first. */
 function lineage(dir) {
   const config = readJson(join(dir, 'train-config.json'));
-  const parent = config.mode === 'finetune' && config.init && existsSync(join(config.init, 'train-config.json'));
+  const parent =
+    config.mode === 'finetune' && config.init && existsSync(join(config.init, 'train-config.json'));
   return [...(parent ? lineage(config.init) : []), { dir, config }];
 }
 
 /** The run's last checkpoint folder. */
-const lastCheckpoint = (dir) => join(dir, 'checkpoints', readFileSync(join(dir, 'checkpoints', 'latest'), 'utf8').trim());
+const lastCheckpoint = (dir) =>
+  join(dir, 'checkpoints', readFileSync(join(dir, 'checkpoints', 'latest'), 'utf8').trim());
 const finalState = (dir) => readJson(join(lastCheckpoint(dir), 'state.json'));
 
 const runs = lineage(runDir);
@@ -57,7 +66,11 @@ for (const { dir } of runs) {
       step: offset + step,
       loss: Number((p.sum / p.n).toFixed(4)),
       ...(at.length
-        ? { success: Object.fromEntries(at.map((e) => [e.task, { episodes: e.episodes, successes: e.successes }])) }
+        ? {
+            success: Object.fromEntries(
+              at.map((e) => [e.task, { episodes: e.episodes, successes: e.successes }]),
+            ),
+          }
         : {}),
     });
   }
@@ -66,7 +79,7 @@ for (const { dir } of runs) {
 }
 
 const last = runs[runs.length - 1];
-const tasks = last.config.eval?.tasks ?? [...new Set(last.config.data.datasets.map((d) => d.id))];
+const tasks = values.tasks.split(',');
 const evaluation = {};
 for (const task of tasks) {
   const file = join(dirname(runDir), `eval-${basename(runDir)}-${task}.json`);
@@ -88,7 +101,10 @@ const demonstrations = {};
 for (const d of last.config.data.datasets) {
   const info = readJson(join(d.path, 'meta', 'info.json'));
   const id = d.id ?? basename(d.path);
-  demonstrations[id] = (demonstrations[id] ?? 0) + info.total_episodes;
+  const task = tasks.find((t) => id.startsWith(t));
+  if (!task)
+    throw new Error(`dataset ${id} is of none of the tasks ${tasks.join(', ')} (its id starts with none)`);
+  demonstrations[task] = (demonstrations[task] ?? 0) + info.total_episodes;
 }
 
 const record = {

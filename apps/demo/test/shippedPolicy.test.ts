@@ -4,28 +4,29 @@ import { describe, expect, it } from 'vitest';
 import { loadPolicyBundle } from '@vla/internvla-a1';
 import { pretrainedPolicy, pretrainedPolicyPath } from '@vla/pretrained/node';
 import { runTaskEpisodes } from '../src/closedLoop.js';
-import { DEMO_ROBOT } from '../src/demoOptions.js';
+import { DEMO_ROBOT, DEMO_TASKS } from '../src/demoOptions.js';
 import './setup.js';
 
-/** A held-out seed per task on which the shipped policy reaches the goal. */
+/**
+ * A held-out seed per task on which the shipped policy reaches the goal with the main job's loop
+ * (found with experiments/closed-loop/demoSeeds.mjs). conveyor-sort has none yet: the shipped policy
+ * won none of its 50 evaluation seeds there (BENCHMARKS.md).
+ */
 export const SHIPPED_SUCCESS_SEEDS: Readonly<Record<string, number>> = {
-  'pick-place': 0,
-  'conveyor-sort': 0,
+  'pick-place': 44,
 };
 
 describe('the shipped policy', () => {
   it('loads with its processor for the simulated ARX Lift-2 and its tasks', async () => {
     const info = pretrainedPolicy();
     expect(info.robot).toBe(DEMO_ROBOT);
-    expect([...info.tasks].sort()).toEqual(Object.keys(SHIPPED_SUCCESS_SEEDS).sort());
+    expect([...info.tasks].sort()).toEqual([...DEMO_TASKS].sort());
     const { policy, processor } = await loadPolicyBundle(pretrainedPolicyPath());
     expect(processor?.json).toMatchObject({ robotType: 'ARX Lift-2', imageSize: 64 });
     policy.dispose();
   });
 
-  // Skipped while the shipped checkpoint is a placeholder that was barely trained: when the trained
-  // policy lands, set the seeds above to ones it succeeds on and remove `.skip`.
-  it.skip.each(Object.entries(SHIPPED_SUCCESS_SEEDS))('succeeds on %s, seed %i', async (task, seed) => {
+  it.each(Object.entries(SHIPPED_SUCCESS_SEEDS))('succeeds on %s, seed %i', async (task, seed) => {
     const { policy, processor } = await loadPolicyBundle(pretrainedPolicyPath());
     try {
       const r = await runTaskEpisodes(policy, processor!, {
