@@ -1,24 +1,22 @@
 // How far a policy gets in closed loop, beyond success or failure: for each episode, the closest
 // the gripping arm came to the goal object (cm), how high the object was lifted above where it
 // started (cm), and whether the episode succeeded — with the scripted expert's numbers on the same
-// seeds beside them. Same loop as the training's evaluation (policyActionSource, 30 of 50 executed).
+// seeds beside them. The training's evaluation loop (`runEpisodes`, 30 of 50 executed).
 // Usage: node experiments/closed-loop/rollouts.mjs <policy.safetensors> <task> <episodes> [firstSeed=0]
 import { loadPolicyBundle } from '@vla/internvla-a1';
 import { ObservationHistory, policyActionSource } from '@vla/policy-runtime';
-import { fromPolicyActions, toPolicyState } from '@vla/robot-core';
 import { ScriptedExpert, SimEnv } from '@vla/sim';
 import { init } from '@vla/tensor-webgpu';
+import { runEpisodes } from '@vla/trainer';
 
 await init();
 const [policyPath, task, episodes, firstSeed = '0'] = process.argv.slice(2);
 const { policy, processor } = await loadPolicyBundle(policyPath);
 const size = processor.json.imageSize;
 const env = await SimEnv.create({ task, robot: 'lift2', camera: 'gpu', imageWidth: size, imageHeight: size });
-const e = env.robotSpec.embodiment;
 
-/** Runs one episode with `act(obs)` giving the next command; returns reach (cm), lift (cm), success, ticks. */
-async function episode(seed, act) {
-  let obs = await env.resetAsync(seed);
+/** Follows an episode of `env` from its reset: reach (cm), lift (cm), and whether a distractor was nearest. */
+function tracker(env) {
   const goal = env.instance.goals[0];
   const site = env.robotSpec.arms[goal.arm].gripSite;
   const z0 = env.world.pose(goal.object).pos[2];
@@ -27,27 +25,37 @@ async function episode(seed, act) {
   // The object the gripper came closest to: the goal, or a distractor (a grounding error).
   const others = env.world.layout.objects.map((o) => o.name);
   const near = new Map(others.map((n) => [n, Infinity]));
-  for (;;) {
-    const r = await env.stepAsync(await act(obs));
-    obs = r.observation;
-    const p = env.world.pose(goal.object).pos;
-    const g = env.world.sitePos(site);
-    reach = Math.min(reach, Math.hypot(p[0] - g[0], p[1] - g[1], p[2] - g[2]));
-    lift = Math.max(lift, p[2] - z0);
-    for (const n of others) {
-      const q = env.world.pose(n).pos;
-      near.set(n, Math.min(near.get(n), Math.hypot(q[0] - g[0], q[1] - g[1], q[2] - g[2])));
-    }
-    if (r.done) {
+  return {
+    update() {
+      const p = env.world.pose(goal.object).pos;
+      const g = env.world.sitePos(site);
+      reach = Math.min(reach, Math.hypot(p[0] - g[0], p[1] - g[1], p[2] - g[2]));
+      lift = Math.max(lift, p[2] - z0);
+      for (const n of others) {
+        const q = env.world.pose(n).pos;
+        near.set(n, Math.min(near.get(n), Math.hypot(q[0] - g[0], q[1] - g[1], q[2] - g[2])));
+      }
+    },
+    result(success, ticks) {
       const closest = [...near].sort((a, b) => a[1] - b[1])[0][0];
-      return {
-        reach: 100 * reach,
-        lift: 100 * lift,
-        success: r.success,
-        ticks: env.stepCount,
-        wrong: closest !== goal.object,
-      };
+      return { reach: 100 * reach, lift: 100 * lift, success, ticks, wrong: closest !== goal.object };
+    },
+  };
+}
+
+/** The scripted expert's episode on `seed`. */
+async function expertEpisode(seed) {
+  await env.resetAsync(seed);
+  const t = tracker(env);
+  const expert = new ScriptedExpert(env);
+  try {
+    for (;;) {
+      const r = await env.stepAsync(expert.act());
+      t.update();
+      if (r.done) return t.result(r.success, env.stepCount);
     }
+  } finally {
+    expert.delete();
   }
 }
 
@@ -57,28 +65,19 @@ const history = new ObservationHistory();
 const source = policyActionSource({ policy, processor, history, seed: 0 });
 for (let k = 0; k < Number(episodes); k++) {
   const seed = Number(firstSeed) + k;
-  history.reset();
-  let plan = [];
-  const p = await episode(seed, async (obs) => {
-    history.push(obs);
-    if (plan.length === 0) {
-      const chunk = await source({
-        robotType: e.robotType,
-        state: toPolicyState(e, obs.state),
-        images: obs.images,
-        prompt: obs.instruction,
-        timestampMs: obs.timestampMs,
-      });
-      plan = fromPolicyActions(e, chunk, obs.state, { delta: false }).slice(0, 30);
-    }
-    return plan.shift();
-  });
-  let expert;
-  const x = await episode(seed, async () => {
-    expert ??= new ScriptedExpert(env);
-    return expert.act();
-  });
-  expert?.delete();
+  let t;
+  const [outcome] = await runEpisodes(
+    processor,
+    { task, robot: 'lift2', episodes: 1, firstSeed: seed },
+    history,
+    {
+      source: () => source,
+      start: (policyEnv) => void (t = tracker(policyEnv)),
+      tick: () => t.update(),
+    },
+  );
+  const p = t.result(outcome.success, outcome.ticks);
+  const x = await expertEpisode(seed);
   rows.push({ seed, p, x });
   const f = (v) => v.toFixed(1).padStart(5);
   console.log(

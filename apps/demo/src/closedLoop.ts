@@ -1,12 +1,12 @@
-// The policy in closed loop on the simulator, as the trainer's `evaluateInSim` drives it (the same I/O
-// layer and observation history a real robot gets, 30 of each 50-action chunk executed), plus what
-// the report shows of it: a larger camera view of the first episode filmed for a GIF, and the
+// The policy in closed loop on the simulator, in the trainer's own episode loop (`runEpisodes`: the
+// same I/O layer and observation history a real robot gets, 30 of each 50-action chunk executed), plus
+// what the report shows of it: a larger camera view of the first episode filmed for a GIF, and the
 // policy's decoded foresight of frame t+15 next to the frame that happened 15 ticks later.
 import type { InternVLAA1Policy, PolicyProcessor } from '@vla/internvla-a1';
 import { ObservationHistory, PAST_FRAME_OFFSET, policyActionSource } from '@vla/policy-runtime';
-import { fromPolicyActions, toPolicyState, type CameraFrame } from '@vla/robot-core';
-import { GpuCamera, Rng, SimEnv, simRobot, simTask } from '@vla/sim';
-import type { ActionSource } from '@vla/robot-core';
+import type { CameraFrame } from '@vla/robot-core';
+import { GpuCamera, Rng, simRobot, simTask, type SimEnv } from '@vla/sim';
+import { runEpisodes, type EpisodeOutcome } from '@vla/trainer';
 import type { RgbFrame } from './rolloutGif.js';
 
 /** What {@link runTaskEpisodes} runs and films. */
@@ -29,18 +29,6 @@ export interface ClosedLoopSettings {
   foresightPairs?: number;
   /** Called after every control tick with the episode's index and its ticks so far (progress). */
   onTick?: (episode: number, ticks: number) => void;
-}
-
-/** One episode's outcome. */
-export interface EpisodeOutcome {
-  seed: number;
-  success: boolean;
-  /** Control ticks run. */
-  ticks: number;
-  /** Action chunks requested. */
-  chunks: number;
-  /** Wall-clock time of the episode, ms. */
-  wallMs: number;
 }
 
 /** The policy's foresight of one chunk and the frames that came 15 ticks later. */
@@ -96,24 +84,16 @@ function framesToChw(
 }
 
 /**
- * Runs `settings.episodes` seeded episodes of one task with the policy in the loop, on the GPU
- * camera at the policy's image size (what its demonstrations were recorded with), and films the first.
+ * Runs `settings.episodes` seeded episodes of one task with the policy in the loop (the trainer's
+ * `runEpisodes`, on the GPU camera at the policy's image size, which its demonstrations were recorded
+ * with), films the first and keeps its foresight pairs.
  */
 export async function runTaskEpisodes(
   policy: InternVLAA1Policy,
   processor: PolicyProcessor,
   settings: ClosedLoopSettings,
 ): Promise<TaskRollouts> {
-  const e = simRobot(settings.robot).embodiment;
-  if (e.robotType !== processor.json.robotType)
-    throw new Error(
-      `closed loop: the simulator's ${settings.robot} is "${e.robotType}" but the policy was trained for "${processor.json.robotType}"`,
-    );
-  if (!(Number.isInteger(settings.episodes) && settings.episodes >= 1))
-    throw new Error(`closed loop: episodes must be a positive integer, got ${settings.episodes}`);
-  const size = processor.json.imageSize;
   const cameras = processor.json.cameras;
-  const execute = settings.executeSteps ?? 30;
   const wantPairs = settings.foresightPairs ?? 0;
   const history = new ObservationHistory();
   let requestTick = 0;
@@ -129,13 +109,6 @@ export async function runTaskEpisodes(
           onForesight: (images, views, s) => predictions.push({ tick: requestTick, images, views, size: s }),
         })
       : plain;
-  const env = await SimEnv.create({
-    task: settings.task,
-    robot: settings.robot,
-    camera: 'gpu',
-    imageWidth: size,
-    imageHeight: size,
-  });
   const filmCam = settings.film ? await GpuCamera.create() : undefined;
   const result: TaskRollouts = {
     task: settings.task,
@@ -146,76 +119,66 @@ export async function runTaskEpisodes(
     frameStride: 1,
     foresight: [],
   };
+  let filming = false;
+  const shoot = async (env: SimEnv): Promise<void> => {
+    if (filming && filmCam && settings.film)
+      result.frames.push(
+        (await filmCam.frames(env.world.data, [settings.film.camera]))[settings.film.camera],
+      );
+  };
   try {
-    for (let i = 0; i < settings.episodes; i++) {
-      const seed = settings.firstSeed + i;
-      const t0 = performance.now();
-      let obs = await env.resetAsync(seed);
-      history.reset();
-      history.push(obs);
-      const first = i === 0;
-      const maxTicks = Math.min(settings.maxSteps ?? Infinity, env.instance.maxSteps);
-      const film = first ? settings.film : undefined;
-      if (film && filmCam) {
-        filmCam.attach(env.world.model, film.size, film.size);
-        result.frameStride = Math.max(1, Math.ceil(maxTicks / film.maxFrames));
-      }
-      const shoot = async (): Promise<void> => {
-        if (film && filmCam)
-          result.frames.push((await filmCam.frames(env.world.data, [film.camera]))[film.camera]);
-      };
-      await shoot();
-      let plan: Float64Array[] = [];
-      let chunks = 0;
-      let success = false;
-      for (;;) {
-        if (plan.length === 0) {
-          requestTick = env.stepCount;
-          const source: ActionSource =
-            first && result.foresight.length + predictions.length < wantPairs ? foreseeing : plain;
-          const chunk = await source({
-            robotType: e.robotType,
-            state: toPolicyState(e, obs.state),
-            images: obs.images,
-            prompt: obs.instruction,
-            timestampMs: obs.timestampMs,
-          });
-          chunks++;
-          plan = fromPolicyActions(e, chunk, obs.state, { delta: false }).slice(0, execute);
-        }
-        const r = await env.stepAsync(plan.shift());
-        obs = r.observation;
-        history.push(obs);
-        settings.onTick?.(i, env.stepCount);
-        // The real frames the pending predictions were about.
-        for (let k = predictions.length - 1; k >= 0; k--) {
-          const p = predictions[k];
-          if (env.stepCount !== p.tick + PAST_FRAME_OFFSET) continue;
-          result.foresight.push({
-            tick: p.tick,
-            views: p.views,
-            size: p.size,
-            predicted: p.images,
-            real: framesToChw(obs.images, cameras, p.size),
-          });
-          predictions.splice(k, 1);
-        }
-        const over = r.done || env.stepCount >= maxTicks;
-        if (env.stepCount % result.frameStride === 0 || over) await shoot();
-        if (over) {
-          success = r.success;
-          break;
-        }
-      }
-      // A prediction whose t+15 lies past the episode's end has nothing to be compared with.
-      predictions.length = 0;
-      if (success) result.successes++;
-      result.episodes.push({ seed, success, ticks: env.stepCount, chunks, wallMs: performance.now() - t0 });
-      filmCam?.detach();
-    }
+    result.episodes = await runEpisodes(
+      processor,
+      {
+        task: settings.task,
+        robot: settings.robot,
+        episodes: settings.episodes,
+        firstSeed: settings.firstSeed,
+        executeSteps: settings.executeSteps,
+        maxSteps: settings.maxSteps,
+      },
+      history,
+      {
+        source: (episode, tick) => {
+          requestTick = tick;
+          return episode === 0 && result.foresight.length + predictions.length < wantPairs
+            ? foreseeing
+            : plain;
+        },
+        start: async (env, episode, maxTicks) => {
+          // A prediction whose t+15 lies past the last episode's end has nothing to be compared with.
+          predictions.length = 0;
+          if (filming) filmCam?.detach();
+          filming = episode === 0 && settings.film !== undefined;
+          if (filming && filmCam && settings.film) {
+            filmCam.attach(env.world.model, settings.film.size, settings.film.size);
+            result.frameStride = Math.max(1, Math.ceil(maxTicks / settings.film.maxFrames));
+          }
+          await shoot(env);
+        },
+        tick: async (env, obs, episode, over) => {
+          settings.onTick?.(episode, env.stepCount);
+          // The real frames the pending predictions were about.
+          for (let k = predictions.length - 1; k >= 0; k--) {
+            const p = predictions[k];
+            if (env.stepCount !== p.tick + PAST_FRAME_OFFSET) continue;
+            result.foresight.push({
+              tick: p.tick,
+              views: p.views,
+              size: p.size,
+              predicted: p.images,
+              real: framesToChw(obs.images, cameras, p.size),
+            });
+            predictions.splice(k, 1);
+          }
+          if (env.stepCount % result.frameStride === 0 || over) await shoot(env);
+        },
+      },
+    );
   } finally {
+    if (filming) filmCam?.detach();
     filmCam?.dispose();
-    env.delete();
   }
+  result.successes = result.episodes.filter((o) => o.success).length;
   return result;
 }

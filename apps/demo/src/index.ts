@@ -15,7 +15,8 @@ export {
 } from './demoOptions.js';
 export type { DemoOptions, DemoOptionsInput } from './demoOptions.js';
 export { episodeTickLimit, runTaskEpisodes } from './closedLoop.js';
-export type { ClosedLoopSettings, EpisodeOutcome, ForesightPair, TaskRollouts } from './closedLoop.js';
+export type { ClosedLoopSettings, ForesightPair, TaskRollouts } from './closedLoop.js';
+export type { EpisodeOutcome } from '@vla/trainer';
 export { fixedBatch, fixedBatchLoss } from './fixedBatchLoss.js';
 export type { FixedBatchOptions } from './fixedBatchLoss.js';
 export { rolloutGif } from './rolloutGif.js';

@@ -38,8 +38,8 @@ export { singleProcess } from './collective.js';
 export type { RankInfo, TrainCollective } from './collective.js';
 export { DEFAULT_BUCKET_BYTES, mpiCollective, planBuckets } from './mpiCollective.js';
 export type { MpiCollectiveOptions, MpiCommunicator } from './mpiCollective.js';
-export { evaluateInSim } from './evaluate.js';
-export type { EvalResult, EvalSettings } from './evaluate.js';
+export { evaluateInSim, runEpisodes } from './evaluate.js';
+export type { EpisodeHooks, EpisodeOutcome, EpisodeSettings, EvalResult, EvalSettings } from './evaluate.js';
 export { openTrainingData, TrainingData } from './data/trainingData.js';
 export type {
   DataPosition,

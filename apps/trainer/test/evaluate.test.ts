@@ -2,17 +2,19 @@
 // training steps, and closed-loop evaluation in @vla/sim every 2 steps: eval records land in the
 // metrics (one per task and evaluation) and the report; a processor for another robot is refused;
 // and the evaluation's action path replays the demonstration faithfully when the network is replaced
-// by an oracle that answers with the demonstration's own chunks.
+// by an oracle that answers with the demonstration's own chunks. `runEpisodes`, the loop under it,
+// asks for chunks and calls its hooks on the ticks it says.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPolicyBundle, type InternVLAA1Policy } from '@vla/internvla-a1';
 import { openLocalDataset, resolveRobotMapping } from '@vla/lerobot';
+import { ObservationHistory, policyActionSource } from '@vla/policy-runtime';
 import { loadMujoco } from '@vla/sim';
 import { tensor } from '@vla/tensor-webgpu';
 import { recordDataset } from '@vla/sim/node';
-import { evaluateInSim, parseTrainConfig, train, withPreset } from '../src/index.js';
+import { evaluateInSim, parseTrainConfig, runEpisodes, train, withPreset } from '../src/index.js';
 import { MetricsLog } from '../src/report/metricsLog.js';
 import { MICRO_MODEL, so101 } from './fixtures.js';
 import './setup.js';
@@ -130,6 +132,61 @@ describe('evaluation in the simulator during training', () => {
     expect(result.successes).toBe(1);
     // One request per 7 ticks of the demonstration's length, give or take the last.
     expect(request).toBeGreaterThanOrEqual(Math.floor(demo.length / 7));
+    policy.dispose();
+  });
+
+  it('runEpisodes asks for a chunk every executeSteps ticks and calls its hooks once per tick', async () => {
+    const out = join(root, 'hooks');
+    const config = parseTrainConfig(
+      withPreset('tiny', {
+        model: { tiny: MICRO_MODEL },
+        data: { datasets: [{ path: dataset }] },
+        steps: 1,
+        batchSize: 1,
+        foresightEvery: 0,
+      }),
+    );
+    const { policy, processor } = await loadPolicyBundle((await train(config, { out })).policyPath);
+    const history = new ObservationHistory();
+    const plain = policyActionSource({ policy, processor: processor!, history });
+    const requests: [number, number][] = [];
+    const starts: [number, number][] = [];
+    const ticks: [number, number, boolean][] = [];
+    const outcomes = await runEpisodes(
+      processor!,
+      {
+        task: 'pick-place',
+        robot: 'lift2',
+        episodes: 2,
+        firstSeed: 5,
+        imageSize: 32,
+        executeSteps: 7,
+        maxSteps: 25,
+      },
+      history,
+      {
+        source: (episode, tick) => {
+          requests.push([episode, tick]);
+          return plain;
+        },
+        start: (env, episode, maxTicks) => void starts.push([episode, maxTicks + env.stepCount]),
+        tick: (env, obs, episode, over) => {
+          ticks.push([episode, env.stepCount, over]);
+          // The hook sees the observation the history got last.
+          expect(obs.timestampMs).toBe(env.nowMs());
+        },
+      },
+    );
+    expect(starts).toEqual([
+      [0, 25],
+      [1, 25],
+    ]);
+    expect(requests).toEqual([0, 1].flatMap((e) => [0, 7, 14, 21].map((t) => [e, t])));
+    expect(ticks).toEqual([0, 1].flatMap((e) => Array.from({ length: 25 }, (_, k) => [e, k + 1, k === 24])));
+    expect(outcomes.map(({ seed, ticks: n, chunks, success }) => ({ seed, n, chunks, success }))).toEqual([
+      { seed: 5, n: 25, chunks: 4, success: false },
+      { seed: 6, n: 25, chunks: 4, success: false },
+    ]);
     policy.dispose();
   });
 });
