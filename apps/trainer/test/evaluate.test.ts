@@ -36,6 +36,20 @@ beforeAll(async () => {
   expect(summary.saved).toBe(1);
 });
 
+/** A policy bundle trained for one step on `path`: its processor carries that dataset's robot and statistics. */
+async function oneStepBundle(name: string, path: string) {
+  const config = parseTrainConfig(
+    withPreset('tiny', {
+      model: { tiny: MICRO_MODEL },
+      data: { datasets: [{ path }] },
+      steps: 1,
+      batchSize: 1,
+      foresightEvery: 0,
+    }),
+  );
+  return loadPolicyBundle((await train(config, { out: join(root, name) })).policyPath);
+}
+
 describe('evaluation in the simulator during training', () => {
   it('logs the success rate of every task at every evaluation and shows it in the report', async () => {
     const out = join(root, 'run');
@@ -60,18 +74,7 @@ describe('evaluation in the simulator during training', () => {
   });
 
   it('refuses to evaluate a policy trained for another robot', async () => {
-    const out = join(root, 'so101');
-    const config = parseTrainConfig(
-      withPreset('tiny', {
-        model: { tiny: MICRO_MODEL },
-        data: { datasets: [{ path: so101() }] },
-        steps: 1,
-        batchSize: 1,
-        foresightEvery: 0,
-      }),
-    );
-    const { policyPath } = await train(config, { out });
-    const { policy, processor } = await loadPolicyBundle(policyPath);
+    const { policy, processor } = await oneStepBundle('so101', so101());
     await expect(
       evaluateInSim(policy, processor!, {
         episodes: 1,
@@ -89,17 +92,7 @@ describe('evaluation in the simulator during training', () => {
   it('replays the demonstration when an oracle answers each request with its next chunk', async () => {
     // A trained bundle only for its processor (the statistics of this dataset); the network is
     // replaced below.
-    const out = join(root, 'oracle');
-    const config = parseTrainConfig(
-      withPreset('tiny', {
-        model: { tiny: MICRO_MODEL },
-        data: { datasets: [{ path: dataset }] },
-        steps: 1,
-        batchSize: 1,
-        foresightEvery: 0,
-      }),
-    );
-    const { policy, processor } = await loadPolicyBundle((await train(config, { out })).policyPath);
+    const { policy, processor } = await oneStepBundle('oracle', dataset);
     const ds = await openLocalDataset(dataset);
     const { stateKeys, actionKeys } = resolveRobotMapping(ds.info);
     const demo = await ds.readEpisode(0);
@@ -136,17 +129,7 @@ describe('evaluation in the simulator during training', () => {
   });
 
   it('runEpisodes asks for a chunk every executeSteps ticks and calls its hooks once per tick', async () => {
-    const out = join(root, 'hooks');
-    const config = parseTrainConfig(
-      withPreset('tiny', {
-        model: { tiny: MICRO_MODEL },
-        data: { datasets: [{ path: dataset }] },
-        steps: 1,
-        batchSize: 1,
-        foresightEvery: 0,
-      }),
-    );
-    const { policy, processor } = await loadPolicyBundle((await train(config, { out })).policyPath);
+    const { policy, processor } = await oneStepBundle('hooks', dataset);
     const history = new ObservationHistory();
     const plain = policyActionSource({ policy, processor: processor!, history });
     const requests: [number, number][] = [];
