@@ -4,7 +4,7 @@
 # Every stage resumes: rerun the script after an interruption and it continues where it stopped.
 #   bash experiments/closed-loop/run.sh            # everything (many CPU hours)
 #   STAGE=eval bash experiments/closed-loop/run.sh # one stage: record | tokenizer | train | eval
-#   STAGE=ship bash experiments/closed-loop/run.sh # a gen run (SHIP, default gen-long) becomes @vla/pretrained's tiny-lift2
+#   STAGE=ship bash experiments/closed-loop/run.sh # a gen run (SHIP, default gen-long) becomes @vla/pretrained's tiny-lift2; EVALUATED=pick-place when only that task was evaluated yet
 #   STAGE=save bash experiments/closed-loop/run.sh # keep the runs' latest checkpoints in the repository
 # Training spans many sittings on a 2-core machine: `save` copies each run's latest checkpoint, its
 # config and metrics (evaluations included), and the tokenizer into experiments/closed-loop/progress
@@ -18,6 +18,7 @@ KEEP=$HERE/progress
 RUNS="gen nogen"               # the ablation: with and without the generation expert
 ANNEAL="gen-anneal nogen-anneal" # each continued with the learning rate annealed (<run>-anneal.json)
 LONG="gen-long nogen-long"       # each annealed run trained longer on more pick-place demonstrations (<run>-long.json)
+WIDE="gen-wide nogen-wide"       # the ablation again from step 0 at width 128 and depth 4, on all the demonstrations (<run>-wide.json)
 SHIP=${SHIP:-gen-long}
 STEPS=${STEPS:-30000}
 EVAL_EPISODES=${EVAL_EPISODES:-50}
@@ -27,7 +28,7 @@ stage() { [ -z "${STAGE:-}" ] || [ "$STAGE" = "$1" ]; }
 if [ "${STAGE:-}" = save ]; then
   mkdir -p "$KEEP"
   [ ! -f "$OUT/tokenizer.safetensors" ] || cp "$OUT/tokenizer.safetensors" "$KEEP/"
-  for run in $RUNS $ANNEAL $LONG; do
+  for run in $RUNS $ANNEAL $LONG $WIDE; do
     [ -f "$OUT/$run/checkpoints/latest" ] || continue
     latest=$(cat "$OUT/$run/checkpoints/latest")
     rm -rf "$KEEP/$run.tmp" && mkdir -p "$KEEP/$run.tmp/checkpoints"
@@ -44,7 +45,7 @@ fi
 
 # Restore what an earlier sitting kept, where runs/ lacks it.
 [ -f "$OUT/tokenizer.safetensors" ] || [ ! -f "$KEEP/tokenizer.safetensors" ] || cp "$KEEP/tokenizer.safetensors" "$OUT/"
-for run in $RUNS $ANNEAL $LONG; do
+for run in $RUNS $ANNEAL $LONG $WIDE; do
   if [ ! -f "$OUT/$run/checkpoints/latest" ] && [ -f "$KEEP/$run/checkpoints/latest" ]; then
     mkdir -p "$OUT/$run" && cp -r "$KEEP/$run/checkpoints" "$KEEP/$run/train-config.json" "$OUT/$run/"
     gunzip -c "$KEEP/$run/metrics.jsonl.gz" > "$OUT/$run/metrics.jsonl"
@@ -97,6 +98,10 @@ if stage train; then
   # the second block of 100 pick-place demonstrations the record stage makes.
   for run in $LONG; do train_run "$run" "$HERE/$run.json"; done
   wait
+  # Then the ablation from step 0 with a wider, deeper policy (the same structure; the tiny preset's
+  # width 128 and layers 4), on the three datasets sampled as in the long runs.
+  for run in $WIDE; do train_run "$run" "$HERE/$run.json" --steps "$STEPS"; done
+  wait
 fi
 
 # Whether $1 is the summary of an evaluation that ran to its end.
@@ -113,7 +118,7 @@ finished() {
 
 if stage eval; then
   # Held-out seeds 0.. with the recording's renderer and size; 30 of each 50-action chunk executed.
-  for run in $ANNEAL $LONG; do
+  for run in $ANNEAL $LONG $WIDE; do
     finished "$run" || { echo "$run has not finished training: not evaluated"; continue; }
     for task in pick-place conveyor-sort; do
       json="$OUT/eval-$run-$task.json"
@@ -124,10 +129,10 @@ if stage eval; then
     done
   done
   # A pair not yet evaluated prints as such.
-  for pair in "$ANNEAL" "$LONG"; do node $HERE/compare.mjs "$OUT" $pair; done
+  for pair in "$ANNEAL" "$LONG" "$WIDE"; do node $HERE/compare.mjs "$OUT" $pair; done
 fi
 
 if [ "${STAGE:-}" = ship ]; then
   # A run with the generation expert becomes @vla/pretrained's tiny-lift2, with its training record.
-  node $HERE/ship.mjs "$OUT/$SHIP" ${STATUS:+--status "$STATUS"}
+  node $HERE/ship.mjs "$OUT/$SHIP" ${STATUS:+--status "$STATUS"} ${EVALUATED:+--evaluated "$EVALUATED"}
 fi

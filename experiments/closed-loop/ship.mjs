@@ -1,11 +1,11 @@
 // Ships a run of the experiment as @vla/pretrained's policy: copies its policy file and writes the
 // training record the demo's report and the docs show (packages/pretrained/policies/<name>.json).
-//   node experiments/closed-loop/ship.mjs <run folder> [--name tiny-lift2] [--status "a line"] [--tasks a,b]
+//   node experiments/closed-loop/ship.mjs <run folder> [--name tiny-lift2] [--status "a line"] [--tasks a,b] [--evaluated a]
 // A fine-tuning run (mode `finetune`, `init` a run folder) is followed back to the run it started
 // from, so the learning curve and the wall clock cover both. The final evaluation is read from
 // eval-<run>-<task>.json next to the run folder (`vla-control run --json`, STAGE=eval), for each
-// simulator task of --tasks (default pick-place,conveyor-sort); a dataset counts as the demonstrations
-// of the task its id (or folder name) starts with.
+// simulator task of --evaluated (default: every task of --tasks, pick-place,conveyor-sort); a dataset
+// counts as the demonstrations of the task of --tasks its id (or folder name) starts with.
 import { copyFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -16,11 +16,14 @@ const { positionals, values } = parseArgs({
     name: { type: 'string', default: 'tiny-lift2' },
     status: { type: 'string' },
     tasks: { type: 'string', default: 'pick-place,conveyor-sort' },
+    evaluated: { type: 'string' },
   },
 });
 const runDir = positionals[0];
 if (!runDir)
-  throw new Error('usage: ship.mjs <run folder> [--name tiny-lift2] [--status "a line"] [--tasks a,b]');
+  throw new Error(
+    'usage: ship.mjs <run folder> [--name tiny-lift2] [--status "a line"] [--tasks a,b] [--evaluated a]',
+  );
 const POINT_EVERY = 500; // steps averaged into one point of the loss curve
 
 const readJson = (file) => JSON.parse(readFileSync(file, 'utf8'));
@@ -80,8 +83,11 @@ for (const { dir } of runs) {
 
 const last = runs[runs.length - 1];
 const tasks = values.tasks.split(',');
+const evaluated = values.evaluated?.split(',') ?? tasks;
+for (const task of evaluated)
+  if (!tasks.includes(task)) throw new Error(`--evaluated ${task} is not one of --tasks ${tasks.join(',')}`);
 const evaluation = {};
-for (const task of tasks) {
+for (const task of evaluated) {
   const file = join(dirname(runDir), `eval-${basename(runDir)}-${task}.json`);
   if (!existsSync(file)) throw new Error(`${file} is missing: evaluate the run first (STAGE=eval)`);
   const s = readJson(file);

@@ -9,11 +9,12 @@ import './setup.js';
 
 /**
  * A held-out seed per task on which the shipped policy reaches the goal with the main job's loop
- * (found with experiments/closed-loop/demoSeeds.mjs). conveyor-sort has none yet: the shipped policy
- * won none of its 50 evaluation seeds there (BENCHMARKS.md).
+ * (found with experiments/closed-loop/demoSeeds.mjs). Pick-place seed 0 is also the first episode of
+ * the main job's default evaluation. conveyor-sort has none yet: no policy of the experiment has won
+ * a conveyor-sort seed (BENCHMARKS.md).
  */
 export const SHIPPED_SUCCESS_SEEDS: Readonly<Record<string, number>> = {
-  'pick-place': 44,
+  'pick-place': 0,
 };
 
 describe('the shipped policy', () => {
