@@ -59,24 +59,25 @@ async function expertEpisode(seed) {
   }
 }
 
-const rows = [];
-// One source for every episode, its history cleared at each reset, as the training's evaluation does.
+// One source and one simulator for every episode, the history cleared at each reset, as the
+// training's evaluation does; a tracker per episode.
 const history = new ObservationHistory();
 const source = policyActionSource({ policy, processor, history, seed: 0 });
-for (let k = 0; k < Number(episodes); k++) {
-  const seed = Number(firstSeed) + k;
-  let t;
-  const [outcome] = await runEpisodes(
-    processor,
-    { task, robot: 'lift2', episodes: 1, firstSeed: seed },
-    history,
-    {
-      source: () => source,
-      start: (policyEnv) => void (t = tracker(policyEnv)),
-      tick: () => t.update(),
-    },
-  );
-  const p = t.result(outcome.success, outcome.ticks);
+const trackers = [];
+const outcomes = await runEpisodes(
+  processor,
+  { task, robot: 'lift2', episodes: Number(episodes), firstSeed: Number(firstSeed) },
+  history,
+  {
+    source: () => source,
+    start: (policyEnv, k) => void (trackers[k] = tracker(policyEnv)),
+    tick: (_env, _obs, k) => trackers[k].update(),
+  },
+);
+const rows = [];
+for (const [k, outcome] of outcomes.entries()) {
+  const seed = outcome.seed;
+  const p = trackers[k].result(outcome.success, outcome.ticks);
   const x = await expertEpisode(seed);
   rows.push({ seed, p, x });
   const f = (v) => v.toFixed(1).padStart(5);

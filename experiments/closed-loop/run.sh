@@ -8,7 +8,7 @@
 #   STAGE=save bash experiments/closed-loop/run.sh # keep the runs' latest checkpoints in the repository
 # Training spans many sittings on a 2-core machine: `save` copies each run's latest checkpoint, its
 # config and metrics (evaluations included), and the tokenizer into experiments/closed-loop/progress
-# (committed; 3–4 MB per tiny run, 14–16 MB per wide one); every other stage first restores them into runs/ where runs/ lacks them. The
+# (committed; 3–4 MB per tiny run, 14–21 MB per wide one); every other stage first restores them into runs/ where runs/ lacks them. The
 # demonstrations are re-recorded instead (deterministic: same seeds, same renderer).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
