@@ -96,6 +96,10 @@ for (const task of evaluated) {
     episodes: s.episodes,
     successes: s.successes,
     firstSeed: Math.min(...s.perEpisode.map((e) => e.seed)),
+    seedsWon: s.perEpisode
+      .filter((e) => e.success)
+      .map((e) => e.seed)
+      .sort((a, b) => a - b),
   };
 }
 // The final evaluation is the curve's last success point.

@@ -47,6 +47,7 @@ interface RunFlags {
   episodes: number;
   maxSteps?: number;
   seed: number;
+  samplerSeed?: number;
   imageSize: number;
   camera: 'gpu' | 'raycast';
   dashboard?: number | true;
@@ -94,7 +95,7 @@ async function openPolicy(
     return remoteEpisodes(f.server, embodimentOf(robotType));
   }
   if (!existsSync(checkpoint!)) throw new Error(`checkpoint not found: ${checkpoint}`);
-  const loaded = await loadPolicyService(checkpoint!, { steps: f.steps, seed: f.seed });
+  const loaded = await loadPolicyService(checkpoint!, { steps: f.steps, seed: f.samplerSeed ?? f.seed });
   if (loaded.processor.json.robotType !== robotType) {
     loaded.dispose();
     throw new UsageError(
@@ -231,6 +232,11 @@ async function main(): Promise<number> {
     .option('--episodes <n>', 'simulator episodes', positive('--episodes'), 1)
     .option('--max-steps <n>', 'control ticks per episode at most', positive('--max-steps'))
     .option('--seed <n>', 'seed of the first episode and of the sampler', nonNegative('--seed'), 0)
+    .option(
+      '--sampler-seed <n>',
+      "seed of the sampler's starting noise, when not --seed (replays episode k of a run: --seed <its seed> --sampler-seed <the run's --seed>)",
+      nonNegative('--sampler-seed'),
+    )
     .option('--image-size <px>', 'simulator camera size', positive('--image-size'), 64)
     .addOption(
       new Option('--camera <kind>', 'simulator camera renderer')

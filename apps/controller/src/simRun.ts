@@ -10,6 +10,7 @@ import {
   type ExecutionStrategy,
   type SafetyConfig,
 } from '@vla/robot-core';
+import { ObservationHistory } from '@vla/policy-runtime';
 import { SimEnv } from '@vla/sim';
 import type { OpenEpisode } from './episodeSource.js';
 import { latencyStats } from './boundaryJerk.js';
@@ -230,6 +231,11 @@ type EpisodeRun = (w: EpisodeWiring) => Promise<boolean>;
 // Simulated time: a FakeClock that follows the world; the executor's ticks are driven by hand, and a
 // chunk requested on tick t is released before tick t + delayTicks (counted in ticks, not in float
 // milliseconds), however long it took to compute: the loop waits for the inference meanwhile.
+// Rendering is most of a simulated tick on a CPU adapter, so each tick's frames are only recorded
+// (SimEnv's deferred frames) and rendered when a request reads them: its own tick's and, for a policy
+// that reads past frames, those of PAST_FRAME_OFFSET ticks before (kept in a history pushed on the
+// same ticks as the policy's). With a tick listener (the dashboard shows every tick's frames), every
+// tick is rendered.
 function lockstepEpisode(env: SimEnv, delayTicks: number, maxTicks: number): EpisodeRun {
   return async (w) => {
     const clock = new FakeClock(env.nowMs());
@@ -237,10 +243,16 @@ function lockstepEpisode(env: SimEnv, delayTicks: number, maxTicks: number): Epi
     let done = false;
     let tick = 0;
     const releases: { atTick: number; release: () => void }[] = [];
+    const everyTick = w.listener.tick !== undefined;
+    const seen = new ObservationHistory();
     const source: ActionSource = (request) => {
       const atTick = tick + Math.max(1, delayTicks);
-      const t0 = performance.now();
-      const computed = w.source(request);
+      const read = [request.images, seen.pastFrames()];
+      let t0 = 0;
+      const computed = Promise.all(read.map((frames) => env.develop(frames))).then(() => {
+        t0 = performance.now();
+        return w.source(request);
+      });
       inflight = computed.catch(() => undefined);
       return computed.then(async (chunk) => {
         const ms = performance.now() - t0;
@@ -251,13 +263,18 @@ function lockstepEpisode(env: SimEnv, delayTicks: number, maxTicks: number): Epi
         return chunk;
       });
     };
-    const exec = executor(env, clock, w, source, () => done);
+    const observe = (o: Observation) => {
+      seen.push(o);
+      w.observe(o);
+    };
+    const exec = executor(env, clock, { ...w, observe }, source, () => done);
     let success = false;
     for (; tick < maxTicks && !w.control.stopped;) {
       exec.tick();
       env.world.tick();
       tick++;
-      await env.robot.capture();
+      if (everyTick) await env.robot.capture();
+      else env.robot.captureDeferred();
       if (inflight) {
         await inflight;
         inflight = undefined;

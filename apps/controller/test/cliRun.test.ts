@@ -1,32 +1,15 @@
 // `vla-control run` through the CLI as a child process (node with tsx as a loader), on the simulated
 // Lift-2 in lockstep: a tiny checkpoint made here, 40 ticks, chunks of 10 executed 6 at a time with a
 // simulated inference delay of 2 ticks. Bad arguments exit 2 naming the flag; a missing checkpoint exits 1.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LIFT2 } from '@vla/robots-arx';
 import type { RunSummary } from '../src/runSummary.js';
 import { tinyLift2Checkpoint } from './checkpoint.js';
+import { vlaControl } from './vlaControl.js';
 import './setup.js';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const cli = resolve(here, '../src/cli.ts');
-
-/** Runs the CLI to its end. */
-export function vlaControl(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    cwd: here,
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((ok) => child.on('exit', (code) => ok({ code, stdout, stderr })));
-}
 
 describe('vla-control run', () => {
   it('runs a checkpoint on the simulator in lockstep: exit 0, chunks with latency, no errors, the arm moved within limits', async () => {

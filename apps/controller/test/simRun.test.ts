@@ -1,9 +1,12 @@
 // The simulator run loop with a made-up policy (no GPU): the e-stop of RunControl holds every command
 // in place until its reset, in lockstep; the real-time mode ticks on the clock while a slow source
-// computes, measures the latency per chunk and stops cleanly (a last hold) on control.stop().
+// computes, measures the latency per chunk and stops cleanly (a last hold) on control.stop(). In
+// lockstep on the GPU camera, the frames each request reads (its own and t − 15) are the bytes a run
+// that renders every tick gives.
 import { describe, expect, it } from 'vitest';
-import { POLICY_DIM, type ActionSource, type SafeCommand } from '@vla/robot-core';
-import { sharedEpisodes } from '../src/episodeSource.js';
+import { ObservationHistory } from '@vla/policy-runtime';
+import { POLICY_DIM, type ActionSource, type CameraFrame, type SafeCommand } from '@vla/robot-core';
+import { sharedEpisodes, type OpenEpisode } from '../src/episodeSource.js';
 import { RunControl } from '../src/runControl.js';
 import { runSim } from '../src/simRun.js';
 
@@ -60,6 +63,49 @@ describe('runSim', () => {
     expect(cmds.slice(20).some((c) => !c.held)).toBe(true);
     expect(cmds[29].positions[0]).toBeGreaterThan(cmds[19].positions[0]);
     expect(s.withinLimits).toBe(true);
+  });
+
+  it('lockstep renders the frames each request reads, the same bytes as rendering every tick', async () => {
+    const cameras = ['head', 'hand_left', 'hand_right'];
+    const copy = (frames: Readonly<Record<string, CameraFrame>>) =>
+      cameras.map((c) => Array.from(frames[c].data));
+    // A policy episode with its own history of past frames, recording what every request reads.
+    const run = async (everyTick: boolean) => {
+      const seen: { current: number[][]; past: number[][] }[] = [];
+      const openEpisode: OpenEpisode = () => {
+        const history = new ObservationHistory();
+        const act = ramp(0, []);
+        return {
+          source: (req) => {
+            seen.push({ current: copy(req.images), past: copy(history.pastFrames()) });
+            return act(req);
+          },
+          observe: (o) => history.push(o),
+          close: () => undefined,
+        };
+      };
+      const s = await runSim({
+        openEpisode,
+        camera: 'gpu',
+        imageSize: 16,
+        maxSteps: 40,
+        episodes: 2,
+        lockstep: { delayTicks: 1 },
+        strategy: { kind: 'chunk', executeSteps: 8 },
+        ...(everyTick ? { listener: { tick: () => undefined } } : {}),
+      });
+      expect(s.errors).toBe(0);
+      return seen;
+    };
+    const rendered = await run(true);
+    const onDemand = await run(false);
+    // Two episodes of 40 ticks, a request every 8 steps or fewer.
+    expect(onDemand.length).toBeGreaterThanOrEqual(10);
+    expect(onDemand).toEqual(rendered);
+    // The arm moved: the past frames are not the current ones, and nothing is blank.
+    expect(onDemand[3].past).not.toEqual(onDemand[3].current);
+    for (const r of onDemand)
+      for (const f of [...r.current, ...r.past]) expect(f.some((v) => v > 0)).toBe(true);
   });
 
   it('real time: ticks at the control rate while a 120 ms source computes; latency per chunk; stop holds', async () => {

@@ -162,6 +162,7 @@ export async function runTaskEpisodes(
           for (let k = predictions.length - 1; k >= 0; k--) {
             const p = predictions[k];
             if (env.stepCount !== p.tick + PAST_FRAME_OFFSET) continue;
+            await env.develop(obs.images);
             result.foresight.push({
               tick: p.tick,
               views: p.views,

@@ -10,8 +10,9 @@ import './setup.js';
 /**
  * A held-out seed per task on which the shipped policy reaches the goal with the main job's loop
  * (found with experiments/closed-loop/demoSeeds.mjs). Pick-place seed 0 is also the first episode of
- * the main job's default evaluation. conveyor-sort has none yet: no policy of the experiment has won
- * a conveyor-sort seed (BENCHMARKS.md).
+ * the main job's default evaluation. conveyor-sort has none: this loop wins none of seeds 0–49; the
+ * evaluation's loop (`vla-control run`, which holds the arm a tick at each request) wins seed 19,
+ * and apps/controller's shipped-policy test replays it there.
  */
 export const SHIPPED_SUCCESS_SEEDS: Readonly<Record<string, number>> = {
   'pick-place': 0,

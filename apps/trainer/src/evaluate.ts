@@ -78,7 +78,11 @@ export interface EpisodeHooks {
   source(episode: number, tick: number): ActionSource;
   /** After episode `episode`'s reset, with the ticks it may run. */
   start?(env: SimEnv, episode: number, maxTicks: number): void | Promise<void>;
-  /** After every control tick of episode `episode`; `over` on its last. */
+  /**
+   * After every control tick of episode `episode`; `over` on its last. The observation's images are
+   * not rendered yet: `await env.develop(observation.images)` before reading them (it renders them as
+   * they were at this tick).
+   */
   tick?(env: SimEnv, observation: SimObservation, episode: number, over: boolean): void | Promise<void>;
 }
 
@@ -87,6 +91,8 @@ export interface EpisodeHooks {
  * request a chunk, execute its first `executeSteps` actions (deltas turned into absolute targets on
  * the state of the request), request again, until the goal is reached or the tick limit. `history`
  * is what the hooks' action sources read: it is reset at every episode and gets every observation.
+ * A tick's camera frames are rendered only when read (SimEnv's deferred frames): those of the
+ * request's tick and the history's past frames (tick t − 15), about 2 renders in 30 ticks.
  */
 export async function runEpisodes(
   processor: PolicyProcessor,
@@ -124,6 +130,9 @@ export async function runEpisodes(
       let chunks = 0;
       for (;;) {
         if (plan.length === 0) {
+          // Only the frames the request reads are rendered: this tick's and the history's past ones.
+          await env.develop(obs.images);
+          await env.develop(history.pastFrames());
           const chunk = await hooks.source(
             i,
             env.stepCount,
@@ -137,7 +146,7 @@ export async function runEpisodes(
           chunks++;
           plan = fromPolicyActions(e, chunk, obs.state, { delta: false }).slice(0, execute);
         }
-        const r = await env.stepAsync(plan.shift());
+        const r = env.stepDeferred(plan.shift());
         obs = r.observation;
         history.push(obs);
         const over = r.done || env.stepCount >= maxTicks;

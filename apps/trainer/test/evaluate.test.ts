@@ -3,7 +3,7 @@
 // metrics (one per task and evaluation) and the report; a processor for another robot is refused;
 // and the evaluation's action path replays the demonstration faithfully when the network is replaced
 // by an oracle that answers with the demonstration's own chunks. `runEpisodes`, the loop under it,
-// asks for chunks and calls its hooks on the ticks it says.
+// asks for chunks and calls its hooks on the ticks it says, and renders the frames its requests read.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPolicyBundle, type InternVLAA1Policy } from '@vla/internvla-a1';
 import { openLocalDataset, resolveRobotMapping } from '@vla/lerobot';
 import { ObservationHistory, policyActionSource } from '@vla/policy-runtime';
-import { loadMujoco } from '@vla/sim';
+import type { CameraFrame } from '@vla/robot-core';
+import { GpuCamera, loadMujoco, type SimEnv } from '@vla/sim';
 import { tensor } from '@vla/tensor-webgpu';
 import { recordDataset } from '@vla/sim/node';
 import { evaluateInSim, parseTrainConfig, runEpisodes, train, withPreset } from '../src/index.js';
@@ -135,6 +136,16 @@ describe('evaluation in the simulator during training', () => {
     const requests: [number, number][] = [];
     const starts: [number, number][] = [];
     const ticks: [number, number, boolean][] = [];
+    // Every tick rendered at once by a camera of its own: what the requests must see.
+    const camera = await GpuCamera.create();
+    const cameras = processor!.json.cameras;
+    let live: Record<string, Uint8Array>[] = [];
+    const film = async (env: SimEnv) => {
+      const frames = await camera.frames(env.world.data, cameras);
+      live[env.stepCount] = Object.fromEntries(cameras.map((c) => [c, frames[c].data]));
+    };
+    const bytes = (frames: Readonly<Record<string, CameraFrame>>) =>
+      Object.fromEntries(cameras.map((c) => [c, frames[c].data]));
     const outcomes = await runEpisodes(
       processor!,
       {
@@ -150,11 +161,22 @@ describe('evaluation in the simulator during training', () => {
       {
         source: (episode, tick) => {
           requests.push([episode, tick]);
-          return plain;
+          return (request) => {
+            // The frames a request reads (now and t − 15) are rendered, as they were on their ticks.
+            expect(bytes(request.images), `tick ${tick}`).toEqual(live[tick]);
+            expect(bytes(history.pastFrames()), `tick ${tick} − 15`).toEqual(live[Math.max(0, tick - 15)]);
+            return plain(request);
+          };
         },
-        start: (env, episode, maxTicks) => void starts.push([episode, maxTicks + env.stepCount]),
-        tick: (env, obs, episode, over) => {
+        start: async (env, episode, maxTicks) => {
+          starts.push([episode, maxTicks + env.stepCount]);
+          camera.attach(env.world.model, 32, 32);
+          live = [];
+          await film(env);
+        },
+        tick: async (env, obs, episode, over) => {
           ticks.push([episode, env.stepCount, over]);
+          await film(env);
           // The hook sees the observation the history got last.
           expect(obs.timestampMs).toBe(env.nowMs());
         },
@@ -170,6 +192,7 @@ describe('evaluation in the simulator during training', () => {
       { seed: 5, n: 25, chunks: 4, success: false },
       { seed: 6, n: 25, chunks: 4, success: false },
     ]);
+    camera.dispose();
     policy.dispose();
   });
 });

@@ -26,6 +26,18 @@ export interface TaskSuccess {
   successes: number;
 }
 
+/**
+ * The final evaluation of a task: `vla-control run --lockstep --delay 0 --seed <firstSeed>` on the
+ * seeds `firstSeed`, `firstSeed + 1`, … (one episode each; the sampler seeded with `firstSeed`, so
+ * `--seed <s> --sampler-seed <firstSeed> --episodes 1` replays seed s alone).
+ */
+export interface FinalEvaluation extends TaskSuccess {
+  /** Seed of the first episode. */
+  firstSeed: number;
+  /** The seeds whose episode reached the goal, ascending (as many as `successes`). */
+  seedsWon: number[];
+}
+
 /** A point of the learning curve: the training loss and, where measured, closed-loop success. */
 export interface CurvePoint {
   /** Optimizer step. */
@@ -53,7 +65,7 @@ export interface TrainingRecord {
   /** Wall-clock training time in seconds. */
   wallClockS: number;
   /** Final closed-loop evaluation on held-out seeds, per task. */
-  evaluation: Record<string, TaskSuccess & { firstSeed: number }>;
+  evaluation: Record<string, FinalEvaluation>;
   /** Loss and success along training. */
   curve: CurvePoint[];
   /** A line on the policy's state, shown with it (e.g. that it stands in for one still training). */

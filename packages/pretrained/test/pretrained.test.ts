@@ -39,6 +39,9 @@ describe('shipped policies', () => {
         for (const [task, e] of Object.entries(record.evaluation)) {
           expect(info.tasks).toContain(task);
           expect(e.successes).toBeLessThanOrEqual(e.episodes);
+          expect(e.seedsWon.length).toBe(e.successes);
+          for (const seed of e.seedsWon) expect(seed - e.firstSeed).toBeGreaterThanOrEqual(0);
+          for (const seed of e.seedsWon) expect(seed - e.firstSeed).toBeLessThan(e.episodes);
         }
       } finally {
         policy.dispose();

@@ -5,7 +5,8 @@
  * tick of the simulator's closed loop (safety layer and physics substeps of a pick-place episode, the
  * three cameras as policy tensors at the policy's size), and next to it one action chunk of the tiny
  * InternVLA-A1 policy fed with the three rendered tensors, so the costs can be compared on the same
- * device. Prints a table; asserts nothing.
+ * device; and a closed-loop tick with RGB8 frames rendered every tick against deferred frames of which
+ * only those a policy reads are rendered. Prints a table; asserts nothing.
  *
  *   npm run bench                            # in packages/sim (runs sim.bench.ts too)
  *   npx tsx bench/render.bench.ts --frames 20 --sizes 64x64,640x480
@@ -124,11 +125,35 @@ async function main(engine: Engine): Promise<void> {
     }
   }
   expert.delete();
-  env.delete();
   const tick = median(physicsMs) + median(camerasMs);
   console.log(
     `\ncontrol tick (pick-place, ${env.robotSpec.name}, ${ticks} ticks, median): safety + ${env.options.substeps ?? 16} physics substeps ${median(physicsMs).toFixed(1)} ms, 3 cameras ${S}x${S} as tensors ${median(camerasMs).toFixed(1)} ms, total ${tick.toFixed(1)} ms; reset (compile the scene, new renderer, first frame) ${median(resets).toFixed(0)} ms`,
   );
+
+  // RGB8 frames as a closed loop reads them: every tick read back (stepAsync), against deferred
+  // frames (stepDeferred) of which only those a policy asking every 30 ticks reads are developed
+  // (its request's tick and t − 15). Mean per tick over the same scripted episode.
+  const loopMs = async (deferred: boolean) => {
+    await env.resetAsync(0);
+    const ex = new ScriptedExpert(env);
+    const t0 = performance.now();
+    for (let t = 1; t <= ticks; t++) {
+      if (!deferred) await env.stepAsync(ex.act());
+      else {
+        const obs = env.stepDeferred(ex.act()).observation;
+        if (t % 15 === 0) await env.develop(obs.images);
+      }
+    }
+    ex.delete();
+    return (performance.now() - t0) / ticks;
+  };
+  await loopMs(false); // warm-up
+  const everyTick = await loopMs(false);
+  const onDemand = await loopMs(true);
+  console.log(
+    `closed-loop tick with RGB8 frames (pick-place, ${ticks} ticks, mean): every tick read back ${everyTick.toFixed(1)} ms, deferred and developed 2 in 30 ${onDemand.toFixed(1)} ms (${(everyTick / onDemand).toFixed(1)}x)`,
+  );
+  env.delete();
 
   // The policy's side: one chunk (prefill + 10 Euler steps) of the tiny configuration on the three
   // rendered views, at its input size and range, without the images leaving the GPU.

@@ -1,9 +1,10 @@
 import type { CameraFrame } from '@vla/robot-core';
 import { initWebGpu, type Engine, type Tensor } from '@vla/tensor-webgpu';
-import type { MjData, MjModel } from './mujoco.js';
+import type { MjModel } from './mujoco.js';
 import type { GeomFilter } from './render/sceneGeometry.js';
 import {
   SceneRenderer,
+  type RenderState,
   type RenderTensorOptions,
   type SceneLighting,
   type SceneRendererOptions,
@@ -86,11 +87,12 @@ export class GpuCamera {
   }
 
   /**
-   * RGB8 frames of `cameras` in the state `data` (its model must be the attached one). The cameras are
-   * rendered one after another and read back together, so their readbacks overlap.
+   * RGB8 frames of `cameras` in the state `data` (an `MjData`, or a copy of one; its model must be the
+   * attached one). The cameras are rendered one after another and read back together, so their
+   * readbacks overlap.
    */
   async frames(
-    data: MjData,
+    data: RenderState,
     cameras: readonly string[],
     width?: number,
     height?: number,
@@ -105,7 +107,7 @@ export class GpuCamera {
    * readback (see {@link SceneRenderer.renderTensor}; range `'0..1'` unless asked). The caller owns them.
    */
   tensors(
-    data: MjData,
+    data: RenderState,
     cameras: readonly string[],
     options: RenderTensorOptions = {},
   ): Record<string, Tensor> {

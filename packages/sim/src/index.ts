@@ -49,8 +49,10 @@ export { Rng } from './rng.js';
 export { datasetFeatures, datasetParts, type DatasetPart } from './datasetFeatures.js';
 export {
   SceneRenderer,
+  copyRenderState,
   type CameraRef,
   type RenderSize,
+  type RenderState,
   type RenderTensorOptions,
   type SceneLighting,
   type SceneRendererOptions,

@@ -1,4 +1,10 @@
-import { SafetyLayer, type Observation, type SafeCommand, type SafetyConfig } from '@vla/robot-core';
+import {
+  SafetyLayer,
+  type CameraFrame,
+  type Observation,
+  type SafeCommand,
+  type SafetyConfig,
+} from '@vla/robot-core';
 import type { Tensor } from '@vla/tensor-webgpu';
 import type { CameraSource } from './cameraSource.js';
 import { GpuCamera, type GpuCameraOptions } from './gpuCamera.js';
@@ -203,6 +209,23 @@ export class SimEnv {
     const r = this.advance(action);
     await this.robot.capture();
     return { ...r, observation: this.observe() };
+  }
+
+  /**
+   * {@link SimEnv.step}, with the images of the new state deferred (GPU camera): they are rendered when
+   * {@link SimEnv.develop} is awaited on them, as they were at this step, and are all zero until then
+   * ({@link SimRobot.captureDeferred}). For loops that read the images of few steps. Other cameras: as
+   * `stepAsync`.
+   */
+  stepDeferred(action: ArrayLike<number> | undefined): StepResult {
+    const r = this.advance(action);
+    this.robot.captureDeferred();
+    return { ...r, observation: this.observe() };
+  }
+
+  /** Renders the deferred frames among `images` ({@link SimEnv.stepDeferred}); see {@link SimRobot.develop}. */
+  develop(images: Readonly<Record<string, CameraFrame>>): Promise<void> {
+    return this.robot.develop(images);
   }
 
   /**

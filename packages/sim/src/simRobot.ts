@@ -3,7 +3,7 @@ import type { Tensor } from '@vla/tensor-webgpu';
 import type { CameraSource } from './cameraSource.js';
 import { checkCommand } from './commandGate.js';
 import { GpuCamera } from './gpuCamera.js';
-import type { RenderTensorOptions } from './render/sceneRenderer.js';
+import { copyRenderState, type RenderState, type RenderTensorOptions } from './render/sceneRenderer.js';
 import type { SimWorld } from './simWorld.js';
 
 /** Camera images the simulated robot produces. */
@@ -36,6 +36,8 @@ export class SimRobot implements Robot {
   private frames: Record<string, CameraFrame> = {};
   // Bumped per episode, so a capture still in flight at a reset cannot deliver the old scene's frames.
   private episode = 0;
+  // Frames handed out by captureDeferred and not rendered yet, each with the shot it belongs to.
+  private readonly undeveloped = new WeakMap<CameraFrame, DeferredShot>();
 
   constructor(world: SimWorld, camera: SimCameraOptions) {
     this.world = world;
@@ -96,6 +98,60 @@ export class SimRobot implements Robot {
   }
 
   /**
+   * GPU camera: like {@link SimRobot.capture}, but only records what the cameras would show now (the
+   * geom and camera poses, a few kilobytes) and renders nothing yet. `observe` returns frames whose
+   * pixels are all zero until {@link SimRobot.develop} renders them, however far the world has moved
+   * since: the same bytes `capture` would have delivered now. For loops that read few of the frames
+   * (a policy asked every 30 ticks reads those of ticks t and t − 15), where rendering every tick
+   * would cost most of the time on a CPU adapter. Does nothing for other cameras, as `capture`.
+   */
+  captureDeferred(): void {
+    const src = this.camera.source;
+    if (!(src instanceof GpuCamera)) return;
+    const timestampMs = this.world.data.time * 1000;
+    const frames: Record<string, CameraFrame> = {};
+    for (const c of this.cameraNames)
+      frames[c] = {
+        width: this.width,
+        height: this.height,
+        data: new Uint8Array(3 * this.width * this.height),
+        timestampMs,
+      };
+    const shot: DeferredShot = { state: copyRenderState(this.world.data), episode: this.episode, frames };
+    for (const f of Object.values(frames)) this.undeveloped.set(f, shot);
+    this.frames = frames;
+  }
+
+  /**
+   * Renders the frames among `images` that {@link SimRobot.captureDeferred} handed out and that were not
+   * rendered yet, into the frames themselves (whoever holds them sees the pixels); other frames are left
+   * as they are. Each shot renders once, all its cameras together. Throws for a frame of an earlier
+   * episode (its scene is gone).
+   */
+  async develop(images: Readonly<Record<string, CameraFrame>>): Promise<void> {
+    const shots = new Set<DeferredShot>();
+    for (const f of Object.values(images)) {
+      const shot = this.undeveloped.get(f);
+      if (shot) shots.add(shot);
+    }
+    await Promise.all([...shots].map((shot) => this.developShot(shot)));
+  }
+
+  private developShot(shot: DeferredShot): Promise<void> {
+    if (shot.episode !== this.episode)
+      throw new Error('SimRobot.develop: the frame is of an earlier episode; its scene is gone');
+    shot.rendering ??= (async () => {
+      const src = this.camera.source as GpuCamera;
+      const rendered = await src.frames(shot.state, Object.keys(shot.frames), this.width, this.height);
+      for (const [c, f] of Object.entries(shot.frames)) {
+        f.data.set(rendered[c].data);
+        this.undeveloped.delete(f);
+      }
+    })();
+    return shot.rendering;
+  }
+
+  /**
    * The cameras in the current state as `[1, 3, H, W]` f32 tensors on the GPU camera's engine, without
    * a readback (GPU camera only). Range `'-1..1'` (the policy's) unless asked; size the robot's unless
    * asked. The caller owns the tensors.
@@ -117,4 +173,12 @@ export class SimRobot implements Robot {
   status(): RobotStatus {
     return { connected: true, stale: false, stateAgeMs: 0 };
   }
+}
+
+/** One {@link SimRobot.captureDeferred}: the recorded state and the frames it fills once rendered. */
+interface DeferredShot {
+  readonly state: RenderState;
+  readonly episode: number;
+  readonly frames: Record<string, CameraFrame>;
+  rendering?: Promise<void>;
 }

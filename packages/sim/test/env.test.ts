@@ -1,8 +1,8 @@
 import { SafetyLayer, type SafeCommand } from '@vla/robot-core';
 import { LIFT2 } from '@vla/robots-arx';
 import { init, type Engine } from '@vla/tensor-webgpu';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { SimEnv, compileMjcf, loadMujoco, simRobot, simTask, type Mujoco } from '../src/index.js';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { GpuCamera, SimEnv, compileMjcf, loadMujoco, simRobot, simTask, type Mujoco } from '../src/index.js';
 
 let mj: Mujoco;
 let engine: Engine;
@@ -115,6 +115,41 @@ describe('SimEnv', () => {
     for (const t of Object.values(big)) t.dispose();
     env.delete();
     expect(() => env.renderTensors()).toThrow(/call reset\(seed\) first/);
+  });
+
+  it('develops deferred frames later as the state they were taken in, each shot once', async () => {
+    const size = { imageWidth: 20, imageHeight: 14 };
+    const live = await SimEnv.create({ task: 'conveyor-sort', robot: 'lift2', ...size });
+    const deferred = await SimEnv.create({ task: 'conveyor-sort', robot: 'lift2', ...size });
+    const acts = actions(12);
+    // The reference: every step rendered at once.
+    await live.resetAsync(3);
+    const rendered = [];
+    for (const a of acts) rendered.push((await live.stepAsync(a)).observation);
+    await deferred.resetAsync(3);
+    const shots = acts.map((a) => deferred.stepDeferred(a).observation);
+    // Nothing rendered yet: the pixels are not there, the time they show is.
+    expect(shots[2].images.head.data.every((v) => v === 0)).toBe(true);
+    expect(shots[2].images.head.timestampMs).toBe(rendered[2].images.head.timestampMs);
+    // Steps 2 and 9, developed after the last step (the belt and the arm have moved since).
+    const renders = vi.spyOn(GpuCamera.prototype, 'frames');
+    await deferred.develop(shots[9].images);
+    await deferred.develop(shots[2].images);
+    expect(renders).toHaveBeenCalledTimes(2);
+    for (const k of [2, 9])
+      for (const c of CAMERAS)
+        expect(shots[k].images[c].data, `step ${k} ${c}`).toEqual(rendered[k].images[c].data);
+    expect(shots[2].images.head.data).not.toEqual(shots[9].images.head.data);
+    // Developed frames are not rendered again; undeveloped ones stay blank; a frame not deferred is left alone.
+    await deferred.develop({ ...shots[2].images, other: rendered[5].images.head });
+    expect(renders).toHaveBeenCalledTimes(2);
+    renders.mockRestore();
+    expect(shots[5].images.hand_left.data.every((v) => v === 0)).toBe(true);
+    // After a reset the old scene is gone.
+    await deferred.resetAsync(4);
+    await expect(deferred.develop(shots[5].images)).rejects.toThrow(/earlier episode/);
+    live.delete();
+    deferred.delete();
   });
 
   it('observes three named cameras of the requested size, the state in the embodiment layout and the instruction', async () => {

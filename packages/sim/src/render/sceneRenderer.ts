@@ -1,7 +1,7 @@
 // Rasterizes a MuJoCo scene with WebGPU on the tensor engine's device: geometry is uploaded once,
 // each frame uploads only the geom poses and the camera. A frame comes back as RGB8 (readback), as
 // a policy tensor (a compute pass, no CPU copy), or goes into a browser canvas.
-import type { MjData, MjModel } from '@mujoco/mujoco';
+import type { MjModel } from '@mujoco/mujoco';
 import type { CameraFrame } from '@vla/robot-core';
 import { Tensor, initWebGpu, type Engine } from '@vla/tensor-webgpu';
 import { FRAME_TO_TENSOR, INSTANCE_BYTES, VIEW_BYTES } from './renderShaders.js';
@@ -27,6 +27,34 @@ const SKY = [150 / 255, 175 / 255, 205 / 255];
 
 /** A camera of the model (by name or id), or a free camera pose. */
 export type CameraRef = string | number | CameraPose;
+
+/**
+ * What the renderer reads of a simulation state: the geom and camera poses (world frame) and the
+ * time. A MuJoCo `MjData` is one; {@link copyRenderState} keeps one to render later.
+ */
+export interface RenderState {
+  /** Geom positions, `3 × ngeom`. */
+  readonly geom_xpos: Float64Array;
+  /** Geom rotation matrices, row-major, `9 × ngeom`. */
+  readonly geom_xmat: Float64Array;
+  /** Camera positions, `3 × ncam`. */
+  readonly cam_xpos: Float64Array;
+  /** Camera rotation matrices, row-major, `9 × ncam`. */
+  readonly cam_xmat: Float64Array;
+  /** Simulation time (s); a frame's `timestampMs` is this in ms. */
+  readonly time: number;
+}
+
+/** A copy of what the renderer reads of `data` now, so a later render shows this state. */
+export function copyRenderState(data: RenderState): RenderState {
+  return {
+    geom_xpos: Float64Array.from(data.geom_xpos),
+    geom_xmat: Float64Array.from(data.geom_xmat),
+    cam_xpos: Float64Array.from(data.cam_xpos),
+    cam_xmat: Float64Array.from(data.cam_xmat),
+    time: data.time,
+  };
+}
 
 /** Image size in pixels. */
 export interface RenderSize {
@@ -320,15 +348,15 @@ export class SceneRenderer {
     return t;
   }
 
-  private resolveCamera(data: MjData, camera: CameraRef): CameraPose {
+  private resolveCamera(data: RenderState, camera: CameraRef): CameraPose {
     if (typeof camera === 'object') return camera;
     const id = typeof camera === 'number' ? camera : this.cameras.get(camera);
     if (id === undefined || !Number.isInteger(id) || id < 0 || id >= this.model.ncam) {
       const known = [...this.cameras.keys()].join(', ') || 'none';
       throw new Error(`SceneRenderer: the model has no camera ${JSON.stringify(camera)} (cameras: ${known})`);
     }
-    const pos = data.cam_xpos as Float64Array;
-    const xmat = data.cam_xmat as Float64Array;
+    const pos = data.cam_xpos;
+    const xmat = data.cam_xmat;
     return {
       pos: pos.subarray(3 * id, 3 * id + 3),
       xmat: xmat.subarray(9 * id, 9 * id + 9),
@@ -340,18 +368,24 @@ export class SceneRenderer {
    * Writes the geom poses and the view. With `shadow`, returns whether the caller must redraw the
    * shadow map (the poses changed since it was drawn).
    */
-  private prepare(data: MjData, camera: CameraRef, width: number, height: number, shadow: boolean): boolean {
+  private prepare(
+    data: RenderState,
+    camera: CameraRef,
+    width: number,
+    height: number,
+    shadow: boolean,
+  ): boolean {
     if (this.disposed) throw new Error('SceneRenderer: used after dispose()');
-    if ((data.geom_xpos as Float64Array).length !== 3 * this.model.ngeom) {
+    if (data.geom_xpos.length !== 3 * this.model.ngeom) {
       throw new Error(
-        `SceneRenderer: this MjData does not belong to the renderer's model (${this.model.ngeom} geoms)`,
+        `SceneRenderer: this state does not belong to the renderer's model (${this.model.ngeom} geoms)`,
       );
     }
     const cam = this.resolveCamera(data, camera);
     const f = new Float32Array(this.instanceData);
     const u = new Uint32Array(this.instanceData);
-    const xpos = data.geom_xpos as Float64Array;
-    const xmat = data.geom_xmat as Float64Array;
+    const xpos = data.geom_xpos;
+    const xmat = data.geom_xmat;
     const stride = INSTANCE_BYTES / 4;
     this.geometry.geoms.forEach((g, i) => {
       const o = i * stride;
@@ -446,7 +480,7 @@ export class SceneRenderer {
 
   /** Renders the colour image into the size's cached target and submits. */
   private renderColor(
-    data: MjData,
+    data: RenderState,
     camera: CameraRef,
     w: number,
     h: number,
@@ -504,7 +538,7 @@ export class SceneRenderer {
    * the image back: RGB8, HWC, row 0 at the top; `timestampMs` is the simulation time. Size defaults
    * to the renderer's.
    */
-  async render(data: MjData, camera: CameraRef, size?: Partial<RenderSize>): Promise<CameraFrame> {
+  async render(data: RenderState, camera: CameraRef, size?: Partial<RenderSize>): Promise<CameraFrame> {
     const [w, h] = this.size(size);
     const timestampMs = data.time * 1000;
     return this.readTexture(
@@ -532,7 +566,7 @@ export class SceneRenderer {
    * ray leaves the scene. Same rasterization as {@link render}, without shading; useful for
    * segmentation masks and to check the renderer against a ray-cast.
    */
-  async renderGeomIds(data: MjData, camera: CameraRef, size?: Partial<RenderSize>): Promise<Int32Array> {
+  async renderGeomIds(data: RenderState, camera: CameraRef, size?: Partial<RenderSize>): Promise<Int32Array> {
     const [w, h] = this.size(size);
     const t = this.targetsFor(w, h);
     t.ids ??= this.device.createTexture({
@@ -568,7 +602,7 @@ export class SceneRenderer {
    * buffer. Values are the same bytes as {@link render}'s, divided by 255 (range `'0..1'`) or mapped
    * to [-1, 1]. The caller owns the tensor (it belongs to the open `tidy` scope, if any).
    */
-  renderTensor(data: MjData, camera: CameraRef, options: RenderTensorOptions = {}): Tensor {
+  renderTensor(data: RenderState, camera: CameraRef, options: RenderTensorOptions = {}): Tensor {
     const [w, h] = this.size(options);
     const range = options.range ?? '0..1';
     if (range !== '0..1' && range !== '-1..1')
@@ -603,7 +637,7 @@ export class SceneRenderer {
    * Renders `camera` into a browser canvas's WebGPU context, at the canvas's size. The context is
    * configured on first use with this renderer's device and the browser's preferred format.
    */
-  renderToCanvas(data: MjData, camera: CameraRef, context: GPUCanvasContext): void {
+  renderToCanvas(data: RenderState, camera: CameraRef, context: GPUCanvasContext): void {
     let format = this.canvasFormats.get(context);
     if (!format) {
       format = navigator.gpu.getPreferredCanvasFormat();
