@@ -2,8 +2,11 @@
 // and the difference between the two runs with a 95% interval for paired proportions (both runs are
 // evaluated on the same seeds; Newcombe 1998, method 10), as a Markdown table.
 //   node experiments/closed-loop/compare.mjs [runs/closed-loop] [runA runB, default gen nogen]
-// Reads <root>/eval-<run>-<task>.json, the JSON summaries `vla-control run --json` writes.
-import { existsSync, readFileSync } from 'node:fs';
+// Reads <root>/eval-<run>-<task>.json, the JSON summaries `vla-control run --json` writes (the
+// sampler seeded with the first seed, 0), and pools any repeat with another sampler seed k,
+// eval-<run>-<task>-sampler<k>.json: an episode is a (sampler seed, scene seed) pair, paired
+// between the runs only where both have it.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const Z = 1.959964; // two-sided 95%
@@ -49,13 +52,23 @@ export function pairedDifference(a, b) {
   return { diff, lower: Math.max(-1, lower), upper: Math.min(1, upper), onlyA, onlyB };
 }
 
+/** Each episode's success keyed "sampler seed:scene seed", or null when the run was not evaluated. */
 function outcomes(root, run, task) {
-  const file = join(root, `eval-${run}-${task}.json`);
-  if (!existsSync(file)) return null;
-  const summary = JSON.parse(readFileSync(file, 'utf8'));
-  if (summary.stopped)
-    throw new Error(`${file} is an evaluation stopped part-way: run it again (STAGE=eval)`);
-  return new Map(summary.perEpisode.map((e) => [e.seed, e.success]));
+  const base = `eval-${run}-${task}`;
+  if (!existsSync(join(root, `${base}.json`))) return null;
+  const repeats = readdirSync(root)
+    .map((f) => f.match(new RegExp(`^${base}-sampler(\\d+)\\.json$`)))
+    .filter(Boolean)
+    .map((m) => [m[0], Number(m[1])]);
+  const out = new Map();
+  for (const [name, sampler] of [[`${base}.json`, 0], ...repeats]) {
+    const file = join(root, name);
+    const summary = JSON.parse(readFileSync(file, 'utf8'));
+    if (summary.stopped)
+      throw new Error(`${file} is an evaluation stopped part-way: run it again (STAGE=eval)`);
+    for (const e of summary.perEpisode) out.set(`${sampler}:${e.seed}`, e.success);
+  }
+  return out;
 }
 
 const pct = (x) => `${(100 * x).toFixed(0)}%`;
@@ -74,7 +87,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       console.log(`| ${task} | ${a ? '' : 'not evaluated'} | ${b ? '' : 'not evaluated'} | — | — |`);
       continue;
     }
-    const seeds = [...a.keys()].filter((s) => b.has(s)).sort((x, y) => x - y);
+    const seeds = [...a.keys()].filter((s) => b.has(s)).sort();
     const sa = seeds.map((s) => a.get(s));
     const sb = seeds.map((s) => b.get(s));
     const cell = (xs) => {

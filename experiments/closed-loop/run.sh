@@ -4,6 +4,7 @@
 # Every stage resumes: rerun the script after an interruption and it continues where it stopped.
 #   bash experiments/closed-loop/run.sh            # everything (many CPU hours)
 #   STAGE=eval bash experiments/closed-loop/run.sh # one stage: record | tokenizer | train | eval
+#   STAGE=eval SAMPLERS="1 2" bash experiments/closed-loop/run.sh # each evaluation again with the sampler seeded 1, then 2
 #   STAGE=ship bash experiments/closed-loop/run.sh # a gen run (SHIP, default gen-long) becomes @vla/pretrained's tiny-lift2; EVALUATED=pick-place when only that task was evaluated yet
 #   STAGE=save bash experiments/closed-loop/run.sh # keep the runs' latest checkpoints in the repository
 # Training spans many sittings on a 2-core machine: `save` copies each run's latest checkpoint, its
@@ -121,11 +122,16 @@ if stage eval; then
   for run in $ANNEAL $LONG $WIDE; do
     finished "$run" || { echo "$run has not finished training: not evaluated"; continue; }
     for task in pick-place conveyor-sort; do
-      json="$OUT/eval-$run-$task.json"
-      # An evaluation stopped part-way (Ctrl-C) writes its summary too: run it again in full.
-      complete "$json" ||
-        node apps/controller/dist/cli.js run "$OUT/$run/checkpoints/$(cat "$OUT/$run/checkpoints/latest")/policy.safetensors" --task "$task" --robot lift2 \
-          --camera gpu --image-size 64 --episodes "$EVAL_EPISODES" --seed 0 --lockstep --delay 0 --json "$json"
+      # The sampler seeded with 0 (the first seed), then once more per sampler seed in SAMPLERS
+      # (e.g. SAMPLERS="1 2"; compare.mjs pools them).
+      for sampler in 0 ${SAMPLERS:-}; do
+        json="$OUT/eval-$run-$task.json"
+        [ "$sampler" = 0 ] || json="$OUT/eval-$run-$task-sampler$sampler.json"
+        # An evaluation stopped part-way (Ctrl-C) writes its summary too: run it again in full.
+        complete "$json" ||
+          node apps/controller/dist/cli.js run "$OUT/$run/checkpoints/$(cat "$OUT/$run/checkpoints/latest")/policy.safetensors" --task "$task" --robot lift2 \
+            --camera gpu --image-size 64 --episodes "$EVAL_EPISODES" --seed 0 --sampler-seed "$sampler" --lockstep --delay 0 --json "$json"
+      done
     done
   done
   # A pair not yet evaluated prints as such.

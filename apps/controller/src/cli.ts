@@ -34,6 +34,12 @@ const nonNegative = (what: string) => (v: string) => {
     throw new InvalidArgumentError(`${what} must be a non-negative integer, got "${v}"`);
   return n;
 };
+const nonNegativeNumber = (what: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0 || v.trim() === '')
+    throw new InvalidArgumentError(`${what} must be a number ≥ 0, got "${v}"`);
+  return n;
+};
 const log = (m: string) => process.stderr.write(`${m}\n`);
 
 const SIM_ROBOTS = ['lift2', 'acone', 'genie1'];
@@ -48,6 +54,7 @@ interface RunFlags {
   maxSteps?: number;
   seed: number;
   samplerSeed?: number;
+  noiseScale?: number;
   imageSize: number;
   camera: 'gpu' | 'raycast';
   dashboard?: number | true;
@@ -95,7 +102,11 @@ async function openPolicy(
     return remoteEpisodes(f.server, embodimentOf(robotType));
   }
   if (!existsSync(checkpoint!)) throw new Error(`checkpoint not found: ${checkpoint}`);
-  const loaded = await loadPolicyService(checkpoint!, { steps: f.steps, seed: f.samplerSeed ?? f.seed });
+  const loaded = await loadPolicyService(checkpoint!, {
+    steps: f.steps,
+    seed: f.samplerSeed ?? f.seed,
+    ...(f.noiseScale !== undefined ? { noiseScale: f.noiseScale } : {}),
+  });
   if (loaded.processor.json.robotType !== robotType) {
     loaded.dispose();
     throw new UsageError(
@@ -185,6 +196,7 @@ interface ServeFlags {
   maxBatch: number;
   steps: number;
   seed: number;
+  noiseScale?: number;
 }
 
 async function serve(checkpoint: string, f: ServeFlags): Promise<number> {
@@ -254,6 +266,11 @@ async function main(): Promise<number> {
       5,
     )
     .option('--steps <n>', 'Euler steps of the sampler', positive('--steps'), 10)
+    .option(
+      '--noise-scale <x>',
+      "scale of the sampler's starting noise (default 1; 0 starts every chunk from zero)",
+      nonNegativeNumber('--noise-scale'),
+    )
     .option('--json <file>', 'write the JSON summary here instead of stdout')
     .action((checkpoint: string | undefined, flags: RunFlags) => {
       action = run(checkpoint, flags);
@@ -271,6 +288,11 @@ async function main(): Promise<number> {
       8,
     )
     .option('--steps <n>', 'Euler steps of the sampler', positive('--steps'), 10)
+    .option(
+      '--noise-scale <x>',
+      "scale of the sampler's starting noise (default 1; 0 starts every chunk from zero)",
+      nonNegativeNumber('--noise-scale'),
+    )
     .option('--seed <n>', 'seed of the sampler', nonNegative('--seed'), 0)
     .action((checkpoint: string, flags: ServeFlags) => {
       action = serve(checkpoint, flags);

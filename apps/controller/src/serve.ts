@@ -16,6 +16,8 @@ export interface ServeOptions {
   readonly steps?: number;
   /** Sampler seed (default 0). */
   readonly seed?: number;
+  /** Scale of the sampler's starting noise (default 1). */
+  readonly noiseScale?: number;
 }
 
 /** A running policy server and what it holds. */
@@ -39,6 +41,7 @@ export async function serveCheckpoint(path: string, options: ServeOptions): Prom
   const loaded = await loadPolicyService(path, {
     ...(options.steps !== undefined ? { steps: options.steps } : {}),
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    ...(options.noiseScale !== undefined ? { noiseScale: options.noiseScale } : {}),
     ...(options.maxBatch !== undefined ? { maxBatch: options.maxBatch } : {}),
   });
   try {

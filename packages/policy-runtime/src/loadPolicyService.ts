@@ -29,12 +29,13 @@ export async function loadPolicyService(
   options: LoadPolicyServiceOptions = {},
 ): Promise<LoadedPolicyService> {
   return loadBundleFor('loadPolicyService', path, options, (policy, processor) => {
-    const { steps, seed, maxBatch, rtc } = options;
+    const { steps, seed, noiseScale, maxBatch, rtc } = options;
     const service = new PolicyService({
       policy,
       processor,
       ...(steps !== undefined ? { steps } : {}),
       ...(seed !== undefined ? { seed } : {}),
+      ...(noiseScale !== undefined ? { noiseScale } : {}),
       ...(maxBatch !== undefined ? { maxBatch } : {}),
       ...(rtc !== undefined ? { rtc } : {}),
     });

@@ -18,7 +18,7 @@ import {
   type CommittedActions,
   type Observation,
 } from '@vla/robot-core';
-import { concat, randNormal, tensor, tidy, type Tensor } from '@vla/tensor-webgpu';
+import { concat, mul, randNormal, tensor, tidy, type Tensor } from '@vla/tensor-webgpu';
 import { ObservationHistory } from './observationHistory.js';
 import { PolicyRuntimeError } from './policyRuntimeError.js';
 
@@ -45,6 +45,12 @@ export interface PolicyServiceOptions {
   steps?: number;
   /** Seed of every request's starting noise (default 0): a request gives one chunk, batched or not. */
   seed?: number;
+  /**
+   * Scale of the starting noise (default 1: the distribution the policy was trained from). Below 1
+   * the chunk starts nearer the middle of that distribution, 0 from zero itself (one answer per
+   * observation, whatever the seed).
+   */
+  noiseScale?: number;
   /** Requests queued while the GPU is busy run as one batch of at most this many (default 8). */
   maxBatch?: number;
   /** How `committed` requests are guided. */
@@ -182,6 +188,7 @@ export class PolicyService {
   readonly processor: PolicyProcessor;
   private readonly steps: number;
   private readonly seed: number;
+  private readonly noiseScale: number;
   private readonly maxBatch: number;
   private readonly rtc: Required<Omit<RtcOptions, 'executionHorizon'>> & { executionHorizon?: number };
   private queue: Job[] = [];
@@ -197,7 +204,10 @@ export class PolicyService {
     this.processor = options.processor;
     this.steps = options.steps ?? 10;
     this.seed = options.seed ?? 0;
+    this.noiseScale = options.noiseScale ?? 1;
     this.maxBatch = options.maxBatch ?? 8;
+    if (!(Number.isFinite(this.noiseScale) && this.noiseScale >= 0))
+      throw new PolicyRuntimeError(`${what}: noiseScale must be a finite number ≥ 0, got ${this.noiseScale}`);
     if (!Number.isInteger(this.steps) || this.steps < 1)
       throw new PolicyRuntimeError(`${what}: steps must be a positive integer, got ${this.steps}`);
     if (!Number.isInteger(this.maxBatch) || this.maxBatch < 1)
@@ -341,7 +351,8 @@ export class PolicyService {
         ...(current.visionPatches ? { visionPatches: current.visionPatches } : {}),
       };
       // The noise of one request alone, stacked: a request's chunk does not depend on its batch.
-      const one = randNormal([1, H, D], { seed: this.seed });
+      const drawn = randNormal([1, H, D], { seed: this.seed });
+      const one = this.noiseScale === 1 ? drawn : mul(drawn, this.noiseScale);
       const noise = B === 1 ? one : concat(new Array<Tensor>(B).fill(one), 0);
       const options: SampleOptions = { steps: this.steps, noise, foresight };
       if (guide)

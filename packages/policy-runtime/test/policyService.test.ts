@@ -205,6 +205,29 @@ describe('PolicyService options', () => {
     expect(() => service({ rtc: { executionHorizon: -2 } })).toThrow(/rtc.executionHorizon/);
     for (const schedule of ['zeros', 'ones', 'linear', 'exp'] as const)
       expect(() => service({ rtc: { schedule } })).not.toThrow();
+    expect(() => service({ noiseScale: -0.5 })).toThrow(/noiseScale must be a finite number ≥ 0, got -0.5/);
+    expect(() => service({ noiseScale: NaN })).toThrow(/noiseScale/);
+  });
+
+  it('scales the starting noise by noiseScale: at 0 the seed no longer matters', async () => {
+    const chunk = async (o: { seed: number; noiseScale?: number }) => {
+      const ep = service(o).openEpisode();
+      feed(ep, 3);
+      return (await ep.source(request(3))).actions;
+    };
+    const [a1, b1, a0, b0, aHalf, aDefault] = [
+      await chunk({ seed: 1, noiseScale: 1 }),
+      await chunk({ seed: 2, noiseScale: 1 }),
+      await chunk({ seed: 1, noiseScale: 0 }),
+      await chunk({ seed: 2, noiseScale: 0 }),
+      await chunk({ seed: 1, noiseScale: 0.5 }),
+      await chunk({ seed: 1 }),
+    ];
+    expect(maxDiff(a1, b1)).toBeGreaterThan(1e-3);
+    expect(maxDiff(a0, b0)).toBe(0);
+    expect(maxDiff(aDefault, a1)).toBe(0);
+    expect(maxDiff(aHalf, a1)).toBeGreaterThan(1e-4);
+    expect(maxDiff(aHalf, a0)).toBeGreaterThan(1e-4);
   });
 });
 

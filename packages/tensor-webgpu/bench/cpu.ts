@@ -5,7 +5,18 @@
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import { conv2d, CpuEngine, groupNorm, layerNorm, matmul, rmsNorm, scaledDotProductAttention, Tensor } from '../src/index.js';
+import {
+  conv2d,
+  CpuEngine,
+  groupNorm,
+  layerNorm,
+  matmul,
+  rmsNorm,
+  scaledDotProductAttention,
+  sum,
+  tidy,
+  Tensor,
+} from '../src/index.js';
 
 interface MatmulCase {
   kind: 'matmul';
@@ -31,6 +42,8 @@ interface AttentionCase {
   s: number;
   d: number;
   segments: number;
+  /** Time the backward too (dQ, dK, dV of the sum of the output). */
+  backward?: boolean;
 }
 type Case = MatmulCase | ConvCase | AttentionCase;
 
@@ -66,6 +79,18 @@ const CASES: Case[] = [
   { kind: 'conv', name: '[1,64,32,32]→64 k3', x: [1, 64, 32, 32], o: 64, k: 3 },
   { kind: 'conv', name: '[1,128,16,16]→128 k3', x: [1, 128, 16, 16], o: 128, k: 3 },
   { kind: 'attention', name: 'attention [1,8,256,64] segment mask', b: 1, h: 8, s: 256, d: 64, segments: 3 },
+  // The tiny policy's decoder attention in training: batch 8, 4 heads of 16, 163 tokens, 4 blocks.
+  { kind: 'attention', name: 'attention [8,4,163,16] segment mask', b: 8, h: 4, s: 163, d: 16, segments: 4 },
+  {
+    kind: 'attention',
+    name: 'attention [8,4,163,16] segment mask, forward + backward',
+    b: 8,
+    h: 4,
+    s: 163,
+    d: 16,
+    segments: 4,
+    backward: true,
+  },
 ];
 
 const flops = (c: Case) =>
@@ -73,7 +98,8 @@ const flops = (c: Case) =>
     ? 2 * c.m * c.k * c.n
     : c.kind === 'conv'
       ? 2 * c.x[0] * c.o * c.x[2] * c.x[3] * c.x[1] * c.k * c.k
-      : 4 * c.b * c.h * c.s * c.s * c.d;
+      : // Dense: 2 matmuls of 2·S²·D per head forward, 4 more backward (dV, dP, dQ, dK).
+        (c.backward ? 12 : 4) * c.b * c.h * c.s * c.s * c.d;
 
 function rand(n: number): Float32Array {
   const a = new Float32Array(n);
@@ -121,7 +147,15 @@ function ours(engine: CpuEngine, c: Case): Timing {
     const shape = [c.b, c.h, c.s, c.d];
     const [q, k, v] = [0, 1, 2].map(() => Tensor.fromData(rand(c.b * c.h * c.s * c.d), shape, 'f32', engine));
     const mask = Tensor.fromData(segmentMask(c.s, c.segments), [c.s, c.s], 'bool', engine);
-    const ms = time(() => scaledDotProductAttention(q, k, v, { mask }).dispose());
+    if (c.backward) for (const t of [q, k, v]) t.requiresGrad = true;
+    const ms = time(() => {
+      if (!c.backward) return scaledDotProductAttention(q, k, v, { mask }).dispose();
+      tidy(() => sum(scaledDotProductAttention(q, k, v, { mask })).backward());
+      for (const t of [q, k, v]) {
+        t.grad?.dispose();
+        t.grad = null;
+      }
+    });
     for (const t of [q, k, v, mask]) t.dispose();
     return ms;
   }
@@ -152,7 +186,7 @@ async function tfjsWasm(threads: number): Promise<{ tf: Tf; threads: number } | 
   }
 }
 
-function tfjs(tf: Tf, c: Case): Timing {
+function tfjs(tf: Tf, c: Case): Timing | null {
   if (c.kind === 'matmul') {
     const a = tf.tensor2d(rand(c.m * c.k), [c.m, c.k]);
     const b = tf.tensor2d(rand(c.k * c.n), [c.k, c.n]);
@@ -161,10 +195,15 @@ function tfjs(tf: Tf, c: Case): Timing {
     return ms;
   }
   if (c.kind === 'attention') {
+    // No peer for the backward: tfjs-core's Node build registers no gradients.
+    if (c.backward) return null;
     // tfjs has no fused attention: the same maths as its ops (scores, additive mask, softmax, values).
     const shape: [number, number, number, number] = [c.b, c.h, c.s, c.d];
     const [q, k, v] = [0, 1, 2].map(() => tf.tensor4d(rand(c.b * c.h * c.s * c.d), shape));
-    const bias = tf.tensor2d(Float32Array.from(segmentMask(c.s, c.segments), (m) => (m ? 0 : -1e9)), [c.s, c.s]);
+    const bias = tf.tensor2d(
+      Float32Array.from(segmentMask(c.s, c.segments), (m) => (m ? 0 : -1e9)),
+      [c.s, c.s],
+    );
     const scale = 1 / Math.sqrt(c.d);
     const ms = time(() =>
       tf.tidy(() => tf.matMul(tf.softmax(tf.add(tf.mul(tf.matMul(q, k, false, true), scale), bias)), v)).dataSync(),
@@ -188,7 +227,11 @@ function oursNorm(engine: CpuEngine, c: NormCase): Timing {
   const w = Tensor.fromData(rand(ch), [ch], 'f32', engine);
   const b = Tensor.fromData(rand(ch), [ch], 'f32', engine);
   const run =
-    c.kind === 'layer' ? () => layerNorm(x, w, b) : c.kind === 'rms' ? () => rmsNorm(x, w) : () => groupNorm(x, c.groups!, w, b);
+    c.kind === 'layer'
+      ? () => layerNorm(x, w, b)
+      : c.kind === 'rms'
+        ? () => rmsNorm(x, w)
+        : () => groupNorm(x, c.groups!, w, b);
   const ms = time(() => run().dispose());
   for (const t of [x, w, b]) t.dispose();
   return ms;

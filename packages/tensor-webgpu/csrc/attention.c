@@ -16,7 +16,8 @@
 //
 // Masking: a logit is masked when its bool entry is 0 or its additive value is ≤ −1e30 (−inf
 // included). Masked logits get probability exactly 0; a row whose keys are all masked outputs 0
-// and gets zero gradients.
+// and gets zero gradients. A hidden key costs no dot product, and a block of keys a row does not see
+// is skipped: the policy's block masks hide about a third of its logits.
 #include "common.h"
 #include "mathf.h"
 
@@ -160,14 +161,42 @@ INLINE uint32_t at_block_rows(uint32_t d) {
   return r > 16u ? 16u : r < 1u ? 1u : r;
 }
 
-/** Logits of one query row against `kn` keys (s padded with AT_MASKED to a multiple of 4). */
-static void at_scores(const at_args *a, const float *qrow, const float *const *kr, uint32_t kn, uint32_t k0,
-                      const uint32_t *mrow, float *s) {
-  uint32_t d = a->d, c = 0;
-  for (; c + 4 <= kn; c += 4) at_dot4(qrow, kr + c, d, s + c);
-  for (; c < kn; c++) s[c] = at_dot(qrow, kr[c], d);
-  for (c = 0; c < kn; c++) s[c] = at_logit(a, mrow, k0 + c, s[c]);
+/** Whether the mask hides key j from the row `mrow`. */
+INLINE int at_hidden(const at_args *a, const uint32_t *mrow, uint32_t j) {
+  if (a->maskKind == AT_MASK_ADD) return bits_to_f(mrow[j * a->mst[3]]) <= -1e30f;
+  if (a->maskKind == AT_MASK_BOOL) return mrow[j * a->mst[3]] == 0u;
+  return 0;
+}
+
+/**
+ * Logits of one query row against `kn` keys (s padded with AT_MASKED to a multiple of 4). Keys the
+ * mask hides cost no dot product: the policy's block masks hide whole runs of keys. Returns how many
+ * keys are visible (0: the row sees nothing of this block).
+ */
+static uint32_t at_scores(const at_args *a, const float *qrow, const float *const *kr, uint32_t kn, uint32_t k0,
+                          const uint32_t *mrow, float *s) {
+  uint32_t d = a->d, c = 0, seen = 0;
+  for (; c + 4 <= kn; c += 4) {
+    uint32_t hidden = 0;
+    for (uint32_t j = 0; j < 4; j++) hidden += (uint32_t)at_hidden(a, mrow, k0 + c + j);
+    if (hidden == 4) {
+      s[c] = s[c + 1] = s[c + 2] = s[c + 3] = AT_MASKED;
+      continue;
+    }
+    at_dot4(qrow, kr + c, d, s + c);
+    for (uint32_t j = c; j < c + 4; j++) s[j] = at_logit(a, mrow, k0 + j, s[j]);
+    seen += 4 - hidden;
+  }
+  for (; c < kn; c++) {
+    if (at_hidden(a, mrow, k0 + c)) {
+      s[c] = AT_MASKED;
+      continue;
+    }
+    s[c] = at_logit(a, mrow, k0 + c, at_dot(qrow, kr[c], d));
+    seen++;
+  }
   for (; c % 4 != 0; c++) s[c] = AT_MASKED;
+  return seen;
 }
 
 static void at_forward(const at_args *a, uint32_t tid, uint32_t nthreads) {
@@ -197,7 +226,8 @@ static void at_forward(const at_args *a, uint32_t tid, uint32_t nthreads) {
       }
       for (uint32_t r = 0; r < rows; r++) {
         uint32_t i = q0 + r;
-        at_scores(a, at_row(a->q, a->qst, b, h, i), kr, kn, k0, at_mask_row(a, b, h, i), s);
+        // A block the row does not see adds nothing (p = 0 for each of its keys).
+        if (!at_scores(a, at_row(a->q, a->qst, b, h, i), kr, kn, k0, at_mask_row(a, b, h, i), s)) continue;
         float mOld = rm[r], mNew = mOld;
         for (uint32_t c = 0; c < kn; c++) mNew = s[c] > mNew ? s[c] : mNew;
         // p = e^(s − m), exactly 0 where masked (also the padding past kn).
@@ -225,24 +255,37 @@ static void at_forward(const at_args *a, uint32_t tid, uint32_t nthreads) {
   }
 }
 
-/** P and dS of query row i (head h) against `kn` keys starting at k0. */
-static void at_pds(const at_args *a, uint32_t b, uint32_t h, uint32_t i, const float *const *kr,
-                   const float *const *vr, uint32_t kn, uint32_t k0, float *p, float *ds) {
+/**
+ * P and dS of query row i (head h) against `kn` keys starting at k0, 4-wide (p and ds hold kn rounded
+ * up to 4; the padding gets 0). Returns whether the row sees any of these keys: if not, both are 0.
+ */
+static int at_pds(const at_args *a, uint32_t b, uint32_t h, uint32_t i, const float *const *kr,
+                  const float *const *vr, uint32_t kn, uint32_t k0, float *p, float *ds) {
   const uint32_t d = a->d;
   const float *qrow = at_row(a->q, a->qst, b, h, i), *dorow = at_row(a->dout, a->dost, b, h, i);
   uint32_t ri = (b * a->hq + h) * a->sq + i;
   // The saved log-sum-exp is in base 2; a fully masked row has only masked logits (p = 0).
-  float lse = a->lse[ri] * AT_LN2, delta = a->delta[ri];
+  const v128_t lse = wasm_f32x4_splat(a->lse[ri] * AT_LN2), delta = wasm_f32x4_splat(a->delta[ri]);
+  const v128_t masked = wasm_f32x4_splat(AT_MASKED), zero = wasm_f32x4_splat(0.0f);
   const uint32_t *mrow = at_mask_row(a, b, h, i);
-  at_scores(a, qrow, kr, kn, k0, mrow, p);
-  uint32_t c = 0;
-  for (; c + 4 <= kn; c += 4) at_dot4(dorow, vr + c, d, ds + c);
-  for (; c < kn; c++) ds[c] = at_dot(dorow, vr[c], d);
-  for (c = 0; c < kn; c++) {
-    float pc = p[c] == AT_MASKED ? 0.0f : exp_f(p[c] - lse);
-    p[c] = pc;
-    ds[c] = pc * (ds[c] - delta);
+  const uint32_t seen = at_scores(a, qrow, kr, kn, k0, mrow, p);
+  for (uint32_t c = 0; c < kn; c += 4) {
+    const v128_t sv = wasm_v128_load(p + c), hidden = wasm_f32x4_eq(sv, masked);
+    if (!seen || wasm_i32x4_all_true(hidden)) {
+      wasm_v128_store(p + c, zero);
+      wasm_v128_store(ds + c, zero);
+      continue;
+    }
+    // dO·V of the visible keys (the padding past kn is hidden, so never read).
+    if (c + 4 <= kn) at_dot4(dorow, vr + c, d, ds + c);
+    else
+      for (uint32_t j = c; j < c + 4; j++) ds[j] = j < kn ? at_dot(dorow, vr[j], d) : 0.0f;
+    const v128_t pv = wasm_v128_andnot(exp_f4(wasm_f32x4_sub(sv, lse)), hidden);
+    wasm_v128_store(p + c, pv);
+    // Hidden lanes: p = 0, and dS must be 0 whatever dO·V was.
+    wasm_v128_store(ds + c, wasm_v128_andnot(wasm_f32x4_mul(pv, wasm_f32x4_sub(wasm_v128_load(ds + c), delta)), hidden));
   }
+  return seen != 0;
 }
 
 /** Query rows per dK/dV step: their P and dS columns feed one register-blocked update per key. */
@@ -271,16 +314,20 @@ static void at_backward_kv(const at_args *a, uint32_t tid, uint32_t nthreads) {
     for (uint32_t g = 0; g < grp; g++) {
       uint32_t h = hk * grp + g;
       for (uint32_t i0 = 0; i0 < sq; i0 += AT_KV_ROWS) {
-        uint32_t rows = sq - i0 < AT_KV_ROWS ? sq - i0 : AT_KV_ROWS;
-        for (uint32_t r = 0; r < rows; r++) {
-          at_pds(a, b, h, i0 + r, kr, vr, kn, k0, p, ds);
-          qr[r] = at_row(a->q, a->qst, b, h, i0 + r);
-          dor[r] = at_row(a->dout, a->dost, b, h, i0 + r);
+        const uint32_t span = sq - i0 < AT_KV_ROWS ? sq - i0 : AT_KV_ROWS;
+        // Only the rows that see a key of this block contribute.
+        uint32_t rows = 0;
+        for (uint32_t r = 0; r < span; r++) {
+          if (!at_pds(a, b, h, i0 + r, kr, vr, kn, k0, p, ds)) continue;
+          qr[rows] = at_row(a->q, a->qst, b, h, i0 + r);
+          dor[rows] = at_row(a->dout, a->dost, b, h, i0 + r);
           for (uint32_t c = 0; c < kn; c++) {
-            pt[c * AT_KV_ROWS + r] = p[c];
-            dst[c * AT_KV_ROWS + r] = ds[c];
+            pt[c * AT_KV_ROWS + rows] = p[c];
+            dst[c * AT_KV_ROWS + rows] = ds[c];
           }
+          rows++;
         }
+        if (!rows) continue;
         for (uint32_t c = 0; c < kn; c++) {
           at_gemv_acc(dv + c * d, 1.0f, pt + c * AT_KV_ROWS, dor, rows, d);
           at_gemv_acc(dk + c * d, 1.0f, dst + c * AT_KV_ROWS, qr, rows, d);
@@ -315,10 +362,8 @@ static void at_backward_q(const at_args *a, uint32_t tid, uint32_t nthreads) {
         kr[c] = at_key(a, 0, b, hk, k0 + c);
         vr[c] = at_key(a, 1, b, hk, k0 + c);
       }
-      for (uint32_t r = 0; r < rows; r++) {
-        at_pds(a, b, h, q0 + r, kr, vr, kn, k0, p, ds);
-        at_gemv_acc(dq + r * d, 1.0f, ds, kr, kn, d);
-      }
+      for (uint32_t r = 0; r < rows; r++)
+        if (at_pds(a, b, h, q0 + r, kr, vr, kn, k0, p, ds)) at_gemv_acc(dq + r * d, 1.0f, ds, kr, kn, d);
     }
     uint32_t rowBase = (b * a->hq + h) * sq + q0;
     for (uint32_t r = 0; r < rows; r++) at_scale_to(a->out0 + (rowBase + r) * d, a->scale, dq + r * d, d);

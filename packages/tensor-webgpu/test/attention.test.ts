@@ -154,6 +154,24 @@ describe('scaledDotProductAttention backward', () => {
     );
   });
 
+  it('dQ, dK, dV match finite differences under a block mask: whole blocks of keys hidden from whole spans of rows', async () => {
+    // Three cumulative segments over 40 tokens (rows 0–13 see keys 0–13 only, …): the kernels skip
+    // hidden keys, and blocks of keys no row of a span sees.
+    const [B, Hq, Hkv, S, D] = [2, 4, 2, 40, 8];
+    const seg = (i: number) => Math.floor((i * 3) / S);
+    const allow = new Uint32Array(S * S).map((_, e) => (seg(e % S) <= seg(Math.floor(e / S)) ? 1 : 0));
+    const mask = T.tensor(allow, [S, S], 'bool');
+    await gradCheck(
+      (q, k, v) => T.scaledDotProductAttention(q, k, v, { mask }),
+      [
+        { data: randomArray(B * Hq * S * D, 61), shape: [B, Hq, S, D] },
+        { data: randomArray(B * Hkv * S * D, 62), shape: [B, Hkv, S, D] },
+        { data: randomArray(B * Hkv * S * D, 63), shape: [B, Hkv, S, D] },
+      ],
+      { what: 'attention grads, block mask', maxPoints: 60 },
+    );
+  });
+
   it('gradients of a padded query row are exactly zero and never NaN (bool mask, GQA 8:2)', async () => {
     const [B, Hq, Hkv, S, D] = [1, 8, 2, 6, 32];
     const start = eng.poolStats().inUseBytes;
