@@ -130,9 +130,9 @@ export async function runEpisodes(
       let chunks = 0;
       for (;;) {
         if (plan.length === 0) {
-          // Only the frames the request reads are rendered: this tick's and the history's past ones.
-          await env.develop(obs.images);
-          await env.develop(history.pastFrames());
+          // Only the frames the request reads are rendered: this tick's and the history's past ones
+          // (their readbacks overlap).
+          await Promise.all([env.develop(obs.images), env.develop(history.pastFrames())]);
           const chunk = await hooks.source(
             i,
             env.stepCount,
