@@ -20,6 +20,7 @@ RUNS="gen nogen"               # the ablation: with and without the generation e
 ANNEAL="gen-anneal nogen-anneal" # each continued with the learning rate annealed (<run>-anneal.json)
 LONG="gen-long nogen-long"       # each annealed run trained longer on more pick-place demonstrations (<run>-long.json)
 WIDE="gen-wide nogen-wide"       # the ablation again from step 0 at width 128 and depth 4, on all the demonstrations (<run>-wide.json)
+WIDE_ANNEAL="gen-wide-anneal nogen-wide-anneal" # each wide run annealed as the tiny ones were (<run>-wide-anneal.json)
 SHIP=${SHIP:-gen-long}
 STEPS=${STEPS:-30000}
 EVAL_EPISODES=${EVAL_EPISODES:-50}
@@ -29,7 +30,7 @@ stage() { [ -z "${STAGE:-}" ] || [ "$STAGE" = "$1" ]; }
 if [ "${STAGE:-}" = save ]; then
   mkdir -p "$KEEP"
   [ ! -f "$OUT/tokenizer.safetensors" ] || cp "$OUT/tokenizer.safetensors" "$KEEP/"
-  for run in $RUNS $ANNEAL $LONG $WIDE; do
+  for run in $RUNS $ANNEAL $LONG $WIDE $WIDE_ANNEAL; do
     [ -f "$OUT/$run/checkpoints/latest" ] || continue
     latest=$(cat "$OUT/$run/checkpoints/latest")
     rm -rf "$KEEP/$run.tmp" && mkdir -p "$KEEP/$run.tmp/checkpoints"
@@ -46,7 +47,7 @@ fi
 
 # Restore what an earlier sitting kept, where runs/ lacks it.
 [ -f "$OUT/tokenizer.safetensors" ] || [ ! -f "$KEEP/tokenizer.safetensors" ] || cp "$KEEP/tokenizer.safetensors" "$OUT/"
-for run in $RUNS $ANNEAL $LONG $WIDE; do
+for run in $RUNS $ANNEAL $LONG $WIDE $WIDE_ANNEAL; do
   if [ ! -f "$OUT/$run/checkpoints/latest" ] && [ -f "$KEEP/$run/checkpoints/latest" ]; then
     mkdir -p "$OUT/$run" && cp -r "$KEEP/$run/checkpoints" "$KEEP/$run/train-config.json" "$OUT/$run/"
     gunzip -c "$KEEP/$run/metrics.jsonl.gz" > "$OUT/$run/metrics.jsonl"
@@ -103,6 +104,9 @@ if stage train; then
   # width 128 and layers 4), on the three datasets sampled as in the long runs.
   for run in $WIDE; do train_run "$run" "$HERE/$run.json" --steps "$STEPS"; done
   wait
+  # Then each wide run annealed for 5,000 steps, as the tiny runs were.
+  for run in $WIDE_ANNEAL; do train_run "$run" "$HERE/$run.json"; done
+  wait
 fi
 
 # Whether $1 is the summary of an evaluation that ran to its end.
@@ -119,7 +123,7 @@ finished() {
 
 if stage eval; then
   # Held-out seeds 0.. with the recording's renderer and size; 30 of each 50-action chunk executed.
-  for run in $ANNEAL $LONG $WIDE; do
+  for run in $ANNEAL $LONG $WIDE $WIDE_ANNEAL; do
     finished "$run" || { echo "$run has not finished training: not evaluated"; continue; }
     for task in pick-place conveyor-sort; do
       # The sampler seeded with 0 (the first seed), then once more per sampler seed in SAMPLERS
@@ -135,7 +139,7 @@ if stage eval; then
     done
   done
   # A pair not yet evaluated prints as such.
-  for pair in "$ANNEAL" "$LONG" "$WIDE"; do node $HERE/compare.mjs "$OUT" $pair; done
+  for pair in "$ANNEAL" "$LONG" "$WIDE" "$WIDE_ANNEAL"; do node $HERE/compare.mjs "$OUT" $pair; done
 fi
 
 if [ "${STAGE:-}" = ship ]; then
