@@ -40,6 +40,12 @@ const nonNegativeNumber = (what: string) => (v: string) => {
     throw new InvalidArgumentError(`${what} must be a number ≥ 0, got "${v}"`);
   return n;
 };
+/** `--noise-scale`, the same for `run` and `serve`. */
+const noiseScaleOption = () =>
+  new Option(
+    '--noise-scale <x>',
+    "scale of the sampler's starting noise (default 1; 0 starts every chunk from zero)",
+  ).argParser(nonNegativeNumber('--noise-scale'));
 const log = (m: string) => process.stderr.write(`${m}\n`);
 
 const SIM_ROBOTS = ['lift2', 'acone', 'genie1'];
@@ -266,11 +272,7 @@ async function main(): Promise<number> {
       5,
     )
     .option('--steps <n>', 'Euler steps of the sampler', positive('--steps'), 10)
-    .option(
-      '--noise-scale <x>',
-      "scale of the sampler's starting noise (default 1; 0 starts every chunk from zero)",
-      nonNegativeNumber('--noise-scale'),
-    )
+    .addOption(noiseScaleOption())
     .option('--json <file>', 'write the JSON summary here instead of stdout')
     .action((checkpoint: string | undefined, flags: RunFlags) => {
       action = run(checkpoint, flags);
@@ -288,11 +290,7 @@ async function main(): Promise<number> {
       8,
     )
     .option('--steps <n>', 'Euler steps of the sampler', positive('--steps'), 10)
-    .option(
-      '--noise-scale <x>',
-      "scale of the sampler's starting noise (default 1; 0 starts every chunk from zero)",
-      nonNegativeNumber('--noise-scale'),
-    )
+    .addOption(noiseScaleOption())
     .option('--seed <n>', 'seed of the sampler', nonNegative('--seed'), 0)
     .action((checkpoint: string, flags: ServeFlags) => {
       action = serve(checkpoint, flags);
