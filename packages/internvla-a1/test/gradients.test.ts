@@ -1,9 +1,10 @@
 // One training step's backward pass reaches every expert: the understanding expert (vision tower,
 // token embedding, its MoT weights), the generation expert (MoT weights and latent projections) and
 // the action expert (MoT weights, state/action projections, action-time MLP). The frozen tokenizer
-// gets nothing.
+// gets nothing. And the gradients are right: they match central finite differences of the loss for
+// a parameter in each place a signal crosses between experts or enters the model.
 import { describe, expect, it } from 'vitest';
-import { manualSeed, max, abs, tidy, type Tensor } from '@vla/tensor-webgpu';
+import { manualSeed, max, abs, noGrad, tensor, tidy, type Tensor } from '@vla/tensor-webgpu';
 import { InternVLAA1Policy, tinyConfig } from '../src/index.js';
 import './setup.js';
 import { disposeBatch, syntheticBatch } from './synthetic.js';
@@ -90,6 +91,63 @@ describe.each([true, false])('gradients (generation expert: %s)', (generation) =
     const trainable = new Set(policy.parameters());
     for (const [name, p] of policy.namedParameters())
       expect(trainable.has(p), name).toBe(!name.startsWith('cosmos.'));
+    disposeBatch(batch);
+    policy.dispose();
+  });
+  it('match central finite differences of the loss, through the joint attention into every expert', async () => {
+    const config = tinyConfig({
+      width: 32,
+      layers: 2,
+      visionLayers: 1,
+      textTokens: 6,
+      vocabSize: 64,
+      imageSize: 32,
+      generation,
+    });
+    manualSeed(7);
+    const policy = new InternVLAA1Policy(config);
+    const batch = syntheticBatch(config, 2, 22, { padActions: 5 });
+    const loss = (): Promise<number> => {
+      const l = noGrad(() => policy.computeLoss(batch, { seed: 4 }).loss);
+      return l.item().finally(() => l.dispose());
+    };
+    tidy(() => policy.computeLoss(batch, { seed: 4 }).loss.backward());
+    // Where the action loss reaches the understanding expert only through its keys and values (the
+    // vision tower, the word embeddings, layer 0's key projection), the action expert itself and, with
+    // generation, the foresight path.
+    const probes = [
+      'und_expert.visual.patch_embed.proj.weight',
+      'und_expert.language_model.embed_tokens.weight',
+      'und_expert.language_model.layers.0.self_attn.k_proj.weight',
+      'act_expert.layers.0.self_attn.v_proj.weight',
+      'action_in_proj.weight',
+      ...(generation ? ['gen_expert.layers.1.self_attn.q_proj.weight', 'cosmos_in_proj.weight'] : []),
+    ];
+    const params = new Map(policy.namedParameters());
+    const eps = 1e-2;
+    for (const name of probes) {
+      const p = params.get(name)!;
+      const grad = (await p.grad!.toArray()) as Float32Array;
+      const w = (await p.toArray()) as Float32Array;
+      // The two largest entries: the difference quotient's f32 rounding is smallest next to them.
+      const order = [...grad.keys()].sort((a, b) => Math.abs(grad[b]) - Math.abs(grad[a])).slice(0, 2);
+      for (const i of order) {
+        const lossAt = async (delta: number): Promise<number> => {
+          const v = Float32Array.from(w);
+          v[i] += delta;
+          const t = tensor(v, p.shape);
+          await policy.loadStateDict({ [name]: t }, { strict: false });
+          t.dispose();
+          return loss();
+        };
+        const fd = ((await lossAt(eps)) - (await lossAt(-eps))) / (2 * eps);
+        await lossAt(0);
+        expect(
+          Math.abs(grad[i] - fd),
+          `${name}[${i}]: autograd ${grad[i]}, finite difference ${fd}`,
+        ).toBeLessThan(0.01 * Math.abs(fd) + 2e-5);
+      }
+    }
     disposeBatch(batch);
     policy.dispose();
   });
