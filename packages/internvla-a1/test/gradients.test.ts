@@ -5,7 +5,7 @@
 // a parameter in each place a signal crosses between experts or enters the model.
 import { describe, expect, it } from 'vitest';
 import { manualSeed, max, abs, noGrad, tensor, tidy, type Tensor } from '@vla/tensor-webgpu';
-import { InternVLAA1Policy, tinyConfig } from '../src/index.js';
+import { InternVLAA1Policy, tinyConfig, type InternVLAA1Config } from '../src/index.js';
 import './setup.js';
 import { disposeBatch, syntheticBatch } from './synthetic.js';
 
@@ -29,6 +29,21 @@ const GROUPS: [string, RegExp][] = [
   ['action', /^(act_expert\.|state_proj|action_)/],
 ];
 
+const LAYERS = 2;
+
+/** The tiny policy at width 32 on 32 px images: seconds per test on a CPU. */
+function smallConfig(generation: boolean): InternVLAA1Config {
+  return tinyConfig({
+    width: 32,
+    layers: LAYERS,
+    visionLayers: 1,
+    textTokens: 6,
+    vocabSize: 64,
+    imageSize: 32,
+    generation,
+  });
+}
+
 async function maxAbs(t: Tensor): Promise<number> {
   const m = tidy(() => max(abs(t)));
   const v = await m.item();
@@ -38,16 +53,8 @@ async function maxAbs(t: Tensor): Promise<number> {
 
 describe.each([true, false])('gradients (generation expert: %s)', (generation) => {
   it('reach every expert parameter (non-null, non-zero); the tokenizer stays frozen', async () => {
-    const layers = 2;
-    const config = tinyConfig({
-      width: 32,
-      layers,
-      visionLayers: 1,
-      textTokens: 6,
-      vocabSize: 64,
-      imageSize: 32,
-      generation,
-    });
+    const layers = LAYERS;
+    const config = smallConfig(generation);
     manualSeed(5);
     const policy = new InternVLAA1Policy(config);
     const batch = syntheticBatch(config, 2, 21, { missing: [[1, 2]], padActions: 7 });
@@ -95,15 +102,7 @@ describe.each([true, false])('gradients (generation expert: %s)', (generation) =
     policy.dispose();
   });
   it('match central finite differences of the loss, through the joint attention into every expert', async () => {
-    const config = tinyConfig({
-      width: 32,
-      layers: 2,
-      visionLayers: 1,
-      textTokens: 6,
-      vocabSize: 64,
-      imageSize: 32,
-      generation,
-    });
+    const config = smallConfig(generation);
     manualSeed(7);
     const policy = new InternVLAA1Policy(config);
     const batch = syntheticBatch(config, 2, 22, { padActions: 5 });
