@@ -11,7 +11,10 @@
 // at the word's position trained to give the dot's coordinates, so the word must read the image through
 // attention; `readout-image` puts the head on the mean of the image tokens' outputs instead (no
 // attention needed). It prints the head's mean squared error per coordinate; predicting the mean gives about 0.16.
-//   node experiments/closed-loop/instructionToy.mjs [steps=10000] [layers=2] [width=32] [every=1000] [lr=1e-3] [mode=act] [seed=5]
+// `readout-named` shows both dots and asks the word's head for the named one: the binding, asked of the
+// understanding expert alone. `grounded` trains that for `pretrain` steps first, then the action task
+// as `act` does (same scenes, same seeds), to see whether a grounded understanding expert binds sooner.
+//   node experiments/closed-loop/instructionToy.mjs [steps=10000] [layers=2] [width=32] [every=1000] [lr=1e-3] [mode=act] [seed=5] [pretrain=10000]
 import { InternVLAA1Policy, JointSequence, tinyConfig } from '@vla/internvla-a1';
 import {
   AdamW,
@@ -31,9 +34,13 @@ const args = process.argv.slice(2);
 const [steps = 10000, layers = 2, width = 32, every = 1000, lr = 1e-3] = args.slice(0, 5).map(Number);
 const mode = args[5] ?? 'act';
 const initSeed = Number(args[6] ?? 5);
-if (!['act', 'readout', 'readout-image'].includes(mode))
-  throw new Error(`instructionToy: mode must be act, readout or readout-image, got ${mode}`);
-const DOTS = mode === 'act' ? 2 : 1;
+const MODES = ['act', 'readout', 'readout-image', 'readout-named', 'grounded'];
+if (!MODES.includes(mode))
+  throw new Error(`instructionToy: mode must be one of ${MODES.join(', ')}, got ${mode}`);
+const DOTS = mode === 'readout' || mode === 'readout-image' ? 1 : 2;
+// Steps of the word readout before any action step (only in `grounded`; the readout modes are all readout).
+const pretrain = mode === 'grounded' ? Number(args[7] ?? 10000) : mode === 'act' ? 0 : steps;
+const total = mode === 'act' || mode === 'grounded' ? pretrain + steps : steps;
 const COLOURS = [
   [1, -1, -1],
   [-1, 1, -1],
@@ -142,23 +149,24 @@ function readoutLoss({ batch, target }) {
   const und = out[0];
   // viewRanges include <vision_start> and <vision_end>.
   const feature =
-    mode === 'readout'
-      ? reshape(slice(und, 1, text.start, text.start + 1), [B, width])
-      : mean(slice(und, 1, viewRanges[0].start + 1, viewRanges[0].end - 1), [1]);
+    mode === 'readout-image'
+      ? mean(slice(und, 1, viewRanges[0].start + 1, viewRanges[0].end - 1), [1])
+      : reshape(slice(und, 1, text.start, text.start + 1), [B, width]);
   const d = sub(head.forward(feature), target);
   return mean(mul(d, d));
 }
 
-console.log(
-  mode === 'act'
-    ? `| step | loss | error (named dot) | midpoint's error |\n|---|---|---|---|`
-    : `| step | readout error (${mode}) |\n|---|---|`,
-);
 let lossSum = 0;
-for (let step = 1; step <= steps; step++) {
-  const scene = scenes(config, 16, 1000 + step);
+for (let at = 1; at <= total; at++) {
+  const reading = at <= pretrain;
+  // The action steps are numbered from 1 whatever came before, so `grounded` trains on `act`'s scenes.
+  const step = reading ? at : at - pretrain;
+  if (at === 1 && reading) console.log(`| step | readout error (${mode}) |\n|---|---|`);
+  if (step === 1 && !reading)
+    console.log(`| step | loss | error (named dot) | midpoint's error |\n|---|---|---|---|`);
+  const scene = scenes(config, 16, (reading && mode === 'grounded' ? 500000 : 1000) + step);
   const loss = tidy(() => {
-    const loss = mode === 'act' ? policy.computeLoss(scene.batch, { seed: step }).loss : readoutLoss(scene);
+    const loss = reading ? readoutLoss(scene) : policy.computeLoss(scene.batch, { seed: step }).loss;
     loss.backward();
     opt.step();
     opt.zeroGrad();
@@ -167,7 +175,7 @@ for (let step = 1; step <= steps; step++) {
   lossSum += (await loss.toArray())[0];
   loss.dispose();
   dispose(scene);
-  if (step % every === 0 && mode !== 'act') {
+  if (step % every === 0 && reading) {
     console.log(`| ${step} | ${(lossSum / every).toFixed(4)} |`);
     lossSum = 0;
   } else if (step % every === 0) {
