@@ -38,9 +38,9 @@ const MODES = ['act', 'readout', 'readout-image', 'readout-named', 'grounded'];
 if (!MODES.includes(mode))
   throw new Error(`instructionToy: mode must be one of ${MODES.join(', ')}, got ${mode}`);
 const DOTS = mode === 'readout' || mode === 'readout-image' ? 1 : 2;
-// Steps of the word readout before any action step (only in `grounded`; the readout modes are all readout).
-const pretrain = mode === 'grounded' ? Number(args[7] ?? 10000) : mode === 'act' ? 0 : steps;
-const total = mode === 'act' || mode === 'grounded' ? pretrain + steps : steps;
+const readoutOnly = mode.startsWith('readout');
+// Steps of the word readout before the first action step (`grounded` only).
+const pretrain = mode === 'grounded' ? Number(args[7] ?? 10000) : 0;
 const COLOURS = [
   [1, -1, -1],
   [-1, 1, -1],
@@ -157,8 +157,8 @@ function readoutLoss({ batch, target }) {
 }
 
 let lossSum = 0;
-for (let at = 1; at <= total; at++) {
-  const reading = at <= pretrain;
+for (let at = 1; at <= pretrain + steps; at++) {
+  const reading = readoutOnly || at <= pretrain;
   // The action steps are numbered from 1 whatever came before, so `grounded` trains on `act`'s scenes.
   const step = reading ? at : at - pretrain;
   if (at === 1 && reading) console.log(`| step | readout error (${mode}) |\n|---|---|`);
