@@ -37,7 +37,13 @@ if [ "${STAGE:-}" = save ]; then
     cp -r "$OUT/$run/checkpoints/$latest" "$KEEP/$run.tmp/checkpoints/"
     echo "$latest" > "$KEEP/$run.tmp/checkpoints/latest"
     cp "$OUT/$run/train-config.json" "$KEEP/$run.tmp/"
-    gzip -9c "$OUT/$run/metrics.jsonl" > "$KEEP/$run.tmp/metrics.jsonl.gz" # a line per step: 8 MB by 20k
+    # A line per step (8 MB by 20k). Unchanged metrics keep their committed file: gzip stamps each
+    # file's mtime, which a restore resets, so compressing again would change every run's bytes.
+    if [ -f "$KEEP/$run/metrics.jsonl.gz" ] && gunzip -c "$KEEP/$run/metrics.jsonl.gz" | cmp -s - "$OUT/$run/metrics.jsonl"; then
+      cp "$KEEP/$run/metrics.jsonl.gz" "$KEEP/$run.tmp/"
+    else
+      gzip -9c "$OUT/$run/metrics.jsonl" > "$KEEP/$run.tmp/metrics.jsonl.gz"
+    fi
     rm -rf "$KEEP/$run" && mv "$KEEP/$run.tmp" "$KEEP/$run"
     echo "kept $run at $latest"
   done
