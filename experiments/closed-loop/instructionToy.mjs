@@ -14,10 +14,14 @@
 // `readout-named` shows both dots and asks the word's head for the named one: the binding, asked of the
 // understanding expert alone. `grounded` trains that for `pretrain` steps first, then the action task
 // as `act` does (same scenes, same seeds), to see whether a grounded understanding expert binds sooner.
-//   node experiments/closed-loop/instructionToy.mjs [steps=10000] [layers=2] [width=32] [every=1000] [lr=1e-3] [mode=act] [seed=5] [pretrain=10000]
+// `recon` μ > 0 adds the policy's image reconstruction (`imageReconWeight`) to every step's loss: the
+// understanding expert's image tokens also predict their regions of the frame, which keeps them saying
+// what is where; with it the word binds (BENCHMARKS.md, issue 15).
+//   node experiments/closed-loop/instructionToy.mjs [steps=10000] [layers=2] [width=32] [every=1000] [lr=1e-3] [mode=act] [seed=5] [pretrain=10000] [recon=0]
 import { InternVLAA1Policy, JointSequence, tinyConfig } from '@vla/internvla-a1';
 import {
   AdamW,
+  add,
   Linear,
   init,
   manualSeed,
@@ -41,6 +45,7 @@ const DOTS = mode === 'readout' || mode === 'readout-image' ? 1 : 2;
 const readoutOnly = mode.startsWith('readout');
 // Steps of the word readout before the first action step (`grounded` only).
 const pretrain = mode === 'grounded' ? Number(args[7] ?? 10000) : 0;
+const recon = Number(args[8] ?? 0);
 const COLOURS = [
   [1, -1, -1],
   [-1, 1, -1],
@@ -125,6 +130,7 @@ const config = tinyConfig({
   chunkSize: 4,
   generation: false,
 });
+if (recon > 0) config.imageReconWeight = recon;
 manualSeed(initSeed);
 const policy = new InternVLAA1Policy(config);
 // Made after the policy, and only for a readout, so `act` draws the same weights as before.
@@ -166,11 +172,16 @@ for (let at = 1; at <= pretrain + steps; at++) {
     console.log(`| step | loss | error (named dot) | midpoint's error |\n|---|---|---|---|`);
   const scene = scenes(config, 16, (reading && mode === 'grounded' ? 500000 : 1000) + step);
   const loss = tidy(() => {
-    const loss = reading ? readoutLoss(scene) : policy.computeLoss(scene.batch, { seed: step }).loss;
-    loss.backward();
+    const main = reading ? readoutLoss(scene) : policy.computeLoss(scene.batch, { seed: step }).loss;
+    // The readout's error is what is printed; the reconstruction only joins its gradient.
+    const total =
+      reading && recon > 0
+        ? add(main, mul(policy.computeLoss(scene.batch, { seed: step }).reconLoss, recon))
+        : main;
+    total.backward();
     opt.step();
     opt.zeroGrad();
-    return loss;
+    return main;
   });
   lossSum += (await loss.toArray())[0];
   loss.dispose();

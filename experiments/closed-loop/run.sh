@@ -21,6 +21,9 @@ ANNEAL="gen-anneal nogen-anneal" # each continued with the learning rate anneale
 LONG="gen-long nogen-long"       # each annealed run trained longer on more pick-place demonstrations (<run>-long.json)
 WIDE="gen-wide nogen-wide"       # the ablation again from step 0 at width 128 and depth 4, on all the demonstrations (<run>-wide.json)
 WIDE_ANNEAL="gen-wide-anneal nogen-wide-anneal" # each wide run annealed as the tiny ones were (<run>-wide-anneal.json)
+RECON="gen-recon nogen-recon"    # each long run fine-tuned with the image reconstruction term (<run>-recon.json)
+SCRATCH="gen-scratch-recon nogen-scratch-recon" # the tiny ablation from step 0 with that term, on all the demonstrations
+SCRATCH_ANNEAL="gen-scratch-recon-anneal nogen-scratch-recon-anneal" # each annealed as the others were
 SHIP=${SHIP:-gen-long}
 STEPS=${STEPS:-30000}
 EVAL_EPISODES=${EVAL_EPISODES:-50}
@@ -30,7 +33,7 @@ stage() { [ -z "${STAGE:-}" ] || [ "$STAGE" = "$1" ]; }
 if [ "${STAGE:-}" = save ]; then
   mkdir -p "$KEEP"
   [ ! -f "$OUT/tokenizer.safetensors" ] || cp "$OUT/tokenizer.safetensors" "$KEEP/"
-  for run in $RUNS $ANNEAL $LONG $WIDE $WIDE_ANNEAL; do
+  for run in $RUNS $ANNEAL $LONG $WIDE $WIDE_ANNEAL $RECON $SCRATCH $SCRATCH_ANNEAL; do
     [ -f "$OUT/$run/checkpoints/latest" ] || continue
     latest=$(cat "$OUT/$run/checkpoints/latest")
     rm -rf "$KEEP/$run.tmp" && mkdir -p "$KEEP/$run.tmp/checkpoints"
@@ -53,7 +56,7 @@ fi
 
 # Restore what an earlier sitting kept, where runs/ lacks it.
 [ -f "$OUT/tokenizer.safetensors" ] || [ ! -f "$KEEP/tokenizer.safetensors" ] || cp "$KEEP/tokenizer.safetensors" "$OUT/"
-for run in $RUNS $ANNEAL $LONG $WIDE $WIDE_ANNEAL; do
+for run in $RUNS $ANNEAL $LONG $WIDE $WIDE_ANNEAL $RECON $SCRATCH $SCRATCH_ANNEAL; do
   if [ ! -f "$OUT/$run/checkpoints/latest" ] && [ -f "$KEEP/$run/checkpoints/latest" ]; then
     mkdir -p "$OUT/$run" && cp -r "$KEEP/$run/checkpoints" "$KEEP/$run/train-config.json" "$OUT/$run/"
     gunzip -c "$KEEP/$run/metrics.jsonl.gz" > "$OUT/$run/metrics.jsonl"
@@ -94,25 +97,34 @@ train_run() {
   fi
 }
 
+# Trains a pair of runs side by side from their configs (extra flags after the pair) and waits for both.
+train_pair() {
+  local pair=$1
+  shift
+  for run in $pair; do train_run "$run" "$HERE/$run.json" "$@"; done
+  wait
+}
+
 if stage train; then
   # One CPU thread each: both runs advance together and share the machine evenly.
-  for run in $RUNS; do train_run "$run" "$HERE/$run.json" --steps "$STEPS"; done
-  wait
+  train_pair "$RUNS" --steps "$STEPS"
   # Then each continues for a sixth of that budget with the learning rate warmed up and decayed along
   # a cosine to 1% (the fine-tuning schedule), from its last checkpoint.
-  for run in $ANNEAL; do train_run "$run" "$HERE/$run.json"; done
-  wait
+  train_pair "$ANNEAL"
   # Then 20,000 more steps each (warmup + cosine again), pick-place and conveyor-sort sampled evenly, with
   # the second block of 100 pick-place demonstrations the record stage makes.
-  for run in $LONG; do train_run "$run" "$HERE/$run.json"; done
-  wait
+  train_pair "$LONG"
   # Then the ablation from step 0 with a wider, deeper policy (the same structure; the tiny preset's
   # width 128 and layers 4), on the three datasets sampled as in the long runs.
-  for run in $WIDE; do train_run "$run" "$HERE/$run.json" --steps "$STEPS"; done
-  wait
+  train_pair "$WIDE" --steps "$STEPS"
   # Then each wide run annealed for 5,000 steps, as the tiny runs were.
-  for run in $WIDE_ANNEAL; do train_run "$run" "$HERE/$run.json"; done
-  wait
+  train_pair "$WIDE_ANNEAL"
+  # Then each long run fine-tuned for 6,000 steps with its understanding expert's image tokens also
+  # reconstructing their frames (imageReconWeight 1; warmup + cosine as before).
+  train_pair "$RECON"
+  # Then the tiny ablation again from step 0 with the term on, 30,000 steps, and the same anneal.
+  train_pair "$SCRATCH" --steps "$STEPS"
+  train_pair "$SCRATCH_ANNEAL"
 fi
 
 # Whether $1 is the summary of an evaluation that ran to its end.
@@ -129,7 +141,7 @@ finished() {
 
 if stage eval; then
   # Held-out seeds 0.. with the recording's renderer and size; 30 of each 50-action chunk executed.
-  for run in $ANNEAL $LONG $WIDE $WIDE_ANNEAL; do
+  for run in $ANNEAL $LONG $WIDE $WIDE_ANNEAL $RECON $SCRATCH $SCRATCH_ANNEAL; do
     finished "$run" || { echo "$run has not finished training: not evaluated"; continue; }
     for task in pick-place conveyor-sort; do
       # The sampler seeded with 0 (the first seed), then once more per sampler seed in SAMPLERS
@@ -145,7 +157,7 @@ if stage eval; then
     done
   done
   # A pair not yet evaluated prints as such.
-  for pair in "$ANNEAL" "$LONG" "$WIDE" "$WIDE_ANNEAL"; do node $HERE/compare.mjs "$OUT" $pair; done
+  for pair in "$ANNEAL" "$LONG" "$WIDE" "$WIDE_ANNEAL" "$RECON" "$SCRATCH" "$SCRATCH_ANNEAL"; do node $HERE/compare.mjs "$OUT" $pair; done
 fi
 
 if [ "${STAGE:-}" = ship ]; then

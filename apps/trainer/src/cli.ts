@@ -44,6 +44,7 @@ interface Flags {
   lr?: number;
   seed?: number;
   lambda?: number;
+  recon?: number;
   generation: boolean;
   clip?: number | false;
   checkpointEvery?: number;
@@ -79,6 +80,7 @@ function flagsToConfig(f: Flags): Record<string, unknown> {
   if (f.gradAccum !== undefined) c.gradAccumulation = f.gradAccum;
   if (f.seed !== undefined) c.seed = f.seed;
   if (f.lambda !== undefined) c.genLossWeight = f.lambda;
+  if (f.recon !== undefined) c.imageReconWeight = f.recon;
   if (!f.generation) c.model = { generation: false };
   if (f.lr !== undefined) optim.lr = f.lr;
   if (f.clip !== undefined) optim.clipNorm = f.clip === false ? null : f.clip;
@@ -159,6 +161,7 @@ const program = new Command('vla-train')
   .option('--lr <x>', 'peak learning rate', number('--lr'))
   .option('--seed <n>', 'run seed', nonNegative('--seed'))
   .option('--lambda <x>', 'weight λ of the generation loss', number('--lambda'))
+  .option('--recon <x>', 'weight μ of the image reconstruction loss (0: off)', number('--recon'))
   .option('--no-generation', 'the ablation without the generation expert')
   .option('--clip <x>', 'global gradient-norm clip (default 1)', number('--clip'))
   .option('--no-clip', 'no gradient clipping')

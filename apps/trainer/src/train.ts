@@ -220,7 +220,7 @@ export async function train(configIn: TrainConfig, options: TrainOptions): Promi
     if (config.mode === 'finetune') {
       const path = await initPolicyPath(config.init!);
       const bundle = await loadPolicyBundle(path);
-      policy = bundle.policy;
+      policy = await withReconWeight(bundle.policy, config.imageReconWeight, config.seed);
       log(`fine-tuning ${path} (${policy.config.name})`);
     } else {
       manualSeed(config.seed);
@@ -401,6 +401,7 @@ export async function train(configIn: TrainConfig, options: TrainOptions): Promi
       let lossSum = 0;
       let actionSum = 0;
       let genSum: number | null = null;
+      let reconSum: number | null = null;
       let epoch = state.data.epoch;
       let foresightBatch: TrainingBatch | null = null;
       for (let m = 0; m < config.gradAccumulation; m++) {
@@ -442,16 +443,18 @@ export async function train(configIn: TrainConfig, options: TrainOptions): Promi
             maskPaddedActions: config.maskPaddedActions,
           }),
         );
-        const [loss, actionLoss, genLoss] = await Promise.all([
+        const [loss, actionLoss, genLoss, reconLoss] = await Promise.all([
           losses.loss.item(),
           losses.actionLoss.item(),
           losses.genLoss ? losses.genLoss.item() : Promise.resolve(null),
+          losses.reconLoss ? losses.reconLoss.item() : Promise.resolve(null),
         ]);
         timing.forwardMs += now() - t;
         for (const [name, v] of [
           ['loss', loss],
           ['actionLoss', actionLoss],
           ['genLoss', genLoss ?? 0],
+          ['reconLoss', reconLoss ?? 0],
         ] as const)
           if (!Number.isFinite(v)) {
             disposeAll(pb, losses);
@@ -470,6 +473,7 @@ export async function train(configIn: TrainConfig, options: TrainOptions): Promi
         lossSum += loss;
         actionSum += actionLoss;
         if (genLoss !== null) genSum = (genSum ?? 0) + genLoss;
+        if (reconLoss !== null) reconSum = (reconSum ?? 0) + reconLoss;
         state.data = batch.next;
         state.samples += batch.samples.length;
         if (m === 0) foresightBatch = batch;
@@ -512,6 +516,7 @@ export async function train(configIn: TrainConfig, options: TrainOptions): Promi
         loss: lossSum / config.gradAccumulation,
         actionLoss: actionSum / config.gradAccumulation,
         genLoss: genSum === null ? null : genSum / config.gradAccumulation,
+        reconLoss: reconSum === null ? null : reconSum / config.gradAccumulation,
       };
       if (worldSize > 1) {
         // The run's loss is the mean over ranks (equal batches), as one process with the whole batch
@@ -523,15 +528,18 @@ export async function train(configIn: TrainConfig, options: TrainOptions): Promi
           loss: mean((x) => x.loss),
           actionLoss: mean((x) => x.actionLoss),
           genLoss: losses.genLoss === null ? null : mean((x) => x.genLoss!),
+          reconLoss: losses.reconLoss === null ? null : mean((x) => x.reconLoss!),
         };
         stopAgreed = all.some((x) => x.stop);
       }
+      const { reconLoss, ...paperLosses } = losses;
       const record: TrainRecord = {
         kind: 'train',
         step,
         epoch,
         samples: state.samples * worldSize,
-        ...losses,
+        ...paperLosses,
+        ...(reconLoss === null ? {} : { reconLoss }),
         lr,
         gradNorm,
         samplesPerSec,
@@ -638,10 +646,33 @@ export function dropStates(pb: PolicyBatch, p: number, draw: { seed: number; sta
   return { ...pb, state: mul(pb.state, tensor(keep, [B, 1])) };
 }
 
+/**
+ * The fine-tuned policy with `imageReconWeight` μ set: `policy` itself when μ is unset or already
+ * its own; otherwise the same weights in a policy built with μ, whose reconstruction head is new
+ * (drawn from `seed`) or, for μ = 0, dropped.
+ */
+async function withReconWeight(
+  policy: InternVLAA1Policy,
+  weight: number | undefined,
+  seed: number,
+): Promise<InternVLAA1Policy> {
+  if (weight === undefined || weight === (policy.config.imageReconWeight ?? 0)) return policy;
+  manualSeed(seed);
+  const rebuilt = InternVLAA1Policy.create({ ...policy.config, imageReconWeight: weight });
+  const own = policy.stateDict();
+  const state = Object.fromEntries(Object.entries(own).filter(([k]) => k in rebuilt.stateDict()));
+  await rebuilt.loadStateDict(state, { strict: false });
+  const fresh = Object.keys(rebuilt.stateDict()).filter((k) => !(k in own));
+  if (fresh.some((k) => !k.startsWith('und_recon_proj.')))
+    throw new Error(`fine-tune: the checkpoint lacks ${fresh.join(', ')}`);
+  policy.dispose();
+  return rebuilt;
+}
+
 /** Frees a batch's tensors and a step's losses. */
 function disposeAll(
   pb: PolicyBatch,
-  losses: { loss: Tensor; actionLoss: Tensor; genLoss: Tensor | null },
+  losses: { loss: Tensor; actionLoss: Tensor; genLoss: Tensor | null; reconLoss: Tensor | null },
 ): void {
   const seen = new Set<Tensor>();
   const add = (t: Tensor | null | undefined) => t && !t.isDisposed && seen.add(t);
@@ -655,6 +686,7 @@ function disposeAll(
     losses.loss,
     losses.actionLoss,
     losses.genLoss,
+    losses.reconLoss,
   ].forEach(add);
   for (const t of seen) t.dispose();
 }

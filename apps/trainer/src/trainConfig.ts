@@ -130,6 +130,12 @@ export const trainConfigSchema = object({
   /** λ of `L = L_action + λ·L_gen` (default: the model's, 0.01). */
   genLossWeight: nonNegative.optional(),
   /**
+   * μ of the understanding expert's auxiliary image reconstruction `+ μ·L_recon` (the policy's
+   * `imageReconWeight`; default: the model's, off). Not in the paper: for an understanding expert
+   * trained from scratch, whose words otherwise never learn to read the images.
+   */
+  imageReconWeight: nonNegative.optional(),
+  /**
    * Leave action steps past the episode end out of the action loss. Default false, as upstream:
    * those steps carry the episode's final pose, and holding it is part of the task.
    */
@@ -231,7 +237,11 @@ export function policyConfigOf(c: TrainConfig): InternVLAA1Config {
     c.model.preset === 'tiny'
       ? tinyConfig({ ...c.model.tiny, generation: c.model.generation })
       : policyConfig(c.model.generation ? c.model.preset : `${c.model.preset}-nogen`);
-  const config = c.genLossWeight === undefined ? base : { ...base, genLossWeight: c.genLossWeight };
+  const config = {
+    ...base,
+    ...(c.genLossWeight === undefined ? {} : { genLossWeight: c.genLossWeight }),
+    ...(c.imageReconWeight === undefined ? {} : { imageReconWeight: c.imageReconWeight }),
+  };
   validatePolicyConfig(config);
   return config;
 }

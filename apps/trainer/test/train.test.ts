@@ -299,4 +299,39 @@ describe('recipes', () => {
     expect(policy.config.generation).toBeNull();
     policy.dispose();
   });
+
+  it('imageReconWeight μ: fine-tuning adds the reconstruction head and term, and the saved policy keeps them', async () => {
+    const base = join(root, 'lambda'); // the previous test's run, trained without it
+    const ft = join(root, 'recon');
+    await train(
+      // cr5: so101 has no camera, so nothing to reconstruct (its term is 0).
+      config(cr5(), {
+        mode: 'finetune',
+        init: base,
+        steps: 2,
+        checkpointEvery: 2,
+        foresightEvery: 0,
+        genLossWeight: 0.5,
+        imageReconWeight: 0.25,
+        optim: { lr: 1e-3, warmupSteps: 1, floorLr: 1e-4 },
+      }),
+      { out: ft },
+    );
+    const records = (await MetricsLog.read(join(ft, 'metrics.jsonl'))).filter((r) => r.kind === 'train');
+    expect(records).toHaveLength(2);
+    for (const r of records) {
+      if (r.kind !== 'train') continue;
+      expect(r.reconLoss).toBeGreaterThan(1e-3);
+      expect(r.loss).toBeCloseTo(r.actionLoss + 0.5 * r.genLoss! + 0.25 * r.reconLoss!, 5);
+    }
+    const [{ policy: before }, { policy: after }] = await Promise.all([
+      loadPolicyBundle(join(base, 'policy.safetensors')),
+      loadPolicyBundle(join(ft, 'policy.safetensors')),
+    ]);
+    expect(before.und_recon_proj).toBeNull();
+    expect(after.config.imageReconWeight).toBe(0.25);
+    expect(after.und_recon_proj?.weight.shape).toEqual([48, before.config.vlm.text.hiddenSize]);
+    before.dispose();
+    after.dispose();
+  });
 });

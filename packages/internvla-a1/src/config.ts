@@ -56,9 +56,20 @@ export interface InternVLAA1Config {
   genGrid: number;
   /** λ of `L = L_action + λ·L_gen` (0.01). */
   genLossWeight: number;
+  /**
+   * μ of an auxiliary `+ μ·L_recon`, not in the paper (absent or 0: off, as in upstream's
+   * configurations): a linear head on each image token of the understanding expert's output predicts
+   * its region of the current frame, average-pooled to `IMAGE_RECON_CELLS`² cells per channel. An understanding
+   * expert trained from scratch needs it for its words to read the images (docs/decisions.md);
+   * upstream's starts from a pretrained Qwen3-VL whose image tokens already say what is where.
+   */
+  imageReconWeight?: number;
   /** Special token ids in the model's vocabulary. */
   tokenIds: PolicyTokenIds;
 }
+
+/** Cells per side of each image token's region in the reconstruction target (`imageReconWeight`). */
+export const IMAGE_RECON_CELLS = 4;
 
 /** Quantities every part of the policy derives from a configuration. */
 export interface DerivedSizes {
@@ -226,6 +237,10 @@ const policyConfigSchema = object({
   genLossWeight: z
     .number({ error: 'must be a finite number >= 0' })
     .min(0, { error: 'must be a finite number >= 0' }),
+  imageReconWeight: z
+    .number({ error: 'must be a finite number >= 0' })
+    .min(0, { error: 'must be a finite number >= 0' })
+    .optional(),
   tokenIds: object({
     visionStart: integer(0, MAX_VOCAB),
     visionEnd: integer(0, MAX_VOCAB),
@@ -274,6 +289,16 @@ export function validatePolicyConfig(config: unknown): asserts config is InternV
       'genGrid',
       `${c.genGrid} must divide the latent side ${latent} (imageSize ${c.imageSize} / ${f})`,
     );
+  }
+  if (c.imageReconWeight) {
+    // The target pools the tower's input frame (imageSize², so no visionSize) into IMAGE_RECON_CELLS² cells per token.
+    if (c.visionSize)
+      throw fail('imageReconWeight', 'needs the vision tower to see imageSize² frames (no visionSize)');
+    if (pixelsPerToken % IMAGE_RECON_CELLS !== 0)
+      throw fail(
+        'imageReconWeight',
+        `needs patch·merge (${pixelsPerToken}) to be a multiple of ${IMAGE_RECON_CELLS} cells`,
+      );
   }
   const vocab = c.vlm.text.vocabSize;
   for (const [k, id] of Object.entries(c.tokenIds)) {

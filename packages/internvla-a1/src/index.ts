@@ -4,7 +4,13 @@
  * Mixture-of-Transformers, its training loss, KV-cached sampling and whole-policy checkpoints.
  * @packageDocumentation
  */
-export { derivedSizes, expertConfigs, PolicyConfigError, validatePolicyConfig } from './config.js';
+export {
+  derivedSizes,
+  expertConfigs,
+  IMAGE_RECON_CELLS,
+  PolicyConfigError,
+  validatePolicyConfig,
+} from './config.js';
 export { firstSchemaIssue } from './schemaIssue.js';
 export type { SchemaIssue } from './schemaIssue.js';
 export type { DerivedSizes, ExpertSize, InternVLAA1Config, PolicyTokenIds } from './config.js';

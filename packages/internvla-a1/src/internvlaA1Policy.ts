@@ -18,6 +18,7 @@ import { ExpertStack, KVCache, MoTStack, type RopeTables } from '@vla/mot-attent
 import { Qwen3VLModel } from '@vla/qwen3-vl';
 import {
   add,
+  avgPool2d,
   concat,
   contiguous,
   Conv2d,
@@ -58,6 +59,7 @@ import {
 import {
   derivedSizes,
   expertConfigs,
+  IMAGE_RECON_CELLS,
   validatePolicyConfig,
   type DerivedSizes,
   type InternVLAA1Config,
@@ -91,12 +93,14 @@ export interface PolicyOutput {
 
 /** The training losses of one batch (scalars). */
 export interface PolicyLoss {
-  /** `L_action + λ · L_gen`. */
+  /** `L_action + λ · L_gen` (`+ μ · L_recon` with `imageReconWeight` μ). */
   loss: Tensor;
   /** `mean((v − u)²)` over non-padded actions. */
   actionLoss: Tensor;
   /** MSE of the predicted t+15 latent over valid views (null without the generation expert). */
   genLoss: Tensor | null;
+  /** MSE of the image tokens' reconstruction of their frame over valid views (null when `imageReconWeight` is 0). */
+  reconLoss: Tensor | null;
 }
 
 /** Options of {@link InternVLAA1Policy.computeLoss}. */
@@ -252,7 +256,7 @@ export class SamplingContext {
 
 /** State-dict name prefixes of each expert (used to count parameters). */
 const EXPERT_PREFIXES = {
-  vision: ['und_expert.visual.'],
+  vision: ['und_expert.visual.', 'und_recon_proj.'],
   text: ['und_expert.language_model.'],
   generation: ['gen_expert.', 'cosmos_in_proj.', 'downsample_conv.', 'upsample_conv.', 'cosmos_out_'],
   action: ['act_expert.', 'state_proj.', 'action_'],
@@ -294,6 +298,11 @@ export class InternVLAA1Policy extends Module implements ActionTimeLayers {
   readonly action_time_mlp_out: Linear;
   /** Action expert: `Linear width → stateDim` on the action positions. */
   readonly action_out_proj: Linear;
+  /**
+   * Understanding expert: `Linear width → 3 · cells²` from each image token's output to its region of
+   * the frame (see `imageReconWeight`); null when that weight is 0.
+   */
+  readonly und_recon_proj: Linear | null;
   /** Frozen Cosmos image tokenizer (stop-gradient latents; decoder for foresight images). */
   readonly cosmos: CosmosImageTokenizer;
   private readonly slot: { und: number; gen: number; act: number };
@@ -356,6 +365,10 @@ export class InternVLAA1Policy extends Module implements ActionTimeLayers {
 
     this.cosmos = this.module('cosmos', new CosmosImageTokenizer(config.vae));
     if (!isMeta()) for (const [, p] of this.cosmos.namedParameters()) p.requiresGrad = false;
+    // Built last, so a policy without it draws the same initial weights as before it existed.
+    this.und_recon_proj = config.imageReconWeight
+      ? this.module('und_recon_proj', new Linear(text.hiddenSize, 3 * IMAGE_RECON_CELLS ** 2, { initStd }))
+      : null;
   }
 
   /** Hidden states per MoT expert slot (null for experts without tokens in this pass). */
@@ -486,6 +499,14 @@ export class InternVLAA1Policy extends Module implements ActionTimeLayers {
    * cumulative segment mask and M-RoPE positions.
    */
   forward(obs: PolicyObservation, xt: Tensor, t: TimeInput): PolicyOutput {
+    return tidy(() => {
+      const { velocity, latent } = this.joint(obs, xt, t);
+      return { velocity, latent };
+    });
+  }
+
+  /** {@link forward}, keeping the understanding expert's output (`und`, `[B, prefixTokens, width]`). */
+  private joint(obs: PolicyObservation, xt: Tensor, t: TimeInput): PolicyOutput & { und: Tensor } {
     const B = checkObservation(this.config, obs);
     return tidy(() => {
       const seq = new JointSequence(this.config, B, obs.imageMasks, obs.textMask);
@@ -495,14 +516,47 @@ export class InternVLAA1Policy extends Module implements ActionTimeLayers {
       return {
         velocity: this.velocityHead(out[this.slot.act]!),
         latent: this.foresight ? this.predictLatent(out[this.slot.gen]!) : null,
+        und: out[this.slot.und]!,
       };
+    });
+  }
+
+  /**
+   * `L_recon`: each image token of the understanding expert's output predicts its region of the
+   * current frame, average-pooled to `IMAGE_RECON_CELLS²` cells per channel; MSE over valid views.
+   * Not in the paper: a from-scratch understanding expert otherwise lets its image tokens go blind
+   * (docs/decisions.md), where upstream's starts from a pretrained Qwen3-VL.
+   */
+  private reconLoss(obs: PolicyObservation, und: Tensor, B: number): Tensor {
+    const { views, imageSize: S } = this.config;
+    const [rows, cols] = this.sizes.imageGrid;
+    const n = rows * cols;
+    const c = IMAGE_RECON_CELLS;
+    return tidy(() => {
+      // Image tokens of each view: [B, views, n, width] (each view is <vision_start>, n tokens, <vision_end>).
+      const tokens = stack(
+        Array.from({ length: views }, (_, v) => slice(und, 1, v * (n + 2) + 1, v * (n + 2) + 1 + n)),
+        1,
+      );
+      const predicted = this.und_recon_proj!.forward(tokens);
+      const frames = reshape(
+        stack(
+          obs.images.map((v) => v.current),
+          1,
+        ),
+        [B * views, 3, S, S],
+      );
+      const pooled = avgPool2d(frames, { kernel: [S / (rows * c), S / (cols * c)] }); // [B·V, 3, rows·c, cols·c]
+      const regions = permute(reshape(pooled, [B * views, 3, rows, c, cols, c]), [0, 2, 4, 1, 3, 5]);
+      const target = reshape(contiguous(regions), [B, views, n, 3 * c * c]);
+      return flowMatchingLoss(predicted, target, { mask: flagTensor(obs.imageMasks, [B, views, 1, 1]) });
     });
   }
 
   /**
    * Training objective `L = L_action + λ·L_gen`: flow matching on the action chunk (t ~ Beta,
    * `x_t = t·ε + (1−t)·a`, target `ε − a`) and the MSE between the predicted and the encoded t+15
-   * latent over valid views.
+   * latent over valid views; with `imageReconWeight` μ, also `+ μ·L_recon` (not in the paper).
    */
   computeLoss(batch: PolicyBatch, options: LossOptions = {}): PolicyLoss {
     const B = checkBatch(this.config, batch);
@@ -516,14 +570,23 @@ export class InternVLAA1Policy extends Module implements ActionTimeLayers {
       const { xt, target } = noisyPath(batch.actions, noise, time);
       let frames: FrameLatents | null = null;
       if (this.foresight) frames = batch.latents?.targets ? batch.latents : this.encodeFrames(batch, true);
-      const out = this.forward({ ...batch, latents: frames ?? undefined }, xt, time);
+      const out = this.joint({ ...batch, latents: frames ?? undefined }, xt, time);
       const actionMask = this.actionLossMask(B, batch.actionIsPad, options);
       const actionLoss = flowMatchingLoss(out.velocity, target, { mask: actionMask });
-      if (!frames || !out.latent) return { loss: actionLoss, actionLoss, genLoss: null };
-      // A masked MSE: flowMatchingLoss is sum(mask·(x − y)²) / sum(mask) over the broadcast mask.
-      const viewMask = flagTensor(batch.imageMasks, [B * views, 1, 1, 1]);
-      const genLoss = flowMatchingLoss(out.latent, frames.targets!, { mask: viewMask });
-      return { loss: add(actionLoss, mul(genLoss, this.config.genLossWeight)), actionLoss, genLoss };
+      let loss = actionLoss;
+      let genLoss: Tensor | null = null;
+      if (frames && out.latent) {
+        // A masked MSE: flowMatchingLoss is sum(mask·(x − y)²) / sum(mask) over the broadcast mask.
+        const viewMask = flagTensor(batch.imageMasks, [B * views, 1, 1, 1]);
+        genLoss = flowMatchingLoss(out.latent, frames.targets!, { mask: viewMask });
+        loss = add(loss, mul(genLoss, this.config.genLossWeight));
+      }
+      let reconLoss: Tensor | null = null;
+      if (this.und_recon_proj) {
+        reconLoss = this.reconLoss(batch, out.und, B);
+        loss = add(loss, mul(reconLoss, this.config.imageReconWeight!));
+      }
+      return { loss, actionLoss, genLoss, reconLoss };
     });
   }
 

@@ -30,6 +30,8 @@ export interface TrainRecord {
   actionLoss: number;
   /** Generation (visual foresight) loss on the Cosmos latent of frame t+15; `null` when not computed. */
   genLoss: number | null;
+  /** The image tokens' reconstruction loss (`imageReconWeight`); absent when the run has none. */
+  reconLoss?: number;
   /** Learning rate used by this step. */
   lr: number;
   /** Global gradient L2 norm before clipping. */
@@ -113,6 +115,7 @@ export const metricRecordSchema = z.discriminatedUnion('kind', [
     loss: anyNumber,
     actionLoss: anyNumber,
     genLoss: anyNumber.nullable(),
+    reconLoss: anyNumber.optional(),
     lr: anyNumber,
     gradNorm: anyNumber,
     samplesPerSec: anyNumber,

@@ -159,6 +159,9 @@ export function reportData(records: readonly MetricRecord[], maxPoints = MAX_PLO
     if (train.some((r) => r.genLoss !== null)) {
       lossLines.push({ label: 'generation loss', color: PALETTE[1], value: (r) => r.genLoss });
     }
+    if (train.some((r) => r.reconLoss !== undefined)) {
+      lossLines.push({ label: 'reconstruction loss', color: PALETTE[2], value: (r) => r.reconLoss ?? null });
+    }
     plots.push(
       trainPlot(
         train,
