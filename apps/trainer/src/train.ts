@@ -660,9 +660,10 @@ async function withReconWeight(
   manualSeed(seed);
   const rebuilt = InternVLAA1Policy.create({ ...policy.config, imageReconWeight: weight });
   const own = policy.stateDict();
-  const state = Object.fromEntries(Object.entries(own).filter(([k]) => k in rebuilt.stateDict()));
+  const target = rebuilt.stateDict();
+  const state = Object.fromEntries(Object.entries(own).filter(([k]) => k in target));
   await rebuilt.loadStateDict(state, { strict: false });
-  const fresh = Object.keys(rebuilt.stateDict()).filter((k) => !(k in own));
+  const fresh = Object.keys(target).filter((k) => !(k in own));
   if (fresh.some((k) => !k.startsWith('und_recon_proj.')))
     throw new Error(`fine-tune: the checkpoint lacks ${fresh.join(', ')}`);
   policy.dispose();

@@ -301,10 +301,11 @@ describe('recipes', () => {
   });
 
   it('imageReconWeight μ: fine-tuning adds the reconstruction head and term, and the saved policy keeps them', async () => {
-    const base = join(root, 'lambda'); // the previous test's run, trained without it
+    // cr5: so101 has no camera, so nothing to reconstruct (its term would be 0).
+    const base = join(root, 'recon-base');
+    await train(config(cr5(), { steps: 1, checkpointEvery: 1, foresightEvery: 0 }), { out: base });
     const ft = join(root, 'recon');
     await train(
-      // cr5: so101 has no camera, so nothing to reconstruct (its term is 0).
       config(cr5(), {
         mode: 'finetune',
         init: base,
